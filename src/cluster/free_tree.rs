@@ -1,0 +1,139 @@
+//! A segment tree over nodes holding, per subtree, the maximum free amount of each resource. A
+//! subtree whose maxima cannot hold a demand is skipped whole, so first-fit touches O(log n) subtrees
+//! in the common case instead of scanning every node. (A subtree can pass the per-dimension test while
+//! no single node in it fits, so the search backtracks; it is still exact.)
+
+use crate::resources::{Resources, DIMS};
+
+/// Per-subtree maxima of free capacity.
+#[derive(Debug, Clone)]
+pub struct FreeTree {
+    size: usize,
+    leaves: usize,
+    max: Vec<[u64; DIMS]>,
+}
+
+impl FreeTree {
+    /// A tree over the given free vectors, in node order.
+    pub fn new(free: impl Iterator<Item = Resources>) -> FreeTree {
+        let free: Vec<Resources> = free.collect();
+        let leaves = free.len().next_power_of_two().max(1);
+        let mut max = vec![[0u64; DIMS]; 2 * leaves];
+        for (i, f) in free.iter().enumerate() {
+            max[leaves + i] = f.dims();
+        }
+        for i in (1..leaves).rev() {
+            max[i] = combine(&max[2 * i], &max[2 * i + 1]);
+        }
+        FreeTree {
+            size: free.len(),
+            leaves,
+            max,
+        }
+    }
+
+    /// Sets node `i`'s free vector.
+    pub fn update(&mut self, i: usize, free: Resources) {
+        let mut p = self.leaves + i;
+        self.max[p] = free.dims();
+        while p > 1 {
+            p /= 2;
+            let m = combine(&self.max[2 * p], &self.max[2 * p + 1]);
+            if self.max[p] == m {
+                break;
+            }
+            self.max[p] = m;
+        }
+    }
+
+    /// Component-wise maximum free capacity over all nodes.
+    pub fn max_free(&self) -> Resources {
+        let [cpu_milli, memory, disk] = self.max[1];
+        Resources {
+            cpu_milli,
+            memory,
+            disk,
+        }
+    }
+
+    /// The lowest index `>= start` whose free vector holds `demand`.
+    pub fn first_fit(&self, demand: &Resources, start: usize) -> Option<usize> {
+        if start >= self.size {
+            return None;
+        }
+        self.search(1, 0, self.leaves, &demand.dims(), start)
+    }
+
+    fn search(
+        &self,
+        p: usize,
+        lo: usize,
+        hi: usize,
+        d: &[u64; DIMS],
+        start: usize,
+    ) -> Option<usize> {
+        if hi <= start || !holds(&self.max[p], d) {
+            return None;
+        }
+        if hi - lo == 1 {
+            return (lo < self.size).then_some(lo);
+        }
+        let mid = (lo + hi) / 2;
+        self.search(2 * p, lo, mid, d, start)
+            .or_else(|| self.search(2 * p + 1, mid, hi, d, start))
+    }
+}
+
+fn combine(a: &[u64; DIMS], b: &[u64; DIMS]) -> [u64; DIMS] {
+    std::array::from_fn(|i| a[i].max(b[i]))
+}
+
+fn holds(free: &[u64; DIMS], d: &[u64; DIMS]) -> bool {
+    free.iter().zip(d).all(|(f, x)| f >= x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{below, stream};
+
+    fn r(cpu: u64, mem: u64) -> Resources {
+        Resources {
+            cpu_milli: cpu,
+            memory: mem,
+            disk: 0,
+        }
+    }
+
+    #[test]
+    fn first_fit_matches_a_linear_scan_on_random_states() {
+        let mut rng = stream(3, "tree");
+        for _ in 0..200 {
+            let n = 1 + below(&mut rng, 40) as usize;
+            let mut free: Vec<Resources> = (0..n)
+                .map(|_| r(below(&mut rng, 8), below(&mut rng, 8)))
+                .collect();
+            let mut tree = FreeTree::new(free.iter().copied());
+            for _ in 0..20 {
+                let i = below(&mut rng, n as u64) as usize;
+                free[i] = r(below(&mut rng, 8), below(&mut rng, 8));
+                tree.update(i, free[i]);
+                let d = r(below(&mut rng, 8), below(&mut rng, 8));
+                let start = below(&mut rng, n as u64 + 1) as usize;
+                let expected = (start..n).find(|&j| d.fits_in(&free[j]));
+                assert_eq!(
+                    tree.first_fit(&d, start),
+                    expected,
+                    "free {free:?} demand {d:?} start {start}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn needs_a_single_node_to_hold_every_dimension() {
+        // Node 0 has cpu, node 1 has memory: the root's maxima pass but no node fits.
+        let tree = FreeTree::new([r(4, 0), r(0, 4)].into_iter());
+        assert_eq!(tree.first_fit(&r(1, 1), 0), None);
+    }
+}

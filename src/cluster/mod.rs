@@ -1,0 +1,239 @@
+//! The cluster: nodes with capacity and allocation in every dimension, their up/down state, and the
+//! indexes that make placement fast. Both drivers (the simulation engine and the Docker runner) keep
+//! their state in a [`Cluster`]; schedulers only ever read it, and change it through
+//! [`crate::sched::Session::assign`].
+
+mod free_tree;
+
+use serde::Serialize;
+
+use crate::ids::NodeId;
+use crate::resources::Resources;
+pub use free_tree::FreeTree;
+
+/// One node group from the scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeGroup {
+    /// Label of the group ("group-0" when unnamed).
+    pub name: String,
+    /// Number of identical nodes.
+    pub count: u32,
+    /// Capacity of each node.
+    pub capacity: Resources,
+    /// Relative processing speed (1.0 = nominal).
+    pub speed: f64,
+    /// Failure-domain label (defaults to the group name).
+    pub domain: String,
+}
+
+/// A node's state as seen by schedulers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Index in the cluster.
+    pub id: NodeId,
+    /// Index of the node group it came from.
+    pub group: u32,
+    /// Total capacity.
+    pub capacity: Resources,
+    /// Sum of demands of the tasks running on it.
+    pub allocated: Resources,
+    /// Relative speed: a task of duration d runs d / speed here.
+    pub speed: f64,
+    /// Whether the scheduler may place work here (up, as far as the scheduler knows).
+    pub schedulable: bool,
+    /// Tasks running on the node.
+    pub running: u32,
+    /// Tasks waiting in the node's local queue (immediate dispatch only).
+    pub queued: u32,
+}
+
+impl Node {
+    /// Capacity not allocated.
+    pub fn free(&self) -> Resources {
+        self.capacity.saturating_sub(&self.allocated)
+    }
+
+    /// Whether `demand` fits in the free capacity now.
+    pub fn fits_now(&self, demand: &Resources) -> bool {
+        self.schedulable && demand.fits_in(&self.free())
+    }
+
+    /// Whether `demand` could ever fit on this node (fits in its total capacity).
+    pub fn fits_ever(&self, demand: &Resources) -> bool {
+        demand.fits_in(&self.capacity)
+    }
+
+    /// Tasks on the node, running or queued: the load of a load-balancer model.
+    pub fn load(&self) -> u32 {
+        self.running + self.queued
+    }
+}
+
+/// All nodes plus a free-capacity index.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    nodes: Vec<Node>,
+    groups: Vec<NodeGroup>,
+    free: FreeTree,
+    total_capacity: Resources,
+    largest: Resources,
+}
+
+impl Cluster {
+    /// Builds the cluster from node groups; node ids follow the group order.
+    pub fn new(groups: &[NodeGroup]) -> Cluster {
+        let mut nodes = Vec::new();
+        for (g, group) in groups.iter().enumerate() {
+            for _ in 0..group.count {
+                nodes.push(Node {
+                    id: NodeId(nodes.len() as u32),
+                    group: g as u32,
+                    capacity: group.capacity,
+                    allocated: Resources::ZERO,
+                    speed: group.speed,
+                    schedulable: true,
+                    running: 0,
+                    queued: 0,
+                });
+            }
+        }
+        let total_capacity = nodes
+            .iter()
+            .fold(Resources::ZERO, |acc, n| acc + n.capacity);
+        let largest = nodes
+            .iter()
+            .fold(Resources::ZERO, |acc, n| acc.max(&n.capacity));
+        let free = FreeTree::new(nodes.iter().map(Node::free));
+        Cluster {
+            nodes,
+            groups: groups.to_vec(),
+            free,
+            total_capacity,
+            largest,
+        }
+    }
+
+    /// All nodes, indexed by [`NodeId`].
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node groups the cluster was built from.
+    pub fn groups(&self) -> &[NodeGroup] {
+        &self.groups
+    }
+
+    /// One node.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True for a cluster without nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Sum of all nodes' capacity (up or down).
+    pub fn total_capacity(&self) -> Resources {
+        self.total_capacity
+    }
+
+    /// Whether `demand` fits the capacity of at least one node (up or down): if not, it never can run.
+    pub fn fits_any_capacity(&self, demand: &Resources) -> bool {
+        demand.fits_in(&self.largest) && self.nodes.iter().any(|n| n.fits_ever(demand))
+    }
+
+    /// The lowest-numbered schedulable node with room for `demand` now, in O(log n) typical time.
+    pub fn first_fit(&self, demand: &Resources) -> Option<NodeId> {
+        self.free.first_fit(demand, 0).map(|i| NodeId(i as u32))
+    }
+
+    /// The lowest-numbered schedulable node at or after `start` with room for `demand` now.
+    pub fn first_fit_from(&self, demand: &Resources, start: usize) -> Option<NodeId> {
+        self.free.first_fit(demand, start).map(|i| NodeId(i as u32))
+    }
+
+    /// Whether some schedulable node has room for `demand` now.
+    pub fn fits_somewhere_now(&self, demand: &Resources) -> bool {
+        demand.fits_in(&self.free.max_free()) && self.first_fit(demand).is_some()
+    }
+
+    /// Reserves `demand` on a node. Fails (changing nothing) when it does not fit.
+    pub fn allocate(&mut self, id: NodeId, demand: &Resources) -> Result<(), Verdict> {
+        let node = &mut self.nodes[id.index()];
+        if !node.schedulable {
+            return Err(Verdict::NodeUnavailable(id));
+        }
+        if !demand.fits_in(&node.free()) {
+            return Err(Verdict::InsufficientCapacity(id));
+        }
+        node.allocated += *demand;
+        node.running += 1;
+        self.refresh(id);
+        Ok(())
+    }
+
+    /// Returns `demand` to a node when a task on it ends.
+    pub fn release(&mut self, id: NodeId, demand: &Resources) {
+        let node = &mut self.nodes[id.index()];
+        node.allocated -= *demand;
+        node.running = node
+            .running
+            .checked_sub(1)
+            .expect("released a task from a node running none");
+        self.refresh(id);
+    }
+
+    /// Sets the length of a node's local queue (immediate dispatch).
+    pub fn set_queued(&mut self, id: NodeId, queued: u32) {
+        self.nodes[id.index()].queued = queued;
+    }
+
+    /// Marks a node as (un)available to the scheduler.
+    pub fn set_schedulable(&mut self, id: NodeId, schedulable: bool) {
+        self.nodes[id.index()].schedulable = schedulable;
+        self.refresh(id);
+    }
+
+    fn refresh(&mut self, id: NodeId) {
+        let node = &self.nodes[id.index()];
+        let free = if node.schedulable {
+            node.free()
+        } else {
+            Resources::ZERO
+        };
+        self.free.update(id.index(), free);
+    }
+
+    /// Panics if any node's allocation exceeds its capacity (an engine bug), naming the node.
+    pub fn assert_within_capacity(&self) {
+        for n in &self.nodes {
+            assert!(
+                n.allocated.fits_in(&n.capacity),
+                "node {} allocated {:?} beyond its capacity {:?}",
+                n.id.0,
+                n.allocated,
+                n.capacity
+            );
+        }
+    }
+}
+
+/// Why a placement was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Verdict {
+    /// The node is down or not yet known to be up.
+    #[error("node {} is not schedulable", .0.0)]
+    NodeUnavailable(NodeId),
+    /// The demand exceeds the node's free capacity.
+    #[error("the task does not fit in node {}'s free capacity", .0.0)]
+    InsufficientCapacity(NodeId),
+    /// The demand exceeds the node's total capacity.
+    #[error("the task is larger than node {}'s capacity", .0.0)]
+    NeverFits(NodeId),
+}

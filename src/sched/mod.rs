@@ -1,0 +1,240 @@
+//! Scheduling: pure decision logic over a read-only cluster view and the pending queue.
+//!
+//! A [`Scheduler`] is called at each decision point with a [`Session`]: the current virtual time (as
+//! data; schedulers never read a clock), the dispatch model, the cluster and the pending queue. It
+//! places tasks by calling [`Session::assign`], which checks the placement and applies it to the
+//! cluster at once, so later decisions in the same call see the updated state. Schedulers do no I/O;
+//! their only randomness is a generator handed to them at construction. The simulation engine and the
+//! Docker runner drive the same schedulers.
+//!
+//! Most schedulers are a [`ListScheduler`]: a [`QueuePolicy`] orders the queue and a [`Placement`]
+//! picks a node for each task in turn. Batch heuristics that look at the whole queue at once implement
+//! [`Scheduler`] directly.
+
+pub mod build;
+pub mod placement;
+pub mod queue;
+pub mod scoring;
+
+use serde::Serialize;
+
+use crate::cluster::{Cluster, Node, Verdict};
+use crate::ids::{NodeId, TaskId};
+use crate::resources::Resources;
+use crate::time::{SimDuration, SimTime};
+
+pub use build::{build_scheduler, PlacementSpec, SchedulerSpec};
+pub use placement::Placement;
+pub use queue::QueuePolicy;
+
+/// How tasks reach nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DispatchMode {
+    /// Tasks wait in the scheduler's queue until they fit somewhere, then start at once.
+    #[default]
+    Central,
+    /// Each task is sent to a node on arrival and waits in that node's local FIFO queue.
+    Immediate,
+}
+
+/// A task waiting for a decision, as schedulers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingTask {
+    /// Driver's handle for the task (opaque to schedulers).
+    pub handle: u32,
+    /// Task identity.
+    pub id: TaskId,
+    /// When it was submitted.
+    pub arrival: SimTime,
+    /// Resources it needs.
+    pub demand: Resources,
+    /// Its requested (or, without a request, actual) run time at speed 1.0.
+    pub estimate: SimDuration,
+    /// Larger is more important.
+    pub priority: i32,
+    /// Tenant.
+    pub user: u32,
+    /// Absolute deadline, if any.
+    pub deadline: Option<SimTime>,
+    /// Attempts already made (0 for a fresh task).
+    pub attempt: u32,
+}
+
+/// One decision point: what a scheduler may look at, and the only way it can act.
+pub struct Session<'a> {
+    now: SimTime,
+    mode: DispatchMode,
+    cluster: &'a mut Cluster,
+    pending: &'a [PendingTask],
+    first_new: usize,
+    capacity_freed: bool,
+    assigned: Vec<(usize, NodeId)>,
+}
+
+impl<'a> Session<'a> {
+    /// Opens a decision point. `first_new` is the index of the first task queued since the previous
+    /// decision; `capacity_freed` says whether any capacity was released or any node came up since then.
+    pub fn new(
+        now: SimTime,
+        mode: DispatchMode,
+        cluster: &'a mut Cluster,
+        pending: &'a [PendingTask],
+        first_new: usize,
+        capacity_freed: bool,
+    ) -> Session<'a> {
+        Session {
+            now,
+            mode,
+            cluster,
+            pending,
+            first_new,
+            capacity_freed,
+            assigned: Vec::new(),
+        }
+    }
+
+    /// Current virtual (or, in the Docker runner, real) time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The dispatch model.
+    pub fn mode(&self) -> DispatchMode {
+        self.mode
+    }
+
+    /// The cluster, including placements made earlier in this session.
+    pub fn cluster(&self) -> &Cluster {
+        self.cluster
+    }
+
+    /// The pending queue, in arrival order (resubmitted tasks may be placed at its head).
+    pub fn pending(&self) -> &[PendingTask] {
+        self.pending
+    }
+
+    /// Indices of the tasks worth retrying: all of them when capacity was freed, otherwise only those
+    /// queued since the last decision (the others did not fit then and free capacity has only shrunk).
+    pub fn candidates(&self) -> std::ops::Range<usize> {
+        if self.capacity_freed {
+            0..self.pending.len()
+        } else {
+            self.first_new.min(self.pending.len())..self.pending.len()
+        }
+    }
+
+    /// A read-only view for placement algorithms.
+    pub fn view(&self) -> View<'_> {
+        View {
+            cluster: self.cluster,
+            mode: self.mode,
+            now: self.now,
+        }
+    }
+
+    /// Places pending task `index` on `node`. In central mode the demand is allocated now; in
+    /// immediate mode the task joins the node's local queue. Refused placements change nothing.
+    pub fn assign(&mut self, index: usize, node: NodeId) -> Result<(), Verdict> {
+        let task = &self.pending[index];
+        match self.mode {
+            DispatchMode::Central => self.cluster.allocate(node, &task.demand)?,
+            DispatchMode::Immediate => {
+                let n = self.cluster.node(node);
+                if !n.schedulable {
+                    return Err(Verdict::NodeUnavailable(node));
+                }
+                if !n.fits_ever(&task.demand) {
+                    return Err(Verdict::NeverFits(node));
+                }
+                let queued = n.queued + 1;
+                self.cluster.set_queued(node, queued);
+            }
+        }
+        self.assigned.push((index, node));
+        Ok(())
+    }
+
+    /// Whether task `index` has been assigned in this session.
+    pub fn is_assigned(&self, index: usize) -> bool {
+        self.assigned.iter().any(|(i, _)| *i == index)
+    }
+
+    /// The placements made, in the order they were made: (index into the pending queue, node).
+    pub fn into_assignments(self) -> Vec<(usize, NodeId)> {
+        self.assigned
+    }
+}
+
+/// What a placement algorithm may read.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    /// The cluster.
+    pub cluster: &'a Cluster,
+    /// The dispatch model.
+    pub mode: DispatchMode,
+    /// Current time.
+    pub now: SimTime,
+}
+
+impl View<'_> {
+    /// Whether `node` can take `demand` under the dispatch model: room now (central) or room in its
+    /// total capacity (immediate, where the task may wait in the node's queue).
+    pub fn feasible(&self, node: &Node, demand: &Resources) -> bool {
+        match self.mode {
+            DispatchMode::Central => node.fits_now(demand),
+            DispatchMode::Immediate => node.schedulable && node.fits_ever(demand),
+        }
+    }
+
+    /// The lowest-numbered feasible node at or after `start`.
+    pub fn first_feasible_from(&self, demand: &Resources, start: usize) -> Option<NodeId> {
+        match self.mode {
+            DispatchMode::Central => self.cluster.first_fit_from(demand, start),
+            DispatchMode::Immediate => self.cluster.nodes()[start.min(self.cluster.len())..]
+                .iter()
+                .find(|n| self.feasible(n, demand))
+                .map(|n| n.id),
+        }
+    }
+}
+
+/// A scheduling algorithm: decides over the whole pending queue at each decision point.
+pub trait Scheduler: Send {
+    /// Makes the placements it wants through [`Session::assign`]. Must be deterministic given its
+    /// construction-time random generator and the session's contents.
+    fn schedule(&mut self, session: &mut Session<'_>);
+}
+
+/// The common case: order the queue, then place task by task without head-of-line blocking (a task
+/// that fits nowhere stays queued and later tasks are still tried, as Kubernetes' scheduler does).
+pub struct ListScheduler {
+    queue: QueuePolicy,
+    placement: Box<dyn Placement>,
+}
+
+impl ListScheduler {
+    /// A scheduler from a queue policy and a placement.
+    pub fn new(queue: QueuePolicy, placement: Box<dyn Placement>) -> ListScheduler {
+        ListScheduler { queue, placement }
+    }
+}
+
+impl Scheduler for ListScheduler {
+    fn schedule(&mut self, session: &mut Session<'_>) {
+        let order = self.queue.order(session.pending(), session.candidates());
+        for index in order {
+            let task = &session.pending()[index];
+            if session.mode() == DispatchMode::Central
+                && !session.cluster().fits_somewhere_now(&task.demand)
+            {
+                continue;
+            }
+            if let Some(node) = self.placement.choose(task, &session.view()) {
+                session
+                    .assign(index, node)
+                    .expect("placement chose a node that cannot take the task");
+            }
+        }
+    }
+}

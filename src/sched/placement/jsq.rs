@@ -1,0 +1,38 @@
+//! Join the shortest queue: the feasible node with the fewest tasks (running plus queued); ties go to
+//! the lowest node id.
+
+use crate::ids::NodeId;
+use crate::sched::placement::{argmin_feasible, Placement};
+use crate::sched::{PendingTask, View};
+
+/// JSQ placement.
+#[derive(Debug, Default)]
+pub struct JoinShortestQueue;
+
+impl Placement for JoinShortestQueue {
+    fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
+        argmin_feasible(task, view, |n| n.load())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sched::placement::test_support::{cluster, task};
+    use crate::sched::DispatchMode;
+    use crate::time::SimTime;
+
+    #[test]
+    fn picks_the_node_with_fewest_tasks() {
+        let mut c = cluster(&[(3, 1.0)]);
+        c.set_queued(NodeId(0), 2);
+        c.set_queued(NodeId(1), 1);
+        c.set_queued(NodeId(2), 1);
+        let view = View {
+            cluster: &c,
+            mode: DispatchMode::Immediate,
+            now: SimTime::ZERO,
+        };
+        assert_eq!(JoinShortestQueue.choose(&task(1.0), &view), Some(NodeId(1)));
+    }
+}

@@ -1,0 +1,52 @@
+//! Power-of-d choices (Mitzenmacher 2001; Azar et al. 1994): sample d nodes uniformly at random
+//! (with replacement, as in the supermarket model) and take the least loaded.
+//!
+//! "Load" is the number of tasks on the node (running plus locally queued) under immediate dispatch,
+//! and the node's dominant utilisation after placement under central dispatch. Infeasible samples are
+//! discarded; if none of the d samples is feasible, one uniformly random feasible node is taken.
+
+use crate::ids::NodeId;
+use crate::rng::{below, SimRng};
+use crate::sched::placement::random::uniform_feasible;
+use crate::sched::placement::Placement;
+use crate::sched::scoring::dominant_utilisation_after;
+use crate::sched::{DispatchMode, PendingTask, View};
+
+/// Power-of-d placement.
+pub struct PowerOfD {
+    d: u32,
+    rng: SimRng,
+}
+
+impl PowerOfD {
+    /// Samples `d` nodes per decision (d >= 1).
+    pub fn new(d: u32, rng: SimRng) -> PowerOfD {
+        PowerOfD { d: d.max(1), rng }
+    }
+}
+
+impl Placement for PowerOfD {
+    fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
+        let nodes = view.cluster.nodes();
+        if nodes.is_empty() {
+            return None;
+        }
+        let mut best: Option<(f64, NodeId)> = None;
+        for _ in 0..self.d {
+            let node = &nodes[below(&mut self.rng, nodes.len() as u64) as usize];
+            if !view.feasible(node, &task.demand) {
+                continue;
+            }
+            let load = match view.mode {
+                DispatchMode::Immediate => node.load() as f64,
+                DispatchMode::Central => dominant_utilisation_after(node, &task.demand),
+            };
+            // Strict comparison: among equal loads the first sampled wins (a uniformly random one).
+            if best.is_none_or(|(b, _)| load < b) {
+                best = Some((load, node.id));
+            }
+        }
+        best.map(|(_, id)| id)
+            .or_else(|| uniform_feasible(&mut self.rng, task, view))
+    }
+}
