@@ -1,4 +1,5 @@
 pub mod cluster;
+pub mod config;
 pub mod ids;
 pub mod resources;
 pub mod rng;

@@ -101,3 +101,81 @@ pub struct SchedulerSpec {
 pub fn build_scheduler(spec: &SchedulerSpec, rng: SimRng) -> Box<dyn Scheduler> {
     Box::new(ListScheduler::new(spec.queue, spec.placement.build(rng)))
 }
+
+use crate::config::field::{
+    as_f64, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
+};
+
+/// Keys a `[[scheduler]]` table may have.
+pub const SCHEDULER_KEYS: &[&str] = &["name", "queue", "placement", "d"];
+
+impl SchedulerSpec {
+    /// Parses one `[[scheduler]]` table; `prefix` is its dotted path (e.g. `scheduler[1]`).
+    pub fn from_table(table: &toml::Table, prefix: &str) -> Result<SchedulerSpec, FieldError> {
+        check_keys(table, SCHEDULER_KEYS, prefix)?;
+        let name = req(table, "name", prefix, |v, k| {
+            as_str(v, k).map(str::to_string)
+        })?;
+        let queue = match table.get("queue") {
+            Some(v) => QueuePolicy::parse(as_str(v, &join(prefix, "queue"))?)
+                .map_err(|m| FieldError::new(join(prefix, "queue"), m))?,
+            None => QueuePolicy::Fifo,
+        };
+        let d = opt(table, "d", prefix, as_u64)?;
+        if d == Some(0) {
+            return Err(FieldError::new(join(prefix, "d"), "must be at least 1"));
+        }
+        let placement_key = join(prefix, "placement");
+        let placement = match table.get("placement") {
+            None => return Err(FieldError::new(placement_key, "is required but missing")),
+            Some(toml::Value::String(s)) => PlacementSpec::parse(s, d.map(|d| d as u32))
+                .map_err(|m| FieldError::new(&placement_key, m))?,
+            Some(v) => parse_score_table(as_table(v, &placement_key)?, &placement_key)?,
+        };
+        Ok(SchedulerSpec {
+            name,
+            queue,
+            placement,
+        })
+    }
+}
+
+/// Parses `{ score = [{ fn = "...", weight = w }, ...] }`.
+fn parse_score_table(table: &toml::Table, prefix: &str) -> Result<PlacementSpec, FieldError> {
+    check_keys(table, &["score"], prefix)?;
+    let list_key = join(prefix, "score");
+    let list = match table.get("score") {
+        Some(toml::Value::Array(a)) => a,
+        Some(_) => {
+            return Err(FieldError::new(
+                &list_key,
+                "expected a list of { fn, weight } tables",
+            ))
+        }
+        None => return Err(FieldError::new(&list_key, "is required but missing")),
+    };
+    if list.is_empty() {
+        return Err(FieldError::new(
+            list_key,
+            "must name at least one scoring function",
+        ));
+    }
+    let mut scores = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let key = format!("{list_key}[{i}]");
+        let t = as_table(item, &key)?;
+        check_keys(t, &["fn", "weight"], &key)?;
+        let f = req(t, "fn", &key, |v, k| {
+            ScoreFn::parse(as_str(v, k)?).map_err(|m| FieldError::new(k, m))
+        })?;
+        let w = opt(t, "weight", &key, as_f64)?.unwrap_or(1.0);
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(FieldError::new(
+                join(&key, "weight"),
+                format!("must be a non-negative number, got {w}"),
+            ));
+        }
+        scores.push((f, w));
+    }
+    Ok(PlacementSpec::Score { scores })
+}

@@ -61,15 +61,48 @@ pub struct PendingTask {
     pub attempt: u32,
 }
 
+/// A task running on a node, as schedulers see it (for backfilling, fair share, completion-time
+/// estimates and preemption).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunningTask {
+    /// Driver's handle for the task.
+    pub handle: u32,
+    /// Task identity.
+    pub id: TaskId,
+    /// Where it runs.
+    pub node: NodeId,
+    /// What it holds.
+    pub demand: Resources,
+    /// When it started.
+    pub start: SimTime,
+    /// When it is expected to end: start + estimate / node speed (the real end may differ).
+    pub expected_end: SimTime,
+    /// Its priority.
+    pub priority: i32,
+    /// Its tenant.
+    pub user: u32,
+}
+
 /// One decision point: what a scheduler may look at, and the only way it can act.
 pub struct Session<'a> {
     now: SimTime,
     mode: DispatchMode,
     cluster: &'a mut Cluster,
     pending: &'a [PendingTask],
+    running: &'a [RunningTask],
     first_new: usize,
     capacity_freed: bool,
     assigned: Vec<(usize, NodeId)>,
+    preempted: Vec<usize>,
+}
+
+/// What a scheduler decided at one decision point.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Decisions {
+    /// Placements in the order they were made: (index into the pending queue, node).
+    pub assigned: Vec<(usize, NodeId)>,
+    /// Running tasks to stop and requeue (indices into the running list), central mode only.
+    pub preempted: Vec<usize>,
 }
 
 impl<'a> Session<'a> {
@@ -160,9 +193,12 @@ impl<'a> Session<'a> {
         self.assigned.iter().any(|(i, _)| *i == index)
     }
 
-    /// The placements made, in the order they were made: (index into the pending queue, node).
-    pub fn into_assignments(self) -> Vec<(usize, NodeId)> {
-        self.assigned
+    /// What was decided.
+    pub fn into_decisions(self) -> Decisions {
+        Decisions {
+            assigned: self.assigned,
+            preempted: self.preempted,
+        }
     }
 }
 

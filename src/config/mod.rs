@@ -1,0 +1,3 @@
+//! Scenario files: parsing TOML into typed, validated configuration.
+
+pub mod field;
