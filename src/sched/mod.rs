@@ -113,6 +113,7 @@ impl<'a> Session<'a> {
         mode: DispatchMode,
         cluster: &'a mut Cluster,
         pending: &'a [PendingTask],
+        running: &'a [RunningTask],
         first_new: usize,
         capacity_freed: bool,
     ) -> Session<'a> {
@@ -121,10 +122,31 @@ impl<'a> Session<'a> {
             mode,
             cluster,
             pending,
+            running,
             first_new,
             capacity_freed,
             assigned: Vec::new(),
+            preempted: Vec::new(),
         }
+    }
+
+    /// Tasks running now (central mode; empty under immediate dispatch), in start order.
+    pub fn running(&self) -> &[RunningTask] {
+        self.running
+    }
+
+    /// Stops running task `index` (into [`Session::running`]) to make room: its resources are freed at
+    /// once and the driver puts it back in the queue. Central mode only; calling it twice for the same
+    /// task, or under immediate dispatch, is refused.
+    pub fn preempt(&mut self, index: usize) -> Result<(), Verdict> {
+        let task = &self.running[index];
+        if self.mode != DispatchMode::Central || self.preempted.contains(&index) {
+            return Err(Verdict::NodeUnavailable(task.node));
+        }
+        self.cluster.release(task.node, &task.demand);
+        self.capacity_freed = true;
+        self.preempted.push(index);
+        Ok(())
     }
 
     /// Current virtual (or, in the Docker runner, real) time.
