@@ -50,6 +50,19 @@ pub struct TaskSpec {
     pub deadline: Option<SimTime>,
     /// Tasks that must complete before this one may start.
     pub depends_on: Vec<TaskId>,
+    /// What really happened to this task, when it comes from a trace that says.
+    pub observed: Option<Observed>,
+}
+
+/// A trace's record of what happened to a task in the real cluster, written beside simulated values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    /// Real time from submission to start.
+    pub wait: Option<SimDuration>,
+    /// Real run time.
+    pub runtime: Option<SimDuration>,
+    /// Real final state as the trace names it (e.g. "FINISH", "FAIL", "Terminated").
+    pub outcome: Option<String>,
 }
 
 impl TaskSpec {

@@ -104,6 +104,7 @@ impl WorkloadSource for SyntheticWorkload {
             user: (crate::rng::mix64(id) % users) as u32,
             deadline: None,
             depends_on: Vec::new(),
+            observed: None,
         }))
     }
 }
