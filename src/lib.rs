@@ -1,9 +1,14 @@
+pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod engine;
 pub mod ids;
+pub mod metrics;
+pub mod output;
 pub mod resources;
 pub mod rng;
 pub mod sched;
+pub mod sweep;
 pub mod time;
 pub mod units;
 pub mod workload;
