@@ -36,7 +36,10 @@ fn scenario(nodes: u32, rate: f64, tasks: u64, placement: &str, dispatch: &str) 
 
 fn events_of(file: &ScenarioFile) -> u64 {
     let runs = sweep::plan(file, None);
-    sweep::run_one(file, &runs[0], false, None).expect("run").summary.events
+    sweep::run_one(file, &runs[0], false, None)
+        .expect("run")
+        .summary
+        .events
 }
 
 /// M/M/c with c = 100 at utilisation 0.9: raw engine speed with the cheapest placement.
@@ -47,7 +50,9 @@ fn mmc_engine(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine/mmc-c100-rho0.9");
     g.throughput(Throughput::Elements(events));
     g.sample_size(10);
-    g.bench_function("first-fit", |b| b.iter(|| sweep::run_one(&file, &runs[0], false, None).unwrap()));
+    g.bench_function("first-fit", |b| {
+        b.iter(|| sweep::run_one(&file, &runs[0], false, None).unwrap())
+    });
     g.finish();
 }
 

@@ -2,6 +2,8 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod engine;
+pub mod failover;
+pub mod faults;
 pub mod ids;
 pub mod metrics;
 pub mod output;

@@ -10,11 +10,13 @@ use crate::config::field::{
     self, as_bool, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
 };
 use crate::config::quantity::{self, Unit};
+use crate::failover::{parse_failover, Failover};
+use crate::faults::{parse_faults, FaultSpec};
 use crate::resources::{cores_to_milli, Resources};
 use crate::sched::{DispatchMode, SchedulerSpec};
 use crate::time::SimDuration;
 use crate::workload::dist::DistSpec;
-use crate::workload::synthetic::SyntheticSpec;
+use crate::workload::synthetic::{ServiceSpec, SyntheticSpec};
 
 /// A fully validated scenario (one sweep point).
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +37,10 @@ pub struct Scenario {
     pub dispatch: DispatchMode,
     /// Where tasks come from.
     pub workload: WorkloadSpec,
+    /// What fails.
+    pub faults: FaultSpec,
+    /// What happens to work that failed.
+    pub failover: Failover,
     /// Schedulers compared on the same workload.
     pub schedulers: Vec<SchedulerSpec>,
     /// What to write.
@@ -66,6 +72,8 @@ const TOP_KEYS: &[&str] = &[
     "scenario",
     "cluster",
     "workload",
+    "faults",
+    "failover",
     "scheduler",
     "sweep",
     "output",
@@ -83,6 +91,7 @@ const WORKLOAD_KEYS: &[&str] = &[
     "priority",
     "users",
     "max_tasks",
+    "services",
 ];
 const OUTPUT_KEYS: &[&str] = &["dir", "tasks_csv", "timeseries", "plots"];
 
@@ -129,14 +138,19 @@ impl Scenario {
         )?;
         let (dispatch, workload) = parse_workload(workload_table)?;
         if horizon.is_none()
-            && matches!(&workload, WorkloadSpec::Synthetic(s) if s.max_tasks.is_none())
+            && matches!(&workload, WorkloadSpec::Synthetic(s) if s.max_tasks.is_none() || s.services.is_some())
         {
             return Err(FieldError::new(
                 "scenario.horizon",
-                "is required unless workload.max_tasks bounds the workload",
+                "is required unless workload.max_tasks bounds the workload (services run until the horizon)",
             ));
         }
         check_fits(&workload, &node_groups)?;
+        let faults = parse_fault_table(doc, &node_groups)?;
+        let failover = match doc.get("failover") {
+            Some(v) => parse_failover(as_table(v, "failover")?, faults.node_mtbf())?,
+            None => Failover::default(),
+        };
         let schedulers = parse_schedulers(doc)?;
         let output = parse_output(doc, &name)?;
         Ok(Scenario {
@@ -148,6 +162,8 @@ impl Scenario {
             node_groups,
             dispatch,
             workload,
+            faults,
+            failover,
             schedulers,
             output,
         })
@@ -254,16 +270,33 @@ fn parse_workload(t: &Table) -> Result<(DispatchMode, WorkloadSpec), FieldError>
 
 fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
     check_keys(t, WORKLOAD_KEYS, "workload")?;
-    let arrival = req(t, "arrival", "workload", quantity::arrival)?;
+    let services = opt(t, "services", "workload", parse_services)?;
+    let arrival = match (t.get("arrival"), &services) {
+        (Some(v), _) => Some(quantity::arrival(v, "workload.arrival")?),
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(FieldError::new(
+                "workload.arrival",
+                "is required (or give workload.services)",
+            ))
+        }
+    };
     let q = |name: &str, unit: Unit, default: f64| -> Result<DistSpec, FieldError> {
         Ok(
             opt(t, name, "workload", |v, k| quantity::quantity(v, k, unit))?
                 .unwrap_or(DistSpec::Constant { value: default }),
         )
     };
-    let duration = req(t, "duration", "workload", |v, k| {
-        quantity::quantity(v, k, Unit::Duration)
-    })?;
+    let duration = match (t.get("duration"), &arrival) {
+        (Some(v), _) => quantity::quantity(v, "workload.duration", Unit::Duration)?,
+        (None, None) => DistSpec::Constant { value: 0.0 },
+        (None, Some(_)) => {
+            return Err(FieldError::new(
+                "workload.duration",
+                "is required but missing",
+            ))
+        }
+    };
     let users = opt(t, "users", "workload", as_u64)?.unwrap_or(1);
     if users == 0 || users > u32::MAX as u64 {
         return Err(FieldError::new(
@@ -282,15 +315,50 @@ fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
         memory: q("memory", Unit::Size, 0.0)?,
         disk: q("disk", Unit::Size, 0.0)?,
         priority: q("priority", Unit::Plain, 0.0)?,
-        service_fraction: 0.0,
+        services,
         users: users as u32,
         max_tasks,
+    })
+}
+
+fn parse_services(v: &Value, key: &str) -> Result<ServiceSpec, FieldError> {
+    let t = as_table(v, key)?;
+    check_keys(t, &["count", "replicas", "cpu", "memory", "disk"], key)?;
+    let count = req(t, "count", key, as_u64)?;
+    let replicas = opt(t, "replicas", key, as_u64)?.unwrap_or(1);
+    if count == 0 || count > 1_000_000 || replicas == 0 || replicas > 64 {
+        return Err(FieldError::new(
+            key,
+            format!("count must be 1..1000000 and replicas 1..64, got {count} and {replicas}"),
+        ));
+    }
+    let cpu = req(t, "cpu", key, field::positive_f64)?;
+    let memory = opt(t, "memory", key, field::size_bytes)?.unwrap_or(0.0);
+    let disk = opt(t, "disk", key, field::size_bytes)?.unwrap_or(0.0);
+    Ok(ServiceSpec {
+        count: count as u32,
+        replicas: replicas as u32,
+        demand: Resources::new(cpu, memory.round() as u64, disk.round() as u64),
     })
 }
 
 /// Rejects workloads whose demands can exceed every node: such tasks could never run.
 fn check_fits(workload: &WorkloadSpec, groups: &[NodeGroup]) -> Result<(), FieldError> {
     let WorkloadSpec::Synthetic(s) = workload;
+    if let Some(svc) = &s.services {
+        if !groups
+            .iter()
+            .any(|g| g.count > 0 && svc.demand.fits_in(&g.capacity))
+        {
+            return Err(FieldError::new(
+                "workload.services",
+                "a service replica fits on no node",
+            ));
+        }
+    }
+    if s.arrival.is_none() {
+        return Ok(());
+    }
     let largest = groups
         .iter()
         .filter(|g| g.count > 0)
@@ -329,6 +397,17 @@ fn check_fits(workload: &WorkloadSpec, groups: &[NodeGroup]) -> Result<(), Field
         return Err(FieldError::new("workload", "the smallest possible task fits on no single node (check cpu, memory and disk together)"));
     }
     Ok(())
+}
+
+fn parse_fault_table(doc: &Table, groups: &[NodeGroup]) -> Result<FaultSpec, FieldError> {
+    let Some(v) = doc.get("faults") else {
+        return Ok(FaultSpec::default());
+    };
+    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    let mut domains: Vec<String> = groups.iter().map(|g| g.domain.clone()).collect();
+    domains.dedup();
+    let nodes = groups.iter().map(|g| g.count as u64).sum();
+    parse_faults(as_table(v, "faults")?, &names, &domains, nodes)
 }
 
 fn parse_schedulers(doc: &Table) -> Result<Vec<SchedulerSpec>, FieldError> {

@@ -1,11 +1,15 @@
 //! The discrete-event engine: virtual time in integer microseconds, a future-event list ordered by
-//! (time, sequence), and the loop that feeds arrivals and completions to the cluster and asks the
-//! scheduler to decide. The engine knows nothing of what a scheduler does; it applies the decisions.
+//! (time, sequence), and the loop that feeds arrivals, completions and faults to the cluster and asks
+//! the scheduler to decide. The engine knows nothing of what a scheduler or failover policy does; it
+//! applies their decisions.
 //!
 //! Decision points: after all events of one instant are handled, if anything changed (a task queued,
 //! capacity freed), the scheduler is called once with the whole pending queue.
 
+mod faults;
+mod lifecycle;
 mod queue;
+mod services;
 mod tasks;
 
 pub use queue::EventQueue;
@@ -13,11 +17,14 @@ pub use queue::EventQueue;
 use std::collections::VecDeque;
 
 use crate::cluster::Cluster;
+use crate::failover::{Failover, Position};
+use crate::faults::{FailureProcess, FaultSpec, TaskFailures};
 use crate::ids::NodeId;
 use crate::metrics::{Collector, EndCounts, Outcome, Summary, TaskRow};
 use crate::sched::{DispatchMode, PendingTask, RunningTask, Scheduler, Session};
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{TaskKind, TaskSpec, WorkloadError, WorkloadSource};
+use crate::workload::{TaskSpec, WorkloadError, WorkloadSource};
+use services::Services;
 use tasks::{Phase, TaskTable};
 
 /// Settings of one simulation run.
@@ -34,6 +41,12 @@ pub struct EngineConfig {
     pub sample_interval: Option<SimDuration>,
     /// Check that no allocation exceeds capacity after every decision (always on in debug builds).
     pub check_invariants: bool,
+    /// What fails.
+    pub faults: FaultSpec,
+    /// What happens to failed work.
+    pub failover: Failover,
+    /// The run's seed (for fault streams).
+    pub seed: u64,
 }
 
 /// What a finished run produced.
@@ -48,11 +61,51 @@ pub struct RunOutput {
 enum Event {
     /// The buffered next task of the workload arrives.
     Arrival,
-    /// A running task's attempt ends, if its generation still matches.
+    /// A running attempt ends, if its generation still matches.
     Finish { handle: u32, generation: u32 },
+    /// A running attempt fails on its own, if its generation still matches.
+    TaskFail { handle: u32, generation: u32 },
+    /// The failover decision for a failed attempt is taken (after the health-check delay).
+    Failover { handle: u32, generation: u32 },
+    /// A task waiting out a retry backoff re-enters the queue.
+    Requeue {
+        handle: u32,
+        generation: u32,
+        head: bool,
+    },
+    /// A node crashes (`cause`: its own process, a domain, or a listed crash).
+    NodeCrash { node: NodeId, cause: Cause },
+    /// The scheduler notices that a node is dead (if `epoch` still matches).
+    NodeDetect { node: NodeId, epoch: u32 },
+    /// A node is repaired.
+    NodeRepair { node: NodeId, cause: Cause },
+    /// A whole failure domain crashes.
+    DomainCrash { domain: u32 },
+    /// A whole failure domain is repaired.
+    DomainRepair { domain: u32 },
     /// Take a time-series sample.
     Sample,
 }
+
+/// Why a node went down (each cause is repaired separately; a node is up when no cause holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    Own,
+    Domain,
+    Listed { repair: Option<SimDuration> },
+}
+
+/// Per-node fault state.
+struct NodeHealth {
+    down_causes: u32,
+    epoch: u32,
+    detected: bool,
+    process: Option<FailureProcess>,
+    waiting_services: Vec<u32>,
+}
+
+/// A failure domain: its nodes and, when domains fail at random, its failure process.
+type Domain = (Vec<NodeId>, Option<FailureProcess>);
 
 /// One simulation run.
 pub struct Simulation<'a> {
@@ -70,7 +123,12 @@ pub struct Simulation<'a> {
     capacity_freed: bool,
     running: Vec<RunningTask>,
     local_queues: Vec<VecDeque<u32>>,
-    finite_running: u64,
+    /// Live tasks that still have work to finish (everything but services and copies).
+    unfinished: u64,
+    health: Vec<NodeHealth>,
+    domains: Vec<Domain>,
+    task_failures: TaskFailures,
+    services: Services,
     metrics: Collector,
     event_count: u64,
     sink: Option<&'a mut dyn FnMut(&TaskRow)>,
@@ -87,11 +145,11 @@ impl<'a> Simulation<'a> {
     ) -> Simulation<'a> {
         let n = cluster.len();
         let metrics = Collector::new(n, config.warmup);
+        let (health, domains) = faults::build_health(&config, &cluster);
+        let task_failures = TaskFailures::new(&config.faults, config.seed);
         Simulation {
-            config,
             now: SimTime::ZERO,
             events: EventQueue::new(),
-            cluster,
             scheduler,
             workload,
             next_task: None,
@@ -102,10 +160,16 @@ impl<'a> Simulation<'a> {
             capacity_freed: false,
             running: Vec::new(),
             local_queues: vec![VecDeque::new(); n],
-            finite_running: 0,
+            unfinished: 0,
+            health,
+            domains,
+            task_failures,
+            services: Services::default(),
             metrics,
             event_count: 0,
             sink,
+            cluster,
+            config,
         }
     }
 
@@ -115,6 +179,7 @@ impl<'a> Simulation<'a> {
         if let Some(dt) = self.config.sample_interval.filter(|d| d.0 > 0) {
             self.events.push(SimTime::ZERO + dt, Event::Sample);
         }
+        self.schedule_initial_faults();
         let horizon = self.config.horizon.unwrap_or(SimTime::MAX);
         let mut end = None;
         while let Some(t) = self.events.peek_time() {
@@ -143,21 +208,43 @@ impl<'a> Simulation<'a> {
         Ok(self.finish(end))
     }
 
+    /// Nothing but samples and faults can happen: no task will ever arrive, finish or start again.
     fn nothing_left(&self) -> bool {
-        self.workload_done
-            && self.pending.is_empty()
-            && self.finite_running == 0
-            && self.local_queued() == 0
-    }
-
-    fn local_queued(&self) -> usize {
-        self.local_queues.iter().map(VecDeque::len).sum()
+        self.workload_done && self.unfinished == 0 && self.services.count() == 0
     }
 
     fn handle(&mut self, event: Event) -> Result<(), WorkloadError> {
         match event {
             Event::Arrival => self.on_arrival()?,
-            Event::Finish { handle, generation } => self.on_finish(handle, generation),
+            Event::Finish { handle, generation } => {
+                if self.tasks.is_current(handle, generation) {
+                    self.on_finish(handle)
+                }
+            }
+            Event::TaskFail { handle, generation } => {
+                if self.tasks.is_current(handle, generation) {
+                    self.on_task_fail(handle)
+                }
+            }
+            Event::Failover { handle, generation } => {
+                if self.tasks.is_current(handle, generation) {
+                    self.apply_failover(handle)
+                }
+            }
+            Event::Requeue {
+                handle,
+                generation,
+                head,
+            } => {
+                if self.tasks.is_current(handle, generation) {
+                    self.requeue(handle, if head { Position::Head } else { Position::Tail })
+                }
+            }
+            Event::NodeCrash { node, cause } => self.on_node_crash(node, cause),
+            Event::NodeDetect { node, epoch } => self.on_node_detect(node, epoch),
+            Event::NodeRepair { node, cause } => self.on_node_repair(node, cause),
+            Event::DomainCrash { domain } => self.on_domain_crash(domain),
+            Event::DomainRepair { domain } => self.on_domain_repair(domain),
             Event::Sample => self.on_sample(),
         }
         Ok(())
@@ -190,16 +277,23 @@ impl<'a> Simulation<'a> {
             self.metrics.unschedulable += 1;
             self.emit(&spec, 1, None, None, Outcome::Unschedulable);
         } else {
+            if spec.kind == crate::workload::TaskKind::Service {
+                self.services.register(spec.job.0);
+            } else {
+                self.unfinished += 1;
+            }
             let handle = self.tasks.insert(spec);
-            self.enqueue(handle);
+            self.enqueue(handle, Position::Tail);
         }
         self.pull_next_task()
     }
 
-    fn enqueue(&mut self, handle: u32) {
-        let rec = self.tasks.get(handle);
+    /// Puts a live task in the scheduler's queue.
+    fn enqueue(&mut self, handle: u32, position: Position) {
+        let rec = self.tasks.get_mut(handle);
+        rec.phase = Phase::Pending;
         let spec = &rec.spec;
-        self.pending.push(PendingTask {
+        let entry = PendingTask {
             handle,
             id: spec.id,
             arrival: spec.arrival,
@@ -209,7 +303,16 @@ impl<'a> Simulation<'a> {
             user: spec.user,
             deadline: spec.deadline,
             attempt: rec.attempt - 1,
-        });
+        };
+        match position {
+            Position::Tail => self.pending.push(entry),
+            Position::Head => {
+                self.pending.insert(0, entry);
+                // The queue shifted: the scheduler must look at every entry again.
+                self.capacity_freed = true;
+                self.first_new += 1;
+            }
+        }
     }
 
     fn decide(&mut self) {
@@ -233,8 +336,8 @@ impl<'a> Simulation<'a> {
         preempted.sort_unstable_by(|a, b| b.cmp(a));
         let preempted_handles: Vec<u32> =
             preempted.iter().map(|&i| self.running[i].handle).collect();
-        for handle in &preempted_handles {
-            self.stop_running(*handle, Outcome::Preempted);
+        for &handle in &preempted_handles {
+            self.stop_running(handle, Outcome::Preempted);
         }
         let mut taken = vec![false; self.pending.len()];
         let mut starts = Vec::with_capacity(decisions.assigned.len());
@@ -247,10 +350,11 @@ impl<'a> Simulation<'a> {
             i += 1;
             !taken[i - 1]
         });
+        self.first_new = self.pending.len();
         for handle in preempted_handles {
             self.tasks.get_mut(handle).attempt += 1;
             self.metrics.restarts += 1;
-            self.enqueue(handle);
+            self.enqueue(handle, Position::Tail);
         }
         self.first_new = self.pending.len();
         for (handle, node) in starts {
@@ -268,104 +372,9 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Starts a task whose resources are already allocated on `node`.
-    fn start(&mut self, handle: u32, node: NodeId) {
-        let now = self.now;
-        let speed = self.cluster.node(node).speed;
-        let rec = self.tasks.get_mut(handle);
-        rec.phase = Phase::Running {
-            node,
-            start: now,
-            running_pos: self.running.len(),
-        };
-        let spec = &rec.spec;
-        self.metrics.on_start(spec.arrival, now);
-        self.running.push(RunningTask {
-            handle,
-            id: spec.id,
-            node,
-            demand: spec.demand,
-            start: now,
-            expected_end: now + spec.estimated_duration().scaled_by_speed(speed),
-            priority: spec.priority,
-            user: spec.user,
-        });
-        if spec.kind == TaskKind::Batch {
-            let end = now + spec.duration.scaled_by_speed(speed);
-            let generation = self.tasks.generation(handle);
-            self.events.push(end, Event::Finish { handle, generation });
-            self.finite_running += 1;
-        }
-    }
-
-    /// Immediate dispatch: start tasks from the head of a node's local queue while they fit.
-    fn drain_local_queue(&mut self, node: NodeId) {
-        while let Some(&handle) = self.local_queues[node.index()].front() {
-            let demand = self.tasks.get(handle).spec.demand;
-            if self.cluster.allocate(node, &demand).is_err() {
-                break;
-            }
-            self.local_queues[node.index()].pop_front();
-            self.start(handle, node);
-        }
-        let len = self.local_queues[node.index()].len() as u32;
-        self.cluster.set_queued(node, len);
-    }
-
-    /// Removes a running task from its node and the running list; returns (node, start).
-    fn stop_running(&mut self, handle: u32, outcome: Outcome) -> (NodeId, SimTime) {
-        let rec = self.tasks.get(handle);
-        let Phase::Running {
-            node,
-            start,
-            running_pos,
-        } = rec.phase
-        else {
-            panic!("task {} stopped while not running", rec.spec.id.0);
-        };
-        let (demand, kind) = (rec.spec.demand, rec.spec.kind);
-        let attempt = rec.attempt;
-        self.running.swap_remove(running_pos);
-        if let Some(moved) = self.running.get(running_pos) {
-            if let Phase::Running { running_pos: p, .. } =
-                &mut self.tasks.get_mut(moved.handle).phase
-            {
-                *p = running_pos;
-            }
-        }
-        if kind == TaskKind::Batch {
-            self.finite_running -= 1;
-        }
-        self.tasks.bump_generation(handle);
-        self.metrics.on_release(node, &demand, start, self.now);
-        if outcome == Outcome::Preempted {
-            // Session::preempt already returned the resources to the cluster.
-            self.metrics.wasted_cpu_s += demand.cpu_cores() * self.now.since(start).as_secs_f64();
-        } else {
-            self.cluster.release(node, &demand);
-        }
-        let spec = self.tasks.get(handle).spec.clone();
-        self.emit(&spec, attempt, Some(node), Some(start), outcome);
-        self.tasks.get_mut(handle).phase = Phase::Pending;
-        (node, start)
-    }
-
-    fn on_finish(&mut self, handle: u32, generation: u32) {
-        if !self.tasks.is_current(handle, generation) {
-            return; // stale: the attempt was preempted or killed
-        }
-        let (node, start) = self.stop_running(handle, Outcome::Completed);
-        let rec = self.tasks.remove(handle);
-        self.metrics
-            .on_complete(rec.spec.arrival, self.now.since(start), self.now);
-        self.capacity_freed = true;
-        if self.config.mode == DispatchMode::Immediate {
-            self.drain_local_queue(node);
-        }
-    }
-
     fn on_sample(&mut self) {
-        let queued = (self.pending.len() + self.local_queued()) as u64;
+        let local: usize = self.local_queues.iter().map(VecDeque::len).sum();
+        let queued = (self.pending.len() + local) as u64;
         self.metrics
             .sample(self.now, &self.cluster, queued, self.running.len() as u64);
         if let Some(dt) = self.config.sample_interval {
@@ -373,63 +382,38 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn emit(
-        &mut self,
-        spec: &TaskSpec,
-        attempt: u32,
-        node: Option<NodeId>,
-        start: Option<SimTime>,
-        outcome: Outcome,
-    ) {
-        if let Some(sink) = self.sink.as_mut() {
-            let end = match outcome {
-                Outcome::Running | Outcome::Pending => None,
-                _ => Some(self.now),
-            };
-            sink(&TaskRow {
-                task_id: spec.id.0,
-                job_id: spec.job.0,
-                attempt,
-                node,
-                arrival: spec.arrival,
-                start,
-                end,
-                outcome,
-                demand: spec.demand,
-                duration: spec.duration,
-                priority: spec.priority,
-            });
-        }
-    }
-
     fn finish(mut self, end: SimTime) -> RunOutput {
         self.now = end;
-        let running: Vec<RunningTask> = std::mem::take(&mut self.running);
-        for r in &running {
-            self.metrics.on_release(r.node, &r.demand, r.start, end);
-            let spec = self.tasks.get(r.handle).spec.clone();
-            let attempt = self.tasks.get(r.handle).attempt;
-            self.emit(
-                &spec,
-                attempt,
-                Some(r.node),
-                Some(r.start),
-                Outcome::Running,
-            );
+        let (mut running, mut waiting) = (0u64, 0u64);
+        for h in self.tasks.handles() {
+            let rec = self.tasks.get(h).clone();
+            if let Phase::Running { node, start, .. } = rec.phase {
+                self.metrics.on_release(node, &rec.spec.demand, start, end);
+            }
+            if rec.copy_of.is_some() {
+                self.emit_record(h, Outcome::Cancelled);
+                continue;
+            }
+            match rec.phase {
+                Phase::Running { .. } => running += 1,
+                Phase::Dead => running += 1, // its copies are still running
+                _ => waiting += 1,
+            }
+            let outcome = if matches!(rec.phase, Phase::Running { .. } | Phase::Dead) {
+                Outcome::Running
+            } else {
+                Outcome::Pending
+            };
+            self.emit_record(h, outcome);
         }
-        let mut waiting: Vec<u32> = self.pending.iter().map(|p| p.handle).collect();
-        waiting.extend(self.local_queues.iter().flatten().copied());
-        for &h in &waiting {
-            let spec = self.tasks.get(h).spec.clone();
-            let attempt = self.tasks.get(h).attempt;
-            self.emit(&spec, attempt, None, None, Outcome::Pending);
-        }
+        self.services.close(end, self.config.warmup);
         let counts = EndCounts {
-            running: running.len() as u64,
-            pending: waiting.len() as u64,
+            running,
+            pending: waiting,
             events: self.event_count,
         };
-        let summary = self.metrics.finish(&self.cluster, end, counts);
+        let mut summary = self.metrics.finish(&self.cluster, end, counts);
+        summary.availability = self.services.availability(end, self.config.warmup);
         let ended = summary.tasks_completed + summary.tasks_failed + summary.tasks_unschedulable;
         assert_eq!(
             summary.tasks_submitted,

@@ -1,9 +1,9 @@
 //! Live task records, in a slab whose slots are reused when tasks end, so memory follows the number
 //! of tasks alive at once, not the length of the workload. A generation counter per slot lets stale
-//! events (for a preempted attempt, or a reused slot) be recognised and dropped.
+//! events (for a stopped attempt, or a reused slot) be recognised and dropped.
 
 use crate::ids::NodeId;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use crate::workload::TaskSpec;
 
 /// Where a live task is.
@@ -13,7 +13,7 @@ pub enum Phase {
     Pending,
     /// In a node's local queue (immediate dispatch).
     Queued(NodeId),
-    /// Running; `running_pos` is its index in the engine's running list.
+    /// Holding resources on a node.
     Running {
         /// Node.
         node: NodeId,
@@ -21,7 +21,15 @@ pub enum Phase {
         start: SimTime,
         /// Index in the running list.
         running_pos: usize,
+        /// When the node died under it (it makes no progress since); None while healthy.
+        stalled_at: Option<SimTime>,
     },
+    /// Its attempt died; waiting for the failover decision or a retry backoff.
+    Limbo,
+    /// A pinned service replica waiting for its node to be repaired.
+    WaitingForNode(NodeId),
+    /// A replica copy (or a primary whose copies still run) that died while others carry on.
+    Dead,
 }
 
 /// A live task.
@@ -33,6 +41,16 @@ pub struct TaskRecord {
     pub attempt: u32,
     /// Where it is.
     pub phase: Phase,
+    /// Work (at speed 1.0) saved by checkpoints.
+    pub saved: SimDuration,
+    /// When its last attempt died, until the next attempt starts.
+    pub failed_at: Option<SimTime>,
+    /// For a replica copy: the handle of the task's primary record.
+    pub copy_of: Option<u32>,
+    /// For a primary: handles of its extra copies still alive.
+    pub copies: Vec<u32>,
+    /// The node of its last attempt.
+    pub last_node: Option<NodeId>,
 }
 
 /// Slab of live tasks.
@@ -44,13 +62,23 @@ pub struct TaskTable {
 }
 
 impl TaskTable {
-    /// Stores a new task (attempt 1, pending) and returns its handle.
+    /// Stores a task (attempt 1, pending) and returns its handle.
     pub fn insert(&mut self, spec: TaskSpec) -> u32 {
         let rec = TaskRecord {
             spec,
             attempt: 1,
             phase: Phase::Pending,
+            saved: SimDuration::ZERO,
+            failed_at: None,
+            copy_of: None,
+            copies: Vec::new(),
+            last_node: None,
         };
+        self.insert_record(rec)
+    }
+
+    /// Stores a record and returns its handle.
+    pub fn insert_record(&mut self, rec: TaskRecord) -> u32 {
         match self.free.pop() {
             Some(h) => {
                 self.slots[h as usize] = Some(rec);
@@ -83,7 +111,7 @@ impl TaskTable {
         let rec = self.slots[handle as usize]
             .take()
             .expect("removed an ended task");
-        self.generations[handle as usize] = self.generations[handle as usize].wrapping_add(1);
+        self.bump_generation(handle);
         self.free.push(handle);
         rec
     }
@@ -101,5 +129,15 @@ impl TaskTable {
     /// Whether an event tagged `generation` is for the task's current attempt.
     pub fn is_current(&self, handle: u32, generation: u32) -> bool {
         self.slots[handle as usize].is_some() && self.generations[handle as usize] == generation
+    }
+
+    /// Handles of all live tasks, in slot order.
+    pub fn handles(&self) -> Vec<u32> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| i as u32)
+            .collect()
     }
 }

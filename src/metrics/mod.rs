@@ -27,6 +27,10 @@ pub enum Outcome {
     Unschedulable,
     /// Stopped by the scheduler to make room; requeued.
     Preempted,
+    /// The attempt died (node crash or task failure); the task goes on per the failover policy.
+    Interrupted,
+    /// A replica copy made redundant when another copy finished (or cut at the horizon).
+    Cancelled,
     /// Still running at the horizon.
     Running,
     /// Still waiting at the horizon.
@@ -101,6 +105,12 @@ pub struct Collector {
     pub response: Histogram,
     /// Response time over service time of post-warm-up completed tasks.
     pub slowdown: Histogram,
+    /// Time from an attempt's death to the start of the next attempt, seconds.
+    pub restart_delay: Histogram,
+    /// Attempts per completed task.
+    pub attempts: Histogram,
+    /// Up-to-down transitions of nodes.
+    pub node_failures: u64,
     first_arrival: Option<SimTime>,
     last_completion: Option<SimTime>,
     node_cpu_integral: Vec<f64>,
@@ -123,6 +133,9 @@ impl Collector {
             wait: Histogram::new(),
             response: Histogram::new(),
             slowdown: Histogram::new(),
+            restart_delay: Histogram::new(),
+            attempts: Histogram::new(),
+            node_failures: 0,
             first_arrival: None,
             last_completion: None,
             node_cpu_integral: vec![0.0; nodes],
@@ -242,9 +255,19 @@ impl Collector {
             util_memory: util(1),
             util_disk: util(2),
             imbalance_cv: coefficient_of_variation(&per_node),
-            node_failures: 0,
+            node_failures: self.node_failures,
             task_restarts: self.restarts,
             wasted_cpu_s: self.wasted_cpu_s,
+            tasks_lost: self.failed,
+            mean_attempts: self.attempts.mean(),
+            goodput: if self.dim_integral[0] > 0.0 {
+                (1.0 - self.wasted_cpu_s * 1000.0 / self.dim_integral[0]).clamp(0.0, 1.0)
+            } else {
+                f64::NAN
+            },
+            mean_restart_s: self.restart_delay.mean(),
+            p95_restart_s: self.restart_delay.quantile(0.95),
+            availability: f64::NAN,
             events: counts.events,
             wall_s: 0.0,
         }
@@ -322,6 +345,12 @@ impl Summary {
             ("node_failures", C(self.node_failures)),
             ("task_restarts", C(self.task_restarts)),
             ("wasted_cpu_s", R(self.wasted_cpu_s)),
+            ("tasks_lost", C(self.tasks_lost)),
+            ("mean_attempts", R(self.mean_attempts)),
+            ("goodput", R(self.goodput)),
+            ("mean_restart_s", R(self.mean_restart_s)),
+            ("p95_restart_s", R(self.p95_restart_s)),
+            ("availability", R(self.availability)),
             ("events", C(self.events)),
             ("wall_s", R(self.wall_s)),
         ]
@@ -407,6 +436,18 @@ pub struct Summary {
     pub task_restarts: u64,
     /// CPU-seconds of work thrown away.
     pub wasted_cpu_s: f64,
+    /// Tasks given up by the failover policy (lost).
+    pub tasks_lost: u64,
+    /// Mean attempts per completed task.
+    pub mean_attempts: f64,
+    /// Fraction of allocated CPU time that was not thrown away (1 = nothing lost).
+    pub goodput: f64,
+    /// Mean time from an attempt's death to the next attempt's start, seconds.
+    pub mean_restart_s: f64,
+    /// 95th percentile of that time.
+    pub p95_restart_s: f64,
+    /// Mean over services of the fraction of time with at least one healthy replica (empty: none).
+    pub availability: f64,
     /// Events processed.
     pub events: u64,
     /// Wall-clock seconds of the run (not deterministic).

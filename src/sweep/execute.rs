@@ -52,6 +52,9 @@ pub fn run_one(
         mode: scenario.dispatch,
         sample_interval: scenario.output.timeseries,
         check_invariants,
+        faults: scenario.faults.clone(),
+        failover: scenario.failover.clone(),
+        seed: spec.seed,
     };
     let output = Simulation::new(config, cluster, scheduler, workload, tasks).run()?;
     let mut summary = output.summary;
