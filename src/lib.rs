@@ -1,6 +1,8 @@
 pub mod cluster;
+pub mod compare;
 pub mod config;
 pub mod ids;
+pub mod plot;
 pub mod resources;
 pub mod rng;
 pub mod sched;
