@@ -81,7 +81,6 @@ ci95_high,rank,best,ratio_to_baseline"
 fn table_marks_best_and_shows_intervals() {
     let cmp = compare_dir(&fixture(), Some("round-robin")).unwrap();
     let table = cmp.render_table();
-    println!("{table}");
     assert!(
         table.contains("workload.arrival.rate=2  (sweep point 0)"),
         "{table}"

@@ -67,17 +67,23 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         source,
     })?;
     let mut files = Vec::new();
-    files.extend(style::save(
-        &bars::MetricBars::main(&cmp),
-        &out,
-        "summary_bars",
-    )?);
+    if let Some(fig) = cdf::CdfFigure::load(dir, &summary)? {
+        files.extend(style::save(&fig, &out, "cdf_response")?);
+    }
+    let main = bars::MetricBars::main(&cmp);
+    files.extend(style::save(&main, &out, "summary_bars")?);
+    for key in 0..summary.sweep_keys.len() {
+        if let Some(fig) = sweep::SweepFigure::new(&summary, &cmp, key) {
+            let stem = format!("sweep_{}", style::file_stem(&summary.sweep_keys[key]));
+            files.extend(style::save(&fig, &out, &stem)?);
+        }
+    }
+    if let Some(fig) = timeseries::TimeseriesFigure::load(dir, &summary)? {
+        files.extend(style::save(&fig, &out, "timeseries")?);
+    }
     if FAILOVER_METRICS.iter().any(|m| summary.metric(m).is_some()) {
-        files.extend(style::save(
-            &bars::MetricBars::failover(&cmp),
-            &out,
-            "failover",
-        )?);
+        let fig = bars::MetricBars::failover(&cmp);
+        files.extend(style::save(&fig, &out, "failover")?);
     }
     Ok(files)
 }
