@@ -27,6 +27,13 @@ pub struct CsvRow {
 impl CsvTable {
     /// Reads `path`; every row must have as many fields as the header.
     pub fn read(path: &Path) -> Result<CsvTable, CompareError> {
+        Self::read_where(path, &[])
+    }
+
+    /// Reads `path`, keeping only the rows whose column `name` has one of the given texts, for every
+    /// `(name, texts)` in `keep` (so a large file is never held whole). Rows left out are still
+    /// checked for CSV structure.
+    pub fn read_where(path: &Path, keep: &[(&str, &[&str])]) -> Result<CsvTable, CompareError> {
         let file = std::fs::File::open(path).map_err(|source| CompareError::Io {
             path: path.to_path_buf(),
             source,
@@ -41,9 +48,26 @@ impl CsvTable {
         };
         let headers = reader.headers().map_err(csv_err)?;
         let headers: Vec<String> = headers.iter().map(str::to_string).collect();
+        let filters: Vec<(usize, &[&str])> = keep
+            .iter()
+            .map(|(name, texts)| {
+                let col = headers.iter().position(|h| h == name);
+                let missing = || CompareError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                };
+                Ok((col.ok_or_else(missing)?, *texts))
+            })
+            .collect::<Result<_, CompareError>>()?;
         let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(csv_err)?;
+            if !filters
+                .iter()
+                .all(|(c, texts)| texts.contains(&&record[*c]))
+            {
+                continue;
+            }
             let line = record.position().map_or(0, |p| p.line());
             rows.push(CsvRow {
                 line,
@@ -57,10 +81,13 @@ impl CsvTable {
         })
     }
 
-    /// Reads `path` if it exists; `Ok(None)` when it does not.
-    pub fn read_optional(path: &Path) -> Result<Option<CsvTable>, CompareError> {
+    /// [`CsvTable::read_where`] if `path` exists; `Ok(None)` when it does not.
+    pub fn read_optional(
+        path: &Path,
+        keep: &[(&str, &[&str])],
+    ) -> Result<Option<CsvTable>, CompareError> {
         if path.exists() {
-            Self::read(path).map(Some)
+            Self::read_where(path, keep).map(Some)
         } else {
             Ok(None)
         }

@@ -46,12 +46,7 @@ pub const KEY_METRICS: &[MetricInfo] = &[
     m("tasks_failed", Lower, "Tasks failed", "count"),
     m("util_cpu", Higher, "CPU utilisation", "fraction"),
     m("util_memory", Higher, "Memory utilisation", "fraction"),
-    m(
-        "imbalance_cv",
-        Lower,
-        "Load imbalance (CV)",
-        "coefficient of variation",
-    ),
+    m("imbalance_cv", Lower, "Load imbalance", "CV of node load"),
     m("task_restarts", Lower, "Task restarts", "count"),
     m("wasted_cpu_s", Lower, "Wasted CPU time", "core-s"),
     m("tasks_lost", Lower, "Tasks lost", "count"),

@@ -23,7 +23,9 @@ pub fn response_quantiles(
     dir: &Path,
     summary: &Summary,
 ) -> Result<Option<BTreeMap<u64, Vec<Series>>>, CompareError> {
-    let Some(table) = CsvTable::read_optional(&dir.join("quantiles.csv"))? else {
+    let Some(table) =
+        CsvTable::read_optional(&dir.join("quantiles.csv"), &[("metric", &["response_s"])])?
+    else {
         return Ok(None);
     };
     let cols: Vec<usize> = ["scheduler", "sweep_point", "metric", "quantile", "value"]
@@ -84,7 +86,10 @@ pub fn representative_timeseries(
     summary: &Summary,
     sweep_point: u64,
 ) -> Result<Option<RunSeries>, CompareError> {
-    let Some(table) = CsvTable::read_optional(&dir.join("timeseries.csv"))? else {
+    // Only one run per scheduler is drawn: keep just its rows (the file can hold millions).
+    let point = sweep_point.to_string();
+    let keep: [(&str, &[&str]); 2] = [("sweep_point", &[&point]), ("replication", &["0"])];
+    let Some(table) = CsvTable::read_optional(&dir.join("timeseries.csv"), &keep)? else {
         return Ok(None);
     };
     let cols: Vec<usize> = [

@@ -122,8 +122,8 @@ where
     Ok(area.titled(title, text(TITLE))?)
 }
 
-/// Draws a centred one-line legend (colour swatch + marker + name per series) at the top of `area`
-/// and returns the area below it.
+/// Draws a centred legend (colour swatch + marker + name per series) at the top of `area`, wrapping
+/// onto more lines when the names do not fit one, and returns the area below it.
 pub fn legend_row<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     names: &[String],
@@ -131,29 +131,42 @@ pub fn legend_row<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    const HEIGHT: u32 = 44;
+    const LINE_HEIGHT: i32 = 40;
     const SWATCH: i32 = 36;
-    let (row, rest) = area.split_vertically(HEIGHT);
     let style = text(TICK).pos(Pos::new(HPos::Left, VPos::Center));
     let widths: Vec<i32> = names
         .iter()
         .map(|n| {
-            row.estimate_text_size(n, &style)
+            area.estimate_text_size(n, &style)
                 .map(|(w, _)| w as i32 + SWATCH + 40)
         })
         .collect::<Result<_, _>>()?;
-    let total: i32 = widths.iter().sum();
-    let mut x = (row.dim_in_pixel().0 as i32 - total).max(0) / 2;
-    let y = HEIGHT as i32 / 2;
-    for (i, (name, w)) in names.iter().zip(&widths).enumerate() {
-        let c = color(i);
-        row.draw(&PathElement::new(
-            vec![(x, y), (x + SWATCH, y)],
-            c.stroke_width(LINE + 1),
-        ))?;
-        draw_marker(&row, i, (x + SWATCH / 2, y), 8, c)?;
-        row.draw(&Text::new(name.clone(), (x + SWATCH + 8, y), style.clone()))?;
-        x += w;
+    let width = area.dim_in_pixel().0 as i32;
+    // Greedy line breaking: (first index, last index + 1, line width) per line.
+    let mut lines: Vec<(usize, usize, i32)> = Vec::new();
+    for (i, w) in widths.iter().enumerate() {
+        match lines.last_mut() {
+            Some(line) if line.2 + w <= width => *line = (line.0, i + 1, line.2 + w),
+            _ => lines.push((i, i + 1, *w)),
+        }
+    }
+    let height = LINE_HEIGHT * lines.len().max(1) as i32 + 4;
+    let (row, rest) = area.split_vertically(height);
+    for (k, &(first, end, total)) in lines.iter().enumerate() {
+        let mut x = (width - total).max(0) / 2;
+        let y = LINE_HEIGHT * k as i32 + LINE_HEIGHT / 2;
+        for i in first..end {
+            let c = color(i);
+            let swatch = vec![(x, y), (x + SWATCH, y)];
+            row.draw(&PathElement::new(swatch, c.stroke_width(LINE + 1)))?;
+            draw_marker(&row, i, (x + SWATCH / 2, y), 8, c)?;
+            row.draw(&Text::new(
+                names[i].clone(),
+                (x + SWATCH + 8, y),
+                style.clone(),
+            ))?;
+            x += widths[i];
+        }
     }
     Ok(rest)
 }

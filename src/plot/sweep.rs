@@ -104,6 +104,9 @@ impl SweepFigure {
         let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
             (a.min(x), b.max(x))
         });
+        if !(lo.is_finite() && hi.is_finite()) {
+            return (0.0, 1.0);
+        }
         if self.categories.is_some() {
             return (lo - 0.5, hi + 0.5);
         }

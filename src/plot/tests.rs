@@ -191,3 +191,38 @@ fn missing_summary_is_an_error() {
     let err = plot_dir(dir.path()).unwrap_err().to_string();
     assert!(err.contains("summary.csv"), "{err}");
 }
+
+/// Eight schedulers with long names, one without any completed task (empty response columns), and
+/// no sweep: the legend wraps, nothing panics, every plot is still drawn.
+#[test]
+fn many_schedulers_and_empty_metrics_still_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("results-example/summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().replace(",workload.arrival.rate", "");
+    let mut out = format!("{header}\n");
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for s in 0..8 {
+        for rep in 0..2 {
+            let mut r: Vec<String> = row.iter().map(|f| f.to_string()).collect();
+            r[1] = format!("a-rather-long-scheduler-name-{s}");
+            r[3] = rep.to_string();
+            r.remove(5);
+            if s == 7 {
+                r[11..20].iter_mut().for_each(String::clear);
+            }
+            out.push_str(&format!("{}\n", r.join(",")));
+        }
+    }
+    std::fs::write(dir.path().join("summary.csv"), out).unwrap();
+    let files = names(&plot_dir(dir.path()).unwrap());
+    assert_eq!(files, vec!["summary_bars.png", "summary_bars.svg"]);
+    let keep = Path::new("/tmp/plots-out");
+    if keep.is_dir() {
+        std::fs::copy(
+            dir.path().join("plots/summary_bars.png"),
+            keep.join("many_bars.png"),
+        )
+        .unwrap();
+    }
+}
