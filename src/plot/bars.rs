@@ -194,15 +194,29 @@ impl MetricBars<'_> {
             }
         }
         let label = style::text(style::TICK).pos(Pos::new(HPos::Center, VPos::Top));
-        for (g, point) in self.cmp.sweep_points.iter().enumerate() {
-            let text = if groups > 1 {
-                point.values.join(", ")
-            } else {
-                String::new()
-            };
-            let at =
-                EmptyElement::at((g as f64 + 0.5, y0)) + Text::new(text, (0, 10), label.clone());
-            plot.draw(&at)?;
+        if groups > 1 {
+            for (g, point) in self.cmp.sweep_points.iter().enumerate() {
+                let text = Text::new(point.values.join(", "), (0, 10), label.clone());
+                plot.draw(&(EmptyElement::at((g as f64 + 0.5, y0)) + text))?;
+            }
+            return Ok(());
+        }
+        // One group: name each bar when every name fits under its bar (else the legend does it).
+        let slot = (plot.get_pixel_range().0.len() as f64 * self.bar_width()) as u32;
+        let widths = self
+            .cmp
+            .schedulers
+            .iter()
+            .map(|s| plot.estimate_text_size(s, &label));
+        if widths
+            .collect::<Result<Vec<_>, _>>()?
+            .iter()
+            .all(|(w, _)| *w + 6 <= slot)
+        {
+            for &(i, x, _, _) in &bars {
+                let text = Text::new(self.cmp.schedulers[i].clone(), (0, 10), label.clone());
+                plot.draw(&(EmptyElement::at((x, y0)) + text))?;
+            }
         }
         Ok(())
     }

@@ -171,7 +171,8 @@ where
     Ok(rest)
 }
 
-/// Draws the marker of series `i` (circle, triangle, square, diamond, repeating) centred at `at`,
+/// Draws the marker of series `i` (circle, triangle, square, diamond, inverted triangle, plus;
+/// repeating) centred at `at`,
 /// `size` px from centre to edge.
 pub fn draw_marker<DB, CT>(
     area: &DrawingArea<DB, CT>,
@@ -189,7 +190,7 @@ where
     let style = ShapeStyle::from(color).filled();
     let edge = ShapeStyle::from(WHITE).stroke_width(1);
     let origin = EmptyElement::at(at);
-    match i % 4 {
+    match i % 6 {
         0 => area.draw(&(origin + Circle::new((0, 0), s, style) + Circle::new((0, 0), s, edge)))?,
         1 => {
             let h = s * 6 / 5;
@@ -198,6 +199,19 @@ where
             )?
         }
         2 => area.draw(&(origin + Rectangle::new([(-s + 1, -s + 1), (s - 1, s - 1)], style)))?,
+        4 => {
+            let h = s * 6 / 5;
+            area.draw(
+                &(origin + Polygon::new(vec![(0, h), (h, -h * 3 / 4), (-h, -h * 3 / 4)], style)),
+            )?
+        }
+        5 => {
+            let (h, w) = (s, s / 3 + 1);
+            let bar = |v: Vec<(i32, i32)>| Polygon::new(v, style);
+            let arm = bar(vec![(-h, -w), (h, -w), (h, w), (-h, w)]);
+            let stem = bar(vec![(-w, -h), (w, -h), (w, h), (-w, h)]);
+            area.draw(&(origin + arm + stem))?
+        }
         _ => {
             let h = s * 5 / 4;
             area.draw(&(origin + Polygon::new(vec![(0, -h), (h, 0), (0, h), (-h, 0)], style)))?

@@ -22,7 +22,8 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Not a check: draws both fixtures into /tmp/plots-out for a person to look at
+/// Not a check: draws both fixtures into /tmp/plots-out for a person to look at, and the plots of
+/// every results dir listed in `SIMCTL_REVIEW_DIRS` (colon-separated) in place
 /// (`cargo test --lib render_samples -- --ignored`).
 #[test]
 #[ignore]
@@ -33,6 +34,13 @@ fn render_samples_for_review() {
     let _ = std::fs::create_dir_all(keep);
     for f in &files {
         std::fs::copy(f, keep.join(f.file_name().unwrap())).unwrap();
+    }
+    for d in std::env::var("SIMCTL_REVIEW_DIRS")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|d| !d.is_empty())
+    {
+        plot_dir(Path::new(d)).unwrap();
     }
     let dir = copy_fixture("results-failover");
     for f in plot_dir(dir.path()).unwrap() {
