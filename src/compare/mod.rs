@@ -80,7 +80,7 @@ pub struct Cell {
     pub estimate: Estimate,
     /// Rank among the schedulers at this sweep point (1 = best; ties share); `None` without data.
     pub rank: Option<usize>,
-    /// `rank == Some(1)`.
+    /// Ranked first, with at least one other scheduler to beat.
     pub best: bool,
     /// This mean divided by the baseline scheduler's mean at the same sweep point.
     pub ratio_to_baseline: Option<f64>,
@@ -134,6 +134,8 @@ impl Comparison {
                     .collect();
                 let means: Vec<Option<f64>> = estimates.iter().map(|e| e.mean).collect();
                 let ranks = stats::rank(&means, info.direction);
+                // A lone scheduler is not "best" at anything.
+                let contested = means.iter().flatten().count() > 1;
                 let base = baseline
                     .and_then(|b| schedulers.iter().position(|s| s == b))
                     .and_then(|i| means[i]);
@@ -147,7 +149,7 @@ impl Comparison {
                         ratio_to_baseline: ratio(estimate.mean, base),
                         estimate,
                         rank,
-                        best: rank == Some(1),
+                        best: contested && rank == Some(1),
                     });
                 }
             }

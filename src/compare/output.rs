@@ -64,12 +64,9 @@ impl Comparison {
         let mut out = String::new();
         for point in &self.sweep_points {
             let label = point.label(&self.sweep_keys);
-            let head = if label.is_empty() {
-                String::new()
-            } else {
-                format!("{label}  ")
-            };
-            let _ = writeln!(out, "{head}(sweep point {})", point.id);
+            if !label.is_empty() {
+                let _ = writeln!(out, "{label}  (sweep point {})", point.id);
+            }
             let mut grid = vec![header_row(&cols)];
             for s in &self.schedulers {
                 let mut row = vec![s.clone()];

@@ -163,3 +163,20 @@ fn empty_values_count_as_missing() {
     assert_eq!((b.estimate.n, b.rank, b.best), (0, None, false));
     assert!(cmp.render_table().contains("n/a"));
 }
+
+#[test]
+fn a_lone_scheduler_is_ranked_but_not_best_and_no_sweep_has_no_heading() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = HEADER.replace(",workload.arrival.rate", "");
+    let body = "s,only,0,0,1,100,10,50,0.5\ns,only,0,1,2,100,12,52,0.6\n";
+    std::fs::write(dir.path().join("summary.csv"), format!("{header}\n{body}")).unwrap();
+    let cmp = compare_dir(dir.path(), None).unwrap();
+    let cell = cmp.cell("only", 0, "mean_response_s").unwrap();
+    assert_eq!((cell.rank, cell.best), (Some(1), false));
+    let table = cmp.render_table();
+    assert!(
+        !table.contains('*') && !table.contains("sweep point"),
+        "{table}"
+    );
+    assert!(table.starts_with("  scheduler"), "{table}");
+}

@@ -41,6 +41,8 @@ fn render_samples_for_review() {
         .filter(|d| !d.is_empty())
     {
         plot_dir(Path::new(d)).unwrap();
+        let cmp = crate::compare::compare_dir(Path::new(d), None).unwrap();
+        println!("{d}\n{}", cmp.render_table());
     }
     let dir = copy_fixture("results-failover");
     for f in plot_dir(dir.path()).unwrap() {
