@@ -30,6 +30,20 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// (Re)draw the plots of a results directory from its CSV files (into DIR/plots/).
+    Plot {
+        /// Results directory (holding summary.csv).
+        dir: PathBuf,
+    },
+    /// Compare schedulers in a results directory: mean and 95% CI over replications, ranked;
+    /// writes DIR/compare.csv.
+    Compare {
+        /// Results directory (holding summary.csv).
+        dir: PathBuf,
+        /// Also show each metric as a ratio to this scheduler.
+        #[arg(long)]
+        baseline: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +74,8 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Validate { files } => validate(&files),
+        Command::Plot { dir } => plot(&dir),
+        Command::Compare { dir, baseline } => compare(&dir, baseline.as_deref()),
     };
     match result {
         Ok(()) => 0,
@@ -68,6 +84,22 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+fn plot(dir: &Path) -> Result<()> {
+    let written = crate::plot::plot_dir(dir)?;
+    for p in &written {
+        println!("{}", p.display());
+    }
+    Ok(())
+}
+
+fn compare(dir: &Path, baseline: Option<&str>) -> Result<()> {
+    let comparison = crate::compare::compare_dir(dir, baseline)?;
+    let path = comparison.write_csv(dir)?;
+    print!("{}", comparison.render_table());
+    println!("-> {}", path.display());
+    Ok(())
 }
 
 fn load_all(files: &[PathBuf]) -> Result<Vec<ScenarioFile>> {
@@ -162,6 +194,12 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize) -> Result<()> {
             .context("cannot write tasks.csv")?;
     }
     warn_unschedulable(file, &results);
+    let comparison = crate::compare::compare_dir(&dir, None)?;
+    comparison.write_csv(&dir)?;
+    if file.base().output.plots {
+        crate::plot::plot_dir(&dir)
+            .with_context(|| format!("cannot draw the plots of {}", dir.display()))?;
+    }
     if !args.quiet {
         println!(
             "\n{} ({} runs) -> {}",

@@ -53,6 +53,12 @@ pub const KEY_METRICS: &[MetricInfo] = &[
     m("goodput", Higher, "Goodput", "fraction of work"),
     m("availability", Higher, "Availability", "fraction"),
     m("mean_time_to_restart_s", Lower, "Mean time to restart", "s"),
+    m(
+        "mean_attempts",
+        Lower,
+        "Attempts per completed task",
+        "attempts",
+    ),
 ];
 
 /// The columns shown in the compact terminal table, when present.

@@ -76,17 +76,29 @@ mod tests {
 
     #[test]
     fn waste_per_failure_is_below_interval_plus_cost() {
-        let p = CheckpointPlan { interval: SimDuration::from_secs(10), cost: SimDuration::from_secs(2) };
+        let p = CheckpointPlan {
+            interval: SimDuration::from_secs(10),
+            cost: SimDuration::from_secs(2),
+        };
         for e in 0..100u64 {
             let elapsed = SimDuration::from_secs(e);
             let thrown_away = elapsed.0 - p.wall_secured(elapsed).0;
-            assert!(thrown_away < (p.interval + p.cost).0, "elapsed {e}: lost {thrown_away} us");
+            assert!(
+                thrown_away < (p.interval + p.cost).0,
+                "elapsed {e}: lost {thrown_away} us"
+            );
             // Saved work is whole intervals, one per completed segment.
             assert_eq!(p.work_saved(elapsed, 1.0).0, e / 12 * 10 * 1_000_000);
         }
-        assert_eq!(p.work_saved(SimDuration::from_secs(25), 1.0), SimDuration::from_secs(20));
+        assert_eq!(
+            p.work_saved(SimDuration::from_secs(25), 1.0),
+            SimDuration::from_secs(20)
+        );
         // At speed 2 the same wall time saves twice the work.
-        assert_eq!(p.work_saved(SimDuration::from_secs(25), 2.0), SimDuration::from_secs(40));
+        assert_eq!(
+            p.work_saved(SimDuration::from_secs(25), 2.0),
+            SimDuration::from_secs(40)
+        );
     }
 
     #[test]

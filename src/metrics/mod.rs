@@ -265,8 +265,8 @@ impl Collector {
             } else {
                 f64::NAN
             },
-            mean_restart_s: self.restart_delay.mean(),
-            p95_restart_s: self.restart_delay.quantile(0.95),
+            mean_time_to_restart_s: self.restart_delay.mean(),
+            p95_time_to_restart_s: self.restart_delay.quantile(0.95),
             availability: f64::NAN,
             events: counts.events,
             wall_s: 0.0,
@@ -348,8 +348,8 @@ impl Summary {
             ("tasks_lost", C(self.tasks_lost)),
             ("mean_attempts", R(self.mean_attempts)),
             ("goodput", R(self.goodput)),
-            ("mean_restart_s", R(self.mean_restart_s)),
-            ("p95_restart_s", R(self.p95_restart_s)),
+            ("mean_time_to_restart_s", R(self.mean_time_to_restart_s)),
+            ("p95_time_to_restart_s", R(self.p95_time_to_restart_s)),
             ("availability", R(self.availability)),
             ("events", C(self.events)),
             ("wall_s", R(self.wall_s)),
@@ -443,9 +443,9 @@ pub struct Summary {
     /// Fraction of allocated CPU time that was not thrown away (1 = nothing lost).
     pub goodput: f64,
     /// Mean time from an attempt's death to the next attempt's start, seconds.
-    pub mean_restart_s: f64,
+    pub mean_time_to_restart_s: f64,
     /// 95th percentile of that time.
-    pub p95_restart_s: f64,
+    pub p95_time_to_restart_s: f64,
     /// Mean over services of the fraction of time with at least one healthy replica (empty: none).
     pub availability: f64,
     /// Events processed.

@@ -81,11 +81,22 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     if let Some(fig) = timeseries::TimeseriesFigure::load(dir, &summary)? {
         files.extend(style::save(&fig, &out, "timeseries")?);
     }
-    if FAILOVER_METRICS.iter().any(|m| summary.metric(m).is_some()) {
+    if FAILOVER_METRICS.iter().any(|m| summary.metric(m).is_some()) && had_failures(&summary) {
         let fig = bars::MetricBars::failover(&cmp);
         files.extend(style::save(&fig, &out, "failover")?);
     }
     Ok(files)
+}
+
+/// Whether any run saw a node failure or a restart (otherwise a failover plot shows only ones).
+fn had_failures(summary: &Summary) -> bool {
+    ["node_failures", "task_restarts", "tasks_lost"]
+        .iter()
+        .any(|name| match summary.metric(name) {
+            Some(i) => summary.runs.iter().any(|r| r.values[i] > 0.0),
+            // Older or hand-made summaries without these columns: draw it when the failover columns exist.
+            None => true,
+        })
 }
 
 #[cfg(test)]
