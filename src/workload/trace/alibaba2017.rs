@@ -5,7 +5,8 @@
 //! `Observed.wait` is unknown), outcome = status. `number_of_instances` identical instances: one simctl
 //! task per row standing for them, or one per instance with `expand_instances = true`. CPU: 100 = one
 //! core; memory: fraction of the largest machine × `ref_memory`; no disk. Rows still Running or Waiting
-//! get the `unfinished` policy (trace end = the latest time read so far). Rows created before the trace
+//! get the `unfinished` policy; rows without a CPU or memory request (8,847 Waiting rows and a few
+//! others in the sample) are dropped as "no resource request" (trace end = the latest time read so far). Rows created before the trace
 //! starts (negative time) are start-of-trace tasks (`at_start`). Task ids carry no DAG in v2017, so
 //! `depends_on` stays empty; jobs group tasks.
 //!
@@ -38,8 +39,8 @@ struct Row {
     task: u64,
     instances: u32,
     status: String,
-    cpu: f64,
-    memory: f64,
+    /// `None` when the row gives no request (mostly Waiting rows).
+    request: Option<(f64, f64)>,
 }
 
 fn parse(text: &str) -> Result<Option<Row>, String> {
@@ -58,8 +59,10 @@ fn parse(text: &str) -> Result<Option<Row>, String> {
         task: num(fields[3], "task_id")?,
         instances: num(fields[4], "number_of_instances")?,
         status: fields[5].to_string(),
-        cpu: num(fields[6], "cpu request")?,
-        memory: num(fields[7], "memory request")?,
+        request: match (fields[6], fields[7]) {
+            ("", _) | (_, "") => None,
+            (c, m) => Some((num(c, "cpu request")?, num(m, "memory request")?)),
+        },
     }))
 }
 
@@ -82,6 +85,10 @@ impl Reader {
             self.rep.dropped(line, "present at trace start");
             return None;
         }
+        let Some((cpu, memory)) = row.request else {
+            self.rep.dropped(line, "no resource request");
+            return None;
+        };
         let ended = matches!(row.status.as_str(), "Terminated" | "Failed");
         let duration = match (ended, self.unfinished) {
             (true, _) if row.end < row.create => {
@@ -106,8 +113,8 @@ impl Reader {
             duration,
             requested: None,
             demand: Resources {
-                cpu_milli: (row.cpu * 10.0).round().max(0.0) as u64,
-                memory: (row.memory * self.ref_memory).round().max(0.0) as u64,
+                cpu_milli: (cpu * 10.0).round().max(0.0) as u64,
+                memory: (memory * self.ref_memory).round().max(0.0) as u64,
                 disk: 0,
             },
             priority: 0,

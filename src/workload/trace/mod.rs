@@ -34,6 +34,12 @@ pub mod pipeline;
 pub mod report;
 pub mod spec;
 pub mod swf;
+#[cfg(test)]
+mod tests_corrupt;
+#[cfg(test)]
+mod tests_samples;
+#[cfg(test)]
+mod tests_spec;
 
 pub use info::{trace_info, TraceInfo};
 pub use nodes::NodeEvent;
