@@ -252,7 +252,12 @@ impl Reader {
             }
             (None, _) => match self.unfinished {
                 Unfinished::Drop => {
-                    self.rep.dropped(o.line, "no end in trace");
+                    let reason = match (o.orphan, self.eof) {
+                        (true, _) => "resubmitted before it ended",
+                        (false, true) => "no end in trace",
+                        (false, false) => "end beyond look-ahead",
+                    };
+                    self.rep.dropped(o.line, reason);
                     return None;
                 }
                 Unfinished::Fixed(d) => (d, None),

@@ -234,3 +234,32 @@ fn azure_requests_and_span() {
         conv.duration_s.mean
     );
 }
+
+#[test]
+fn google_lookahead_bounds_how_long_an_end_is_waited_for() {
+    let rel = "google-2011/task_events/part-00001-of-00500.head20000.csv";
+    let mut spec = TraceSpec::new(Google2011, sample(rel));
+    spec.lookahead = Some(SimDuration::from_secs(300));
+    let i = info::trace_info_with(&spec).unwrap();
+    // Tasks whose end event comes at most 300 s after their SUBMIT:
+    // awk -F, '{k=$3" "$4; e=$6} e==0{open[k]=1; sch[k]=0; s[k]=$1; next} !(k in open){next}
+    //   e>=2&&e<=6{ if(sch[k] && $1-s[k] <= 300000000) n++; delete open[k]; next} e==1{sch[k]=1}
+    //   END{print n}' part-00001-of-00500.head20000.csv -> 3110
+    assert_eq!(i.tasks, 3110);
+    // Of the 4460 tasks that end within the file, 1350 are released unresolved by the look-ahead,
+    // as are the tasks that never end, except those submitted in the file's last 300 s, which meet
+    // the end of the file first. Never ending: awk -F, '{k=$3" "$4; e=$6} e==0{open[k]=1; next}
+    //   !(k in open){next} e>=2&&e<=6{delete open[k]} END{for(k in open)n++; print n}' -> 2709
+    let beyond = i.report.dropped_count("end beyond look-ahead");
+    let no_end = i.report.dropped_count("no end in trace");
+    assert_eq!(beyond + no_end, (4460 - 3110) + 2709);
+    assert!(beyond >= 1350 && no_end > 0, "{beyond} {no_end}");
+    spec.lookahead = None;
+    spec.max_open = 10;
+    let capped = info::trace_info_with(&spec).unwrap();
+    assert!(
+        capped.tasks < 3110,
+        "ten open tasks at most: {}",
+        capped.tasks
+    );
+}
