@@ -9,7 +9,7 @@
 //! (seconds at speed 1.0), `cpu` (cores), `memory` and `disk` (bytes, or a size with a unit as in
 //! scenarios). Optional: `priority` (integer), `user` (integer), `job` (integer; default: the row
 //! number), `deps` (row numbers of earlier rows this one waits for, separated by `;` or spaces; row 0
-//! is the first data row) and `requested_s` (user's run-time estimate). Lines starting with `#` are
+//! is the first data row, comment and empty lines are not rows, malformed rows are) and `requested_s` (user's run-time estimate). Lines starting with `#` are
 //! comments; empty optional fields take their default; quoting is not supported.
 
 use crate::resources::{cores_to_milli, Resources};
@@ -36,7 +36,8 @@ struct Layout {
     /// Column index of each known name (REQUIRED then OPTIONAL).
     columns: Vec<Option<usize>>,
     width: usize,
-    header_line: u64,
+    /// Data rows seen so far (malformed ones included, so numbering never depends on skips).
+    rows: u64,
 }
 
 fn size(text: &str, column: &str) -> Result<u64, String> {
@@ -84,17 +85,19 @@ impl Reader {
         let layout = Layout {
             columns,
             width: names.len(),
-            header_line: line,
+            rows: 0,
         };
         Ok(Reader { lines, rep, layout })
     }
 }
 
 impl Layout {
-    fn parse(&self, line: u64, text: &str) -> Result<Option<RawTask>, String> {
+    fn parse(&mut self, line: u64, text: &str) -> Result<Option<RawTask>, String> {
         if text.trim().is_empty() || text.starts_with('#') {
             return Ok(None);
         }
+        let row = self.rows;
+        self.rows += 1;
         let mut f = Vec::with_capacity(self.width);
         split_into(text, ',', &mut f);
         if f.len() != self.width {
@@ -102,7 +105,6 @@ impl Layout {
         }
         let get = |i: usize| self.columns[i].map(|c| f[c]).filter(|s| !s.is_empty());
         let req = |i: usize| get(i).ok_or_else(|| format!("missing {}", REQUIRED[i]));
-        let row = line - self.header_line - 1;
         let arrival: f64 = num(req(0)?, "arrival_s")?;
         let duration: f64 = num(req(1)?, "duration_s")?;
         let cpu: f64 = num(req(2)?, "cpu")?;
@@ -150,7 +152,7 @@ impl Layout {
 
 impl RawSource for Reader {
     fn next_raw(&mut self) -> Result<Option<RawTask>, WorkloadError> {
-        let layout = &self.layout;
+        let layout = &mut self.layout;
         let next = next_record(&mut self.lines, &self.rep, |n, t| layout.parse(n, t))?;
         Ok(next.map(|(_, raw)| raw))
     }

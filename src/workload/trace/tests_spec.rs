@@ -243,3 +243,44 @@ fn samples_replay_in_arrival_order_with_unique_ids() {
         );
     }
 }
+
+#[test]
+fn drafted_scenarios_parse_and_open() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let drafts = root.join("docs/trace-scenarios");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&drafts).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let doc: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+        let workload = doc["workload"].as_table().unwrap();
+        // Drafts are written to sit in scenarios/ (docs/ is at the same depth and exists here); the CSV
+        // one brings its data file along.
+        let base = if workload["format"].as_str() == Some("csv") {
+            drafts.clone()
+        } else {
+            root.join("docs")
+        };
+        let spec = TraceSpec::from_table(workload, "workload", &base)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        seen += 1;
+        if spec.format == Alibaba2018 {
+            // batch_task is not vendored; its nodes come from the vendored machine_meta.
+            assert_eq!(
+                spec.cluster()
+                    .unwrap()
+                    .unwrap()
+                    .iter()
+                    .map(|g| g.count)
+                    .sum::<u32>(),
+                4034
+            );
+            continue;
+        }
+        let first = spec.open(42).unwrap().next_task().unwrap();
+        assert!(first.is_some(), "{}", path.display());
+    }
+    assert_eq!(seen, 7, "one draft per format");
+}
