@@ -15,11 +15,10 @@
 //! default): memory is O(rows), about 80 k in the 24 h table.
 
 use crate::resources::Resources;
-use crate::time::SimDuration;
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{num, TraceSpec, Unfinished};
+use crate::workload::trace::{num, secs, us, TraceSpec, Unfinished};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
 /// Streaming reader of `batch_task.csv`.
@@ -95,21 +94,19 @@ impl Reader {
                 self.rep.dropped(line, "ends before it is created");
                 return None;
             }
-            (true, _) => SimDuration::from_secs((row.end - row.create) as u64),
+            (true, _) => secs(row.end.saturating_sub(row.create)),
             (false, Unfinished::Drop) => {
                 self.rep.dropped(line, "no end in trace");
                 return None;
             }
             (false, Unfinished::Fixed(d)) => d,
-            (false, Unfinished::TraceEnd) => {
-                SimDuration::from_secs(self.latest.saturating_sub(row.create).max(0) as u64)
-            }
+            (false, Unfinished::TraceEnd) => secs(self.latest.saturating_sub(row.create)),
         };
         Some(RawTask {
             line,
             key: (row.job << 24) ^ row.task,
             job: row.job,
-            arrival: row.create.saturating_mul(1_000_000),
+            arrival: us(row.create),
             duration,
             requested: None,
             demand: Resources {

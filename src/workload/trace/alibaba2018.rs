@@ -12,11 +12,10 @@
 
 use crate::resources::Resources;
 use crate::rng::label_hash;
-use crate::time::SimDuration;
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{name_id, num, TraceSpec, Unfinished};
+use crate::workload::trace::{name_id, num, secs, us, TraceSpec, Unfinished};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
 /// The task number and the numbers it depends on, from a DAG task name (`R2_1` → (2, [1])).
@@ -73,12 +72,12 @@ fn parse(line: u64, text: &str, ref_memory: f64) -> Result<(RawTask, bool), Stri
         None => (task_key(f[2], label_hash(f[0])), Vec::new()),
     };
     let ended = matches!(f[4], "Terminated" | "Failed") && end >= start;
-    let duration = SimDuration::from_secs((end - start).max(0) as u64);
+    let duration = secs(end.saturating_sub(start));
     let raw = RawTask {
         line,
         key,
         job: label_hash(f[2]),
-        arrival: start.saturating_mul(1_000_000),
+        arrival: us(start),
         duration,
         requested: None,
         demand: Resources {

@@ -42,7 +42,13 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         t.next().ok_or_else(bad)??,
         t.next().ok_or_else(bad)??,
     );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || s > 60 {
+    if !(1..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+        || h > 23
+        || mi > 59
+        || s > 60
+    {
         return Err(bad());
     }
     if !frac.bytes().all(|b| b.is_ascii_digit()) {

@@ -11,11 +11,10 @@
 //! [`crate::workload::trace::nodes`]), by default `openb_node_list_all_node.csv` beside the pod list.
 
 use crate::resources::Resources;
-use crate::time::SimDuration;
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{num, TraceSpec};
+use crate::workload::trace::{mib, num, secs, us, TraceSpec};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
 /// The node list used when the spec names none: all 1,523 nodes of the published cluster.
@@ -65,18 +64,18 @@ fn parse(line: u64, text: &str) -> Result<Option<Result<RawTask, ()>>, String> {
     if scheduled < creation || deletion < scheduled {
         return Err("times out of order".into());
     }
-    let duration = SimDuration::from_secs((deletion - scheduled) as u64);
+    let duration = secs(deletion.saturating_sub(scheduled));
     let class = qos_priority(f[6]);
     Ok(Some(Ok(RawTask {
         line,
         key: line,
         job: line,
-        arrival: creation * 1_000_000,
+        arrival: us(creation),
         duration,
         requested: None,
         demand: Resources {
             cpu_milli: cpu,
-            memory: mem << 20,
+            memory: mib(mem),
             disk: 0,
         },
         priority: class,
@@ -84,7 +83,7 @@ fn parse(line: u64, text: &str) -> Result<Option<Result<RawTask, ()>>, String> {
         kind: TaskKind::Batch,
         deps: Vec::new(),
         observed: Some(Observed {
-            wait: Some(SimDuration::from_secs((scheduled - creation) as u64)),
+            wait: Some(secs(scheduled.saturating_sub(creation))),
             runtime: Some(duration),
             outcome: Some(f[7].to_string()),
             class: Some(class as u8),

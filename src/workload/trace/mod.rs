@@ -250,6 +250,21 @@ impl TraceSpec {
     }
 }
 
+/// A span of whole seconds from a trace's (possibly wild) integer, saturating instead of overflowing.
+pub(crate) fn secs(s: i64) -> crate::time::SimDuration {
+    crate::time::SimDuration((s.max(0) as u64).saturating_mul(crate::time::MICROS_PER_SEC))
+}
+
+/// Whole seconds of trace time to microseconds, saturating.
+pub(crate) fn us(s: i64) -> i64 {
+    s.saturating_mul(1_000_000)
+}
+
+/// MiB to bytes, saturating.
+pub(crate) fn mib(m: u64) -> u64 {
+    m.saturating_mul(1 << 20)
+}
+
 /// Parses a number field, naming the column in the error.
 pub(crate) fn num<T: std::str::FromStr>(text: &str, column: &str) -> Result<T, String> {
     text.trim()

@@ -122,7 +122,7 @@ fn gpu_nodes(
     while let Some((_, (name, cpu, mem, domain))) = next_record(lines, rep, parse)? {
         let capacity = Resources {
             cpu_milli: cpu,
-            memory: mem << 20,
+            memory: crate::workload::trace::mib(mem),
             disk: spec.reference.disk,
         };
         list.push(&name, capacity, &domain);
@@ -163,7 +163,7 @@ fn machine_meta(
     let mut list = NodeList::default();
     let mut state: HashMap<String, (u32, bool)> = HashMap::new();
     let event = |node: u32, name: &str, t: i64, up: bool| NodeEvent {
-        time: spec.to_sim_time(t.saturating_mul(1_000_000)),
+        time: spec.to_sim_time(crate::workload::trace::us(t)),
         node,
         name: name.to_string(),
         up,

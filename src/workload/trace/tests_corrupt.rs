@@ -245,3 +245,46 @@ fn gzip_is_detected_by_magic_and_truncated_gzip_is_an_error_not_a_panic() {
     let err = replay(&TraceSpec::new(Google2011, &path)).unwrap_err();
     assert!(matches!(err, WorkloadError::Io { .. }), "{err}");
 }
+
+/// Values that overflow, underflow or are not numbers at all.
+const WILD: &[&str] = &[
+    "99999999999999999999",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "1e308",
+    "-1e308",
+    "NaN",
+    "inf",
+    "-1",
+    "",
+    "9999-99-99 99:99:99.9",
+];
+
+#[test]
+fn wild_values_in_any_field_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for case in CASES {
+        let sep = if case.format == Swf { ' ' } else { ',' };
+        let mut lines: Vec<String> = case.header.iter().map(|h| h.to_string()).collect();
+        for good in case.good {
+            let fields: Vec<&str> = good.split(sep).collect();
+            for i in 0..fields.len() {
+                for wild in WILD {
+                    let mut f = fields.clone();
+                    f[i] = wild;
+                    lines.push(f.join(&sep.to_string()));
+                }
+            }
+        }
+        lines.extend(case.good.iter().map(|g| g.to_string()));
+        let path = dir.path().join(case.format.name());
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        for unfinished in [Unfinished::Drop, Unfinished::TraceEnd] {
+            let mut spec = TraceSpec::new(case.format, &path);
+            spec.unfinished = unfinished;
+            // Any outcome but a panic is acceptable; the good lines at the end normally still replay.
+            let _ = replay(&spec);
+            let _ = info::trace_info_with(&spec);
+        }
+    }
+}
