@@ -222,16 +222,9 @@ impl Reader {
         }
     }
 
-    /// Turns a task leaving the look-ahead into a record, or drops it with a reason.
-    fn finish(&mut self, o: Open) -> Option<RawTask> {
-        if self.open.get(&o.key) == Some(&o.seq) {
-            self.open.remove(&o.key);
-        }
+    /// Duration and outcome of a task leaving the look-ahead, or `None` (dropped with a reason).
+    fn run_time(&self, o: &Open) -> Option<(SimDuration, Option<String>)> {
         let at_start = o.ev.time == 0;
-        let Some(demand) = o.ev.demand else {
-            self.rep.dropped(o.line, "no resource request");
-            return None;
-        };
         // Work before the window opens is not replayed: at-start tasks run from 600 s on.
         let floor = |t: u64| {
             if at_start {
@@ -267,6 +260,20 @@ impl Reader {
                 }
             },
         };
+        Some((duration, outcome))
+    }
+
+    /// Turns a task leaving the look-ahead into a record, or drops it with a reason.
+    fn finish(&mut self, o: Open) -> Option<RawTask> {
+        if self.open.get(&o.key) == Some(&o.seq) {
+            self.open.remove(&o.key);
+        }
+        let at_start = o.ev.time == 0;
+        let Some(demand) = o.ev.demand else {
+            self.rep.dropped(o.line, "no resource request");
+            return None;
+        };
+        let (duration, outcome) = self.run_time(&o)?;
         let known = !at_start && o.end.is_some();
         Some(RawTask {
             line: o.line,

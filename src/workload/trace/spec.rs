@@ -64,6 +64,9 @@ pub struct TraceSpec {
     /// The node that a normalised demand of 1.0 means (Google, Alibaba memory), and the disk and
     /// memory given to nodes whose file has no such column.
     pub reference: Resources,
+    /// Which of `reference`'s dimensions (cpu, memory, disk) were set by `ref_*` keys; the others may be
+    /// replaced by the scenario's largest node ([`TraceSpec::reference_defaults_to`]).
+    pub reference_set: [bool; 3],
     /// Stop at the first malformed line instead of skipping it.
     pub strict: bool,
     /// Tasks whose end is not in the file.
@@ -134,6 +137,7 @@ impl TraceSpec {
             time_scale: 1.0,
             load: 1.0,
             reference: Resources::new(32.0, 128 * GIB, 1024 * GIB),
+            reference_set: [false; 3],
             strict: false,
             unfinished: Unfinished::Drop,
             keep_at_start: true,
@@ -187,16 +191,36 @@ impl TraceSpec {
         Ok(spec)
     }
 
+    /// Makes the scenario's largest node the reference for every dimension no `ref_*` key set, so that
+    /// a normalised demand of 1.0 (Google's "largest machine") fills that node. Call it with the
+    /// component-wise maximum of the scenario's node capacities; zero dimensions are ignored.
+    pub fn reference_defaults_to(&mut self, largest: Resources) {
+        let r = &mut self.reference;
+        let dims = [
+            (&mut r.cpu_milli, largest.cpu_milli),
+            (&mut r.memory, largest.memory),
+            (&mut r.disk, largest.disk),
+        ];
+        for ((slot, value), set) in dims.into_iter().zip(self.reference_set) {
+            if !set && value > 0 {
+                *slot = value;
+            }
+        }
+    }
+
     fn parse_resources(&mut self, t: &Table, prefix: &str) -> Result<(), FieldError> {
         let r = &mut self.reference;
         if let Some(c) = field::opt(t, "ref_cpu", prefix, field::positive_f64)? {
             r.cpu_milli = crate::resources::cores_to_milli(c);
+            self.reference_set[0] = true;
         }
         if let Some(m) = field::opt(t, "ref_memory", prefix, field::size_bytes)? {
             r.memory = m.round() as u64;
+            self.reference_set[1] = true;
         }
         if let Some(d) = field::opt(t, "ref_disk", prefix, field::size_bytes)? {
             r.disk = d.round() as u64;
+            self.reference_set[2] = true;
         }
         if let Some(c) = field::opt(t, "request_cpu", prefix, field::positive_f64)? {
             self.request.cpu_milli = crate::resources::cores_to_milli(c);

@@ -53,6 +53,11 @@ fn from_table_reads_every_key_and_resolves_paths() {
         (s.reference.cpu_milli, s.reference.memory),
         (64_000, 256 << 30)
     );
+    let mut s = s;
+    s.reference_defaults_to(crate::resources::Resources::new(8.0, 1 << 30, 5 << 30));
+    let r = s.reference;
+    let expected = (64_000, 256 << 30, 5 << 30);
+    assert_eq!((r.cpu_milli, r.memory, r.disk), expected, "ref_* keys win");
     assert!(s.strict && !s.keep_at_start && s.expand_instances);
     assert_eq!(s.unfinished, Unfinished::Fixed(SimDuration::from_secs(300)));
     assert_eq!(s.lookahead, Some(SimDuration::from_secs(86_400)));
