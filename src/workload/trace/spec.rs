@@ -15,7 +15,8 @@ use crate::workload::trace::TraceFormat;
 pub enum Unfinished {
     /// Leave it out (counted as dropped).
     Drop,
-    /// Run until the last timestamp seen in the file.
+    /// Run until the last timestamp read when the task is released: the end of the file, or for
+    /// Google the moment a look-ahead limit released it.
     TraceEnd,
     /// Run for this long.
     Fixed(SimDuration),

@@ -171,8 +171,9 @@ fn alibaba2018_machines_give_nodes_and_events() {
     //   if(f[k]>0)c++; print c}' -> 147, each down at 0 and up at its first (USING) record.
     let late = events.iter().filter(|e| e.time.0 == 0 && !e.up).count();
     assert_eq!(late, 147);
-    // Statuses: USING 17587, IMPORT_INSTALLING 5 (README): each IMPORT_INSTALLING record after
-    // a USING one takes the node down, and the next USING brings it back.
+    // One event per change of state, a machine starting down at 0 when first seen later:
+    // awk -F, '{up=($7=="USING")} !($1 in s){ if($2>0){n++; s[$1]=0} else s[$1]=1 }
+    //   { if(up!=s[$1]){n++; s[$1]=up} } END{print n}' machine_meta.csv -> 293
     assert_eq!(events.len(), 293);
 }
 
@@ -262,4 +263,50 @@ fn google_lookahead_bounds_how_long_an_end_is_waited_for() {
         "ten open tasks at most: {}",
         capped.tasks
     );
+}
+
+// zcat part-00001-of-00500.csv.gz | awk -f g.awk (the script above google_part0_counts_span_and_cpu)
+//   -> ended 18519 max_submit_us 10604535829 mean_cpu 0.029693969
+#[test]
+fn google_part1_gz_matches_awk() {
+    let i = info(
+        Google2011,
+        "google-2011/task_events/part-00001-of-00500.csv.gz",
+    );
+    assert_eq!((i.lines, i.tasks), (77_776, 18_519));
+    // (10604535829 - 600000000) / 1e6
+    assert!(close(i.last_arrival_s, 10_004.535829, 1e-6));
+    assert!(close(i.cpu.mean, 0.029693969 * 32.0, 1e-3));
+}
+
+#[test]
+fn node_lists_match_awk() {
+    // awk -F, 'NR>1 {s+=$2} END{print NR-1, s}' openb_node_list_gpu_node.csv -> 1213 107018000
+    let gpu = info(
+        Gpu2023Nodes,
+        "alibaba/gpu-v2023/openb_node_list_gpu_node.csv",
+    );
+    assert_eq!(gpu.nodes, Some(1213));
+    let spec = TraceSpec::new(
+        Gpu2023Nodes,
+        sample("alibaba/gpu-v2023/openb_node_list_gpu_node.csv"),
+    );
+    let groups = spec.cluster().unwrap().unwrap();
+    let cpu: u64 = groups
+        .iter()
+        .map(|g| g.count as u64 * g.capacity.cpu_milli)
+        .sum();
+    assert_eq!(cpu, 107_018_000);
+    // awk -F, '!($1 in f){f[$1]=1; c+=$5} END{print c}' machine_meta.csv -> 387264 cores
+    let spec = TraceSpec::new(
+        Alibaba2018Machines,
+        sample("alibaba/v2018/machine_meta.csv"),
+    );
+    let groups = spec.cluster().unwrap().unwrap();
+    let cores: u64 = groups
+        .iter()
+        .map(|g| g.count as u64 * g.capacity.cpu_milli)
+        .sum();
+    assert_eq!(cores, 387_264_000);
+    assert!(spec.open(0).is_err(), "a node list is not a task source");
 }
