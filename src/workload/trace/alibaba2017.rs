@@ -106,7 +106,8 @@ impl Reader {
             line,
             key: (row.job << 24) ^ row.task,
             job: row.job,
-            arrival: us(row.create),
+            // Rows created before the trace (negative times) arrive at its start.
+            arrival: us(row.create.max(0)),
             duration,
             requested: None,
             demand: Resources {

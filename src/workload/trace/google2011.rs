@@ -279,7 +279,8 @@ impl Reader {
             line: o.line,
             key: o.key.0.wrapping_mul(1 << 20) ^ o.key.1,
             job: o.ev.job,
-            arrival: o.ev.time as i64,
+            // At-start tasks arrive when the window opens, so `window_start = 600` keeps them.
+            arrival: (o.ev.time as i64).max(WINDOW_START_US),
             duration,
             requested: None,
             demand: self.demand(demand),

@@ -67,6 +67,13 @@ fn google_part0_counts_span_and_cpu() {
     assert_eq!(i.report.dropped_count("no end in trace"), 142_830);
     assert_eq!(i.report.dropped_count("ended before it was scheduled"), 76);
     assert_eq!(i.report.malformed_total(), 0);
+    // The window's start keeps the start-of-trace tasks (they arrive when the window opens).
+    let mut spec = TraceSpec::new(
+        Google2011,
+        sample("google-2011/task_events/part-00000-of-00500.csv.gz"),
+    );
+    spec.window_start = Some(600.0);
+    assert_eq!(info::trace_info_with(&spec).unwrap().tasks, 58_585);
 }
 
 #[test]
