@@ -30,6 +30,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Trace utilities.
+    #[command(subcommand)]
+    Trace(TraceCommand),
     /// (Re)draw the plots of a results directory from its CSV files (into DIR/plots/).
     Plot {
         /// Results directory (holding summary.csv).
@@ -43,6 +46,22 @@ enum Command {
         /// Also show each metric as a ratio to this scheduler.
         #[arg(long)]
         baseline: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TraceCommand {
+    /// Summarise a trace file: rows, tasks, time span, demand distribution, skipped lines by reason.
+    Info {
+        /// The trace file (plain or gzip).
+        file: PathBuf,
+        /// Its format: google2011, alibaba2017, alibaba2018, alibaba2018-machines, gpu2023,
+        /// gpu2023-nodes, swf, azure-llm, csv.
+        #[arg(long)]
+        format: String,
+        /// Stop at the first malformed line (exit 1, naming file and line) instead of skipping it.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -66,6 +85,10 @@ struct RunArgs {
     /// Check capacity invariants after every scheduling decision (slower).
     #[arg(long)]
     check_invariants: bool,
+    /// Trace replays: stop at the first malformed line (exit 1, naming file and line) instead of
+    /// skipping and counting it.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Parses arguments, runs the command, and returns the process exit status.
@@ -74,6 +97,11 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Validate { files } => validate(&files),
+        Command::Trace(TraceCommand::Info {
+            file,
+            format,
+            strict,
+        }) => trace_info(&file, &format, strict),
         Command::Plot { dir } => plot(&dir),
         Command::Compare { dir, baseline } => compare(&dir, baseline.as_deref()),
     };
@@ -84,6 +112,13 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+fn trace_info(file: &Path, format: &str, strict: bool) -> Result<()> {
+    let format = crate::workload::trace::TraceFormat::parse(format).map_err(anyhow::Error::msg)?;
+    let info = crate::workload::trace::trace_info(file, format, strict)?;
+    print!("{info}");
+    Ok(())
 }
 
 fn plot(dir: &Path) -> Result<()> {
@@ -138,7 +173,10 @@ fn validate(files: &[PathBuf]) -> Result<()> {
 }
 
 fn run(args: &RunArgs) -> Result<()> {
-    let files = load_all(&args.files)?;
+    let mut files = load_all(&args.files)?;
+    if args.strict {
+        files.iter_mut().for_each(ScenarioFile::set_strict);
+    }
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -194,6 +232,12 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize) -> Result<()> {
             .context("cannot write tasks.csv")?;
     }
     warn_unschedulable(file, &results);
+    if let Some(report) = results.iter().find_map(|r| r.trace_report.as_ref()) {
+        eprintln!(
+            "warning: {}: the trace reader skipped or dropped records:\n{report}",
+            file.path.display()
+        );
+    }
     let comparison = crate::compare::compare_dir(&dir, None)?;
     comparison.write_csv(&dir)?;
     if file.base().output.plots {

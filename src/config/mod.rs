@@ -8,6 +8,7 @@ pub mod field;
 pub mod quantity;
 pub mod scenario;
 pub mod sweep;
+pub mod trace_source;
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +78,15 @@ impl ScenarioFile {
         &self.points[0].scenario
     }
 
+    /// Makes every trace replay strict: the first malformed line is an error.
+    pub fn set_strict(&mut self) {
+        for p in &mut self.points {
+            if let WorkloadSpec::Trace { spec, .. } = &mut p.scenario.workload {
+                spec.strict = true;
+            }
+        }
+    }
+
     /// Number of runs: sweep points x schedulers x replications.
     pub fn run_count(&self) -> usize {
         self.points
@@ -109,14 +119,15 @@ pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile, ConfigError> {
     let axes = sweep::axes(&doc).map_err(field_err)?;
     let mut base = doc.clone();
     base.remove("sweep");
-    Scenario::from_document(&base).map_err(field_err)?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    Scenario::from_document(&base, base_dir).map_err(field_err)?;
     let mut points = Vec::new();
     for values in sweep::grid(&axes) {
         let mut resolved = base.clone();
         for (key, value) in &values {
             sweep::apply(&mut resolved, key, value).map_err(field_err)?;
         }
-        let scenario = Scenario::from_document(&resolved).map_err(|e| {
+        let scenario = Scenario::from_document(&resolved, base_dir).map_err(|e| {
             let at: Vec<String> = values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
             field_err(FieldError::new(
                 e.key,

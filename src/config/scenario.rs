@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+use crate::config::trace_source;
+use crate::workload::trace::TraceSpec;
 use toml::{Table, Value};
 
 use crate::cluster::NodeGroup;
@@ -19,7 +22,7 @@ use crate::workload::dist::DistSpec;
 use crate::workload::synthetic::{ServiceSpec, SyntheticSpec};
 
 /// A fully validated scenario (one sweep point).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Scenario {
     /// Name, used for the results directory.
     pub name: String,
@@ -37,6 +40,8 @@ pub struct Scenario {
     pub dispatch: DispatchMode,
     /// Where tasks come from.
     pub workload: WorkloadSpec,
+    /// Node up/down events recorded in the trace: (time, node index, up).
+    pub node_events: Vec<(crate::time::SimTime, u32, bool)>,
     /// What fails.
     pub faults: FaultSpec,
     /// What happens to work that failed.
@@ -48,11 +53,17 @@ pub struct Scenario {
 }
 
 /// Where tasks come from.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "source", rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum WorkloadSpec {
     /// Generated from distributions.
-    Synthetic(SyntheticSpec),
+    Synthetic(Box<SyntheticSpec>),
+    /// Replayed from a trace file.
+    Trace {
+        /// What to read and how.
+        spec: Box<TraceSpec>,
+        /// Stop after this many tasks.
+        max_tasks: Option<u64>,
+    },
 }
 
 /// What a run writes.
@@ -97,7 +108,8 @@ const OUTPUT_KEYS: &[&str] = &["dir", "tasks_csv", "timeseries", "plots"];
 
 impl Scenario {
     /// Validates a parsed document (with any `[sweep]` table already removed).
-    pub fn from_document(doc: &Table) -> Result<Scenario, FieldError> {
+    /// Relative trace paths resolve against `base_dir` (the scenario file's directory).
+    pub fn from_document(doc: &Table, base_dir: &Path) -> Result<Scenario, FieldError> {
         check_keys(doc, TOP_KEYS, "")?;
         let meta = as_table(
             doc.get("scenario")
@@ -130,13 +142,20 @@ impl Scenario {
         if horizon.is_some_and(|h| h.0 == 0) {
             return Err(FieldError::new("scenario.horizon", "must be positive"));
         }
-        let node_groups = parse_cluster(doc)?;
+        let mut node_groups = parse_cluster(doc)?;
         let workload_table = as_table(
             doc.get("workload")
                 .ok_or_else(|| FieldError::new("workload", "the [workload] table is required"))?,
             "workload",
         )?;
-        let (dispatch, workload) = parse_workload(workload_table)?;
+        let (dispatch, workload) = parse_workload(workload_table, base_dir, &node_groups)?;
+        let mut node_events = Vec::new();
+        if let WorkloadSpec::Trace { spec, .. } = &workload {
+            if let Some(groups) = trace_source::cluster(spec)? {
+                node_groups = groups;
+            }
+            node_events = trace_source::node_events(spec)?;
+        }
         if horizon.is_none()
             && matches!(&workload, WorkloadSpec::Synthetic(s) if s.max_tasks.is_none() || s.services.is_some())
         {
@@ -162,6 +181,7 @@ impl Scenario {
             node_groups,
             dispatch,
             workload,
+            node_events,
             faults,
             failover,
             schedulers,
@@ -240,7 +260,11 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
     Ok(out)
 }
 
-fn parse_workload(t: &Table) -> Result<(DispatchMode, WorkloadSpec), FieldError> {
+fn parse_workload(
+    t: &Table,
+    base_dir: &Path,
+    groups: &[NodeGroup],
+) -> Result<(DispatchMode, WorkloadSpec), FieldError> {
     let source = opt(t, "source", "workload", |v, k| {
         as_str(v, k).map(str::to_string)
     })?
@@ -260,10 +284,14 @@ fn parse_workload(t: &Table) -> Result<(DispatchMode, WorkloadSpec), FieldError>
         }
     };
     match source.as_str() {
-        "synthetic" => Ok((dispatch, WorkloadSpec::Synthetic(parse_synthetic(t)?))),
+        "synthetic" => Ok((
+            dispatch,
+            WorkloadSpec::Synthetic(Box::new(parse_synthetic(t)?)),
+        )),
+        "trace" => Ok((dispatch, trace_source::parse(t, base_dir, groups)?)),
         other => Err(FieldError::new(
             "workload.source",
-            format!("unknown workload source \"{other}\" (expected synthetic)"),
+            format!("unknown workload source \"{other}\" (expected synthetic or trace)"),
         )),
     }
 }
@@ -344,7 +372,9 @@ fn parse_services(v: &Value, key: &str) -> Result<ServiceSpec, FieldError> {
 
 /// Rejects workloads whose demands can exceed every node: such tasks could never run.
 fn check_fits(workload: &WorkloadSpec, groups: &[NodeGroup]) -> Result<(), FieldError> {
-    let WorkloadSpec::Synthetic(s) = workload;
+    let WorkloadSpec::Synthetic(s) = workload else {
+        return Ok(()); // trace tasks too large for every node are counted as unschedulable at run time
+    };
     if let Some(svc) = &s.services {
         if !groups
             .iter()

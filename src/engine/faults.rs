@@ -36,6 +36,7 @@ pub(super) fn build_health(
                 _ => None,
             },
             waiting_services: Vec::new(),
+            trace_down: false,
         })
         .collect();
     let mut names: Vec<String> = cluster.groups().iter().map(|g| g.domain.clone()).collect();
@@ -87,12 +88,36 @@ impl Simulation<'_> {
                     .push(at, Event::DomainCrash { domain: d as u32 });
             }
         }
+        for (time, node, up) in self.config.node_events.clone() {
+            if (node as usize) < self.health.len() {
+                self.events.push(
+                    time,
+                    Event::TraceNode {
+                        node: NodeId(node),
+                        up,
+                    },
+                );
+            }
+        }
         let crashes = self.config.faults.crashes.clone();
         for c in crashes {
             let cause = Cause::Listed { repair: c.repair };
             for node in self.crash_targets(&c.target) {
                 self.events.push(c.at, Event::NodeCrash { node, cause });
             }
+        }
+    }
+
+    /// A trace's node event: a node leaving is a crash (noticed after the detection delay), a node
+    /// joining is a repair.
+    pub(super) fn on_trace_node(&mut self, node: NodeId, up: bool) {
+        let down = self.health[node.index()].trace_down;
+        if !up && !down {
+            self.health[node.index()].trace_down = true;
+            self.on_node_crash(node, Cause::Trace);
+        } else if up && down {
+            self.health[node.index()].trace_down = false;
+            self.on_node_repair(node, Cause::Trace);
         }
     }
 
@@ -125,7 +150,7 @@ impl Simulation<'_> {
             Cause::Listed { repair: Some(r) } => self
                 .events
                 .push(self.now + r, Event::NodeRepair { node, cause }),
-            Cause::Listed { repair: None } | Cause::Domain => {}
+            Cause::Listed { repair: None } | Cause::Domain | Cause::Trace => {}
         }
         let h = &mut self.health[node.index()];
         if h.down_causes > 1 {

@@ -47,6 +47,8 @@ pub struct EngineConfig {
     pub failover: Failover,
     /// The run's seed (for fault streams).
     pub seed: u64,
+    /// Node up/down events recorded in a trace: (time, node index, up).
+    pub node_events: Vec<(SimTime, u32, bool)>,
 }
 
 /// What a finished run produced.
@@ -83,6 +85,8 @@ enum Event {
     DomainCrash { domain: u32 },
     /// A whole failure domain is repaired.
     DomainRepair { domain: u32 },
+    /// A trace says a node left (`up` false) or (re)joined the cluster.
+    TraceNode { node: NodeId, up: bool },
     /// Take a time-series sample.
     Sample,
 }
@@ -93,6 +97,7 @@ enum Cause {
     Own,
     Domain,
     Listed { repair: Option<SimDuration> },
+    Trace,
 }
 
 /// Per-node fault state.
@@ -102,6 +107,8 @@ struct NodeHealth {
     detected: bool,
     process: Option<FailureProcess>,
     waiting_services: Vec<u32>,
+    /// Down because the trace said so.
+    trace_down: bool,
 }
 
 /// A failure domain: its nodes and, when domains fail at random, its failure process.
@@ -245,6 +252,7 @@ impl<'a> Simulation<'a> {
             Event::NodeRepair { node, cause } => self.on_node_repair(node, cause),
             Event::DomainCrash { domain } => self.on_domain_crash(domain),
             Event::DomainRepair { domain } => self.on_domain_repair(domain),
+            Event::TraceNode { node, up } => self.on_trace_node(node, up),
             Event::Sample => self.on_sample(),
         }
         Ok(())

@@ -22,38 +22,6 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Not a check: draws both fixtures into /tmp/plots-out for a person to look at, and the plots of
-/// every results dir listed in `SIMCTL_REVIEW_DIRS` (colon-separated) in place
-/// (`cargo test --lib render_samples -- --ignored`).
-#[test]
-#[ignore]
-fn render_samples_for_review() {
-    let dir = copy_fixture("results-example");
-    let files = plot_dir(dir.path()).unwrap();
-    let keep = Path::new("/tmp/plots-out");
-    let _ = std::fs::create_dir_all(keep);
-    for f in &files {
-        std::fs::copy(f, keep.join(f.file_name().unwrap())).unwrap();
-    }
-    for d in std::env::var("SIMCTL_REVIEW_DIRS")
-        .unwrap_or_default()
-        .split(':')
-        .filter(|d| !d.is_empty())
-    {
-        plot_dir(Path::new(d)).unwrap();
-        let cmp = crate::compare::compare_dir(Path::new(d), None).unwrap();
-        println!("{d}\n{}", cmp.render_table());
-    }
-    let dir = copy_fixture("results-failover");
-    for f in plot_dir(dir.path()).unwrap() {
-        std::fs::copy(
-            &f,
-            keep.join(format!("fo_{}", f.file_name().unwrap().to_string_lossy())),
-        )
-        .unwrap();
-    }
-}
-
 /// Width and height from a PNG's IHDR chunk, after checking the 8-byte signature.
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");

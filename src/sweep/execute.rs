@@ -27,6 +27,8 @@ pub struct RunResult {
     pub quantiles: Vec<(&'static str, f64, f64)>,
     /// Time-series samples.
     pub samples: Vec<Sample>,
+    /// What the trace reader skipped or dropped, when it did (printed once per scenario).
+    pub trace_report: Option<String>,
 }
 
 /// Runs one simulation. `tasks` receives per-task rows when given.
@@ -43,8 +45,20 @@ pub fn run_one(
         &scenario.schedulers[spec.scheduler],
         stream(spec.seed, "scheduler"),
     );
+    let mut report = None;
     let workload: Box<dyn WorkloadSource> = match &scenario.workload {
-        WorkloadSpec::Synthetic(s) => Box::new(SyntheticWorkload::new(s.clone(), spec.seed)),
+        WorkloadSpec::Synthetic(s) => Box::new(SyntheticWorkload::new((**s).clone(), spec.seed)),
+        WorkloadSpec::Trace {
+            spec: trace,
+            max_tasks,
+        } => {
+            let (replay, shared) = trace.open_replay(spec.seed)?;
+            report = Some(shared);
+            Box::new(Capped {
+                inner: Box::new(replay),
+                left: max_tasks.unwrap_or(u64::MAX),
+            })
+        }
     };
     let config = EngineConfig {
         horizon: scenario.horizon.map(|h| SimTime::ZERO + h),
@@ -55,16 +69,38 @@ pub fn run_one(
         faults: scenario.faults.clone(),
         failover: scenario.failover.clone(),
         seed: spec.seed,
+        node_events: scenario.node_events.clone(),
     };
     let output = Simulation::new(config, cluster, scheduler, workload, tasks).run()?;
     let mut summary = output.summary;
     summary.wall_s = started.elapsed().as_secs_f64();
+    let trace_report = report
+        .map(|r| r.lock().expect("report lock").clone())
+        .filter(|r| r.malformed_total() + r.dropped_total() > 0)
+        .map(|r| r.to_string());
     Ok(RunResult {
         spec: *spec,
         summary,
         quantiles: output.metrics.quantile_rows(),
         samples: output.metrics.samples,
+        trace_report,
     })
+}
+
+/// A workload cut after a number of tasks.
+struct Capped {
+    inner: Box<dyn WorkloadSource>,
+    left: u64,
+}
+
+impl WorkloadSource for Capped {
+    fn next_task(&mut self) -> Result<Option<crate::workload::TaskSpec>, WorkloadError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        self.inner.next_task()
+    }
 }
 
 /// Runs `runs` on `jobs` threads; results come back in the order of `runs`, whatever the scheduling
