@@ -32,7 +32,7 @@ fn replay(name: &str) {
     }
     let expected = max_tasks.map_or(yielded, |m| m.min(yielded));
     assert!(expected > 0);
-    let results = sweep::execute(&file, &runs, 2, true, None, &|_| {}).unwrap();
+    let results = sweep::run_in_memory(&file, &runs, 2, true).unwrap();
     for r in &results {
         let s = &r.summary;
         let horizon_cut = s.tasks_running_at_end + s.tasks_pending_at_end;

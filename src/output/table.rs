@@ -1,13 +1,13 @@
 //! The comparison table printed at the end of `simctl run`: one line per scheduler and sweep point,
-//! means over replications.
+//! means over replications, and the engine's speed.
 
 use crate::config::sweep::value_text;
 use crate::config::ScenarioFile;
-use crate::sweep::RunResult;
+use crate::output::record::SummaryLite;
+use crate::sweep::RunSpec;
 
-/// Renders the comparison table.
-pub fn render(file: &ScenarioFile, results: &[RunResult]) -> String {
-    let mut out = String::new();
+/// Renders the comparison table from the runs' summaries.
+pub fn render(file: &ScenarioFile, runs: &[(RunSpec, SummaryLite)]) -> String {
     let header = [
         "scheduler",
         "sweep point",
@@ -32,36 +32,32 @@ pub fn render(file: &ScenarioFile, results: &[RunResult]) -> String {
                 .join(" ")
         };
         for (s, sched) in point.scenario.schedulers.iter().enumerate() {
-            let runs: Vec<&RunResult> = results
+            let sel: Vec<&SummaryLite> = runs
                 .iter()
-                .filter(|r| r.spec.point == p && r.spec.scheduler == s)
+                .filter(|(r, _)| r.point == p && r.scheduler == s)
+                .map(|(_, x)| x)
                 .collect();
-            if runs.is_empty() {
+            if sel.is_empty() {
                 continue;
             }
-            let mean = |f: &dyn Fn(&RunResult) -> f64| {
-                let xs: Vec<f64> = runs.iter().map(|r| f(r)).filter(|x| !x.is_nan()).collect();
-                if xs.is_empty() {
-                    f64::NAN
-                } else {
-                    xs.iter().sum::<f64>() / xs.len() as f64
-                }
+            let mean = |f: &dyn Fn(&SummaryLite) -> Option<f64>| {
+                let xs: Vec<f64> = sel.iter().filter_map(|r| f(r)).collect();
+                (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
             };
-            let done =
-                runs.iter().map(|r| r.summary.tasks_completed).sum::<u64>() / runs.len() as u64;
-            let evs = runs.iter().map(|r| r.summary.events as f64).sum::<f64>();
-            let wall = runs.iter().map(|r| r.summary.wall_s).sum::<f64>();
+            let done = sel.iter().map(|r| r.tasks_completed).sum::<u64>() / sel.len() as u64;
+            let events = sel.iter().map(|r| r.events as f64).sum::<f64>();
+            let wall = sel.iter().map(|r| r.wall_s).sum::<f64>();
             rows.push([
                 sched.name.clone(),
                 label.clone(),
                 done.to_string(),
-                fmt(mean(&|r| r.summary.mean_wait_s)),
-                fmt(mean(&|r| r.summary.p99_response_s)),
-                fmt(mean(&|r| r.summary.mean_slowdown)),
-                format!("{:.3}", mean(&|r| r.summary.util_cpu)),
-                format!("{:.3}", mean(&|r| r.summary.imbalance_cv)),
+                fmt(mean(&|r| r.mean_wait_s)),
+                fmt(mean(&|r| r.p99_response_s)),
+                fmt(mean(&|r| r.mean_slowdown)),
+                format!("{:.3}", mean(&|r| Some(r.util_cpu)).unwrap_or(0.0)),
+                format!("{:.3}", mean(&|r| Some(r.imbalance_cv)).unwrap_or(0.0)),
                 if wall > 0.0 {
-                    format!("{:.2}", evs / wall / 1e6)
+                    format!("{:.2}", events / wall / 1e6)
                 } else {
                     "-".into()
                 },
@@ -91,7 +87,7 @@ pub fn render(file: &ScenarioFile, results: &[RunResult]) -> String {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    out.push_str(&line(&header.map(String::from)));
+    let mut out = line(&header.map(String::from));
     out.push('\n');
     out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
     out.push('\n');
@@ -106,14 +102,11 @@ fn short_key(key: &str) -> &str {
     key.rsplit('.').next().unwrap_or(key)
 }
 
-fn fmt(x: f64) -> String {
-    if x.is_nan() {
-        "-".into()
-    } else if x.abs() >= 1000.0 {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.3}")
+fn fmt(x: Option<f64>) -> String {
+    match x {
+        None => "-".into(),
+        Some(x) if x.abs() >= 1000.0 => format!("{x:.0}"),
+        Some(x) if x.abs() >= 10.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.3}"),
     }
 }

@@ -3,35 +3,28 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::ScenarioFile;
 use crate::metrics::TaskRow;
-use crate::output::atomic::write_atomic;
 use crate::sweep::{run_one, RunResult, RunSpec};
 use crate::workload::WorkloadError;
 
 /// Header of `tasks.csv`.
 pub const HEADER: &str = "scheduler,sweep_point,replication,task_id,job_id,attempt,node,arrival_s,start_s,end_s,outcome,wait_s,response_s,slowdown,cpu,memory_bytes,disk_bytes,duration_s,priority";
 
-/// The part file of run `index` in `dir`.
-pub fn part_path(dir: &Path, index: usize) -> PathBuf {
-    dir.join(format!("run-{index:06}.csv"))
-}
-
-/// Runs one simulation, streaming its task rows to its part file in `dir`.
+/// Runs one simulation, streaming its task rows to the part file `path`.
 pub fn run_with_task_rows(
     file: &ScenarioFile,
     spec: &RunSpec,
     check: bool,
-    dir: &Path,
+    path: &Path,
 ) -> Result<RunResult, WorkloadError> {
-    let path = part_path(dir, spec.index);
     let io_err = |source| WorkloadError::Io {
         path: path.display().to_string(),
         source,
     };
-    let mut out = BufWriter::new(File::create(&path).map_err(io_err)?);
+    let mut out = BufWriter::new(File::create(path).map_err(io_err)?);
     let scheduler = csv_field(&file.points[spec.point].scenario.schedulers[spec.scheduler].name);
     let prefix = format!("{scheduler},{},{}", spec.point, spec.replication);
     let mut failure = None;
@@ -98,19 +91,6 @@ fn format_row(r: &TaskRow) -> String {
         r.duration.as_secs_f64(),
         r.priority
     )
-}
-
-/// Concatenates the part files of `runs` (in order) into `dest`, atomically, then deletes the parts.
-pub fn merge_parts(dir: &Path, runs: &[RunSpec], dest: &Path) -> std::io::Result<()> {
-    write_atomic(dest, |w| {
-        writeln!(w, "{HEADER}")?;
-        for r in runs {
-            let mut part = File::open(part_path(dir, r.index))?;
-            std::io::copy(&mut part, w)?;
-        }
-        Ok(())
-    })?;
-    std::fs::remove_dir_all(dir)
 }
 
 /// Quotes a CSV field when it needs it.

@@ -3,7 +3,11 @@
 use std::path::Path;
 use std::time::Instant;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use rayon::prelude::*;
+
+use crate::output::record::{RunRecord, RUNS_DIR};
 
 use crate::cluster::Cluster;
 use crate::config::{ScenarioFile, WorkloadSpec};
@@ -103,15 +107,13 @@ impl WorkloadSource for Capped {
     }
 }
 
-/// Runs `runs` on `jobs` threads; results come back in the order of `runs`, whatever the scheduling
-/// of threads. `tasks_dir`, when given, receives one CSV part file of task rows per run.
-pub fn execute(
+/// Runs `runs` on `jobs` threads and returns their results in memory, in the order of `runs`
+/// (for library users and tests; `simctl run` uses [`execute`], which streams records to disk).
+pub fn run_in_memory(
     file: &ScenarioFile,
     runs: &[RunSpec],
     jobs: usize,
     check_invariants: bool,
-    tasks_dir: Option<&Path>,
-    on_done: &(dyn Fn(&RunResult) + Sync),
 ) -> Result<Vec<RunResult>, WorkloadError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
@@ -119,16 +121,105 @@ pub fn execute(
         .expect("thread pool");
     pool.install(|| {
         runs.par_iter()
-            .map(|spec| {
-                let result = match tasks_dir {
-                    Some(dir) => {
-                        crate::output::tasks::run_with_task_rows(file, spec, check_invariants, dir)
-                    }
-                    None => run_one(file, spec, check_invariants, None),
-                }?;
-                on_done(&result);
-                Ok(result)
-            })
+            .map(|spec| run_one(file, spec, check_invariants, None))
             .collect()
     })
+}
+
+/// How a batch of runs is executed.
+pub struct ExecOptions<'a> {
+    /// Worker threads.
+    pub jobs: usize,
+    /// Check capacity invariants after every decision.
+    pub check_invariants: bool,
+    /// Results directory: each finished run's record (and task rows) goes to `dir/.runs/`.
+    pub dir: &'a Path,
+    /// Write per-task rows.
+    pub tasks_csv: bool,
+    /// Total runs of the scenario and its fingerprint, stored in every record.
+    pub total_runs: usize,
+    /// See [`crate::output::record::fingerprint`].
+    pub fingerprint: &'a str,
+    /// Set (e.g. by Ctrl-C) to stop starting new runs.
+    pub stop: &'a AtomicBool,
+}
+
+/// Why executing stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// A run failed (bad trace data, I/O).
+    #[error(transparent)]
+    Run(#[from] WorkloadError),
+    /// The stop flag was raised; finished runs are recorded.
+    #[error("interrupted: {done} of {total} runs finished and recorded; rerun with --resume to finish the rest")]
+    Interrupted {
+        /// Runs finished in this call.
+        done: usize,
+        /// Runs asked for.
+        total: usize,
+    },
+}
+
+/// Runs `runs` on `jobs` threads, saving each run's record as soon as it ends. Runs are independent
+/// and seeded by their coordinates, so the records do not depend on the thread count or order.
+pub fn execute(
+    file: &ScenarioFile,
+    runs: &[RunSpec],
+    opts: &ExecOptions<'_>,
+    on_done: &(dyn Fn(&RunRecord) + Sync),
+) -> Result<(), ExecError> {
+    std::fs::create_dir_all(opts.dir.join(RUNS_DIR)).map_err(|source| WorkloadError::Io {
+        path: opts.dir.join(RUNS_DIR).display().to_string(),
+        source,
+    })?;
+    let done = AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .expect("thread pool");
+    let outcomes: Vec<Result<bool, WorkloadError>> = pool.install(|| {
+        runs.par_iter()
+            .map(|spec| {
+                if opts.stop.load(Ordering::SeqCst) {
+                    return Ok(false);
+                }
+                let result = if opts.tasks_csv {
+                    crate::output::tasks::run_with_task_rows(
+                        file,
+                        spec,
+                        opts.check_invariants,
+                        &RunRecord::tasks_path(opts.dir, spec.index),
+                    )?
+                } else {
+                    run_one(file, spec, opts.check_invariants, None)?
+                };
+                let record = RunRecord::new(
+                    file,
+                    &result,
+                    opts.total_runs,
+                    opts.fingerprint,
+                    opts.tasks_csv,
+                );
+                let path = RunRecord::path(opts.dir, spec.index);
+                record.save(opts.dir).map_err(|source| WorkloadError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                done.fetch_add(1, Ordering::SeqCst);
+                on_done(&record);
+                Ok(true)
+            })
+            .collect()
+    });
+    for o in outcomes {
+        o?;
+    }
+    let done = done.load(Ordering::SeqCst);
+    if done < runs.len() {
+        return Err(ExecError::Interrupted {
+            done,
+            total: runs.len(),
+        });
+    }
+    Ok(())
 }

@@ -15,7 +15,7 @@ pub fn scenario(text: &str) -> ScenarioFile {
 /// Runs every run of a scenario on two threads, with invariant checks on.
 pub fn run_all(file: &ScenarioFile) -> Vec<RunResult> {
     let runs = sweep::plan(file, None);
-    sweep::execute(file, &runs, 2, true, None, &|_| {}).expect("runs succeed")
+    sweep::run_in_memory(file, &runs, 2, true).expect("runs succeed")
 }
 
 /// Mean of a metric over the runs of one scheduler.

@@ -1,15 +1,14 @@
-//! The command line: `simctl run`, `simctl validate`. Exit status 0 on success, 1 for user errors
-//! (bad scenario, bad trace), 2 for usage errors (clap's own).
+//! The command line. Exit status 0 on success, 1 for user errors (bad scenario, bad trace, an
+//! interrupted run), 2 for usage errors (clap's own).
 
-use std::io::IsTerminal;
+mod run;
+
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::{self, ScenarioFile};
-use crate::output;
+use crate::config;
 use crate::sweep;
 
 /// Deterministic discrete-event cluster simulator for comparing load-balancing and failover strategies.
@@ -33,6 +32,16 @@ enum Command {
     /// Trace utilities.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Combine the results directories of `run --shard K/N` runs into the files one machine would
+    /// have written.
+    Merge {
+        /// Where to write the merged results.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The shards' results directories (each holding a .runs/ folder).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
     /// (Re)draw the plots of a results directory from its CSV files (into DIR/plots/).
     Plot {
         /// Results directory (holding summary.csv).
@@ -65,6 +74,10 @@ enum TraceCommand {
     },
 }
 
+fn parse_shard(s: &str) -> std::result::Result<sweep::Shard, String> {
+    sweep::Shard::parse(s)
+}
+
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// Scenario files (shell globs work: scenarios/*.toml).
@@ -85,6 +98,14 @@ struct RunArgs {
     /// Check capacity invariants after every scheduling decision (slower).
     #[arg(long)]
     check_invariants: bool,
+    /// Keep the runs already recorded in the results directory (after an interrupt, a kill or a
+    /// crash) and run only the missing ones.
+    #[arg(long)]
+    resume: bool,
+    /// Run only this deterministic share of the runs (runs whose index is K-1 modulo N); combine
+    /// the shards' directories with `simctl merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<sweep::Shard>,
     /// Trace replays: stop at the first malformed line (exit 1, naming file and line) instead of
     /// skipping and counting it.
     #[arg(long)]
@@ -95,7 +116,8 @@ struct RunArgs {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Merge { out, dirs } => run::merge(&out, &dirs),
         Command::Validate { files } => validate(&files),
         Command::Trace(TraceCommand::Info {
             file,
@@ -137,13 +159,6 @@ fn compare(dir: &Path, baseline: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn load_all(files: &[PathBuf]) -> Result<Vec<ScenarioFile>> {
-    files
-        .iter()
-        .map(|f| config::load(f).map_err(anyhow::Error::from))
-        .collect()
-}
-
 fn validate(files: &[PathBuf]) -> Result<()> {
     let mut failed = 0;
     for f in files {
@@ -170,112 +185,4 @@ fn validate(files: &[PathBuf]) -> Result<()> {
         anyhow::bail!("{failed} of {} scenario file(s) invalid", files.len());
     }
     Ok(())
-}
-
-fn run(args: &RunArgs) -> Result<()> {
-    let mut files = load_all(&args.files)?;
-    if args.strict {
-        files.iter_mut().for_each(ScenarioFile::set_strict);
-    }
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    for file in &files {
-        run_file(file, args, jobs)?;
-    }
-    Ok(())
-}
-
-fn results_dir(file: &ScenarioFile, out: Option<&Path>) -> PathBuf {
-    match out {
-        Some(base) => base.join(&file.base().name),
-        None => file.base().output.dir.clone(),
-    }
-}
-
-fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize) -> Result<()> {
-    let dir = results_dir(file, args.out.as_deref());
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create results directory {}", dir.display()))?;
-    let runs = sweep::plan(file, args.seed);
-    let tasks_dir = file
-        .base()
-        .output
-        .tasks_csv
-        .then(|| dir.join(".tasks-parts"));
-    if let Some(t) = &tasks_dir {
-        std::fs::create_dir_all(t).with_context(|| format!("cannot create {}", t.display()))?;
-    }
-    let bar = progress_bar(runs.len() as u64, args.quiet, &file.base().name);
-    let results = sweep::execute(
-        file,
-        &runs,
-        jobs,
-        args.check_invariants,
-        tasks_dir.as_deref(),
-        &|r| {
-            bar.set_message(format!(
-                "{:.1} Mev/s",
-                r.summary.events as f64 / r.summary.wall_s.max(1e-9) / 1e6
-            ));
-            bar.inc(1);
-        },
-    )
-    .with_context(|| format!("{}: run failed", file.path.display()))?;
-    bar.finish_and_clear();
-    output::write_results(&dir, file, &results)
-        .with_context(|| format!("cannot write results to {}", dir.display()))?;
-    if let Some(t) = &tasks_dir {
-        output::tasks::merge_parts(t, &runs, &dir.join("tasks.csv"))
-            .context("cannot write tasks.csv")?;
-    }
-    warn_unschedulable(file, &results);
-    if let Some(report) = results.iter().find_map(|r| r.trace_report.as_ref()) {
-        eprintln!(
-            "warning: {}: the trace reader skipped or dropped records:\n{report}",
-            file.path.display()
-        );
-    }
-    let comparison = crate::compare::compare_dir(&dir, None)?;
-    comparison.write_csv(&dir)?;
-    if file.base().output.plots {
-        crate::plot::plot_dir(&dir)
-            .with_context(|| format!("cannot draw the plots of {}", dir.display()))?;
-    }
-    if !args.quiet {
-        println!(
-            "\n{} ({} runs) -> {}",
-            file.base().name,
-            results.len(),
-            dir.display()
-        );
-        print!("{}", output::table::render(file, &results));
-    }
-    Ok(())
-}
-
-fn warn_unschedulable(file: &ScenarioFile, results: &[sweep::RunResult]) {
-    let n: u64 = results.iter().map(|r| r.summary.tasks_unschedulable).sum();
-    if n > 0 {
-        eprintln!(
-            "warning: {}: {n} task(s) needed more than any node has and were rejected as unschedulable (column tasks_unschedulable)",
-            file.path.display()
-        );
-    }
-}
-
-fn progress_bar(total: u64, quiet: bool, name: &str) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} runs, ETA {eta} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(name.to_string());
-    bar
 }

@@ -1,0 +1,277 @@
+//! Run records: everything one finished run contributes to the result files, already rendered as
+//! CSV text, saved atomically as `DIR/.runs/run-NNNNNN.json` the moment the run ends. Result files are
+//! assembled from records alone, which is what makes `--resume` (skip runs whose record exists),
+//! `--shard K/N` and `simctl merge` (assemble records from several directories) produce exactly the
+//! files of one uninterrupted run, and keeps memory flat however many runs a sweep has.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::config::sweep::value_text;
+use crate::config::ScenarioFile;
+use crate::metrics::Summary;
+use crate::output::atomic::write_atomic;
+use crate::output::tasks::csv_field;
+use crate::rng::label_hash;
+use crate::sweep::{RunResult, RunSpec};
+
+/// Directory of run records inside a results directory.
+pub const RUNS_DIR: &str = ".runs";
+
+/// One finished run, rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Position in the scenario's run list.
+    pub index: usize,
+    /// Total runs of the scenario (for checking that merged shards are complete).
+    pub total_runs: usize,
+    /// Fingerprint of the scenario (resolved documents and seed): records of different scenarios never mix.
+    pub fingerprint: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Swept keys, in order (the extra columns of summary.csv).
+    pub sweep_keys: Vec<String>,
+    /// `scheduler,sweep_point,replication` as CSV.
+    pub run_id: String,
+    /// summary.csv header (all columns).
+    pub summary_header: Vec<String>,
+    /// summary.csv row.
+    pub summary_row: Vec<String>,
+    /// quantiles.csv rows (without header).
+    pub quantile_lines: Vec<String>,
+    /// timeseries.csv rows (without header).
+    pub timeseries_lines: Vec<String>,
+    /// This run's element of runs.json.
+    pub run_json: serde_json::Value,
+    /// timing.csv row.
+    pub timing_line: String,
+    /// Whether a tasks part file accompanies the record.
+    pub has_tasks: bool,
+    /// Trace reader's skip report, if any.
+    pub trace_report: Option<String>,
+    /// Summary values for the terminal table.
+    pub summary: SummaryLite,
+}
+
+/// The few summary numbers the end-of-run table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SummaryLite {
+    /// Tasks completed.
+    pub tasks_completed: u64,
+    /// Tasks rejected as unschedulable.
+    pub tasks_unschedulable: u64,
+    /// Mean wait (NaN as null).
+    pub mean_wait_s: Option<f64>,
+    /// p99 response.
+    pub p99_response_s: Option<f64>,
+    /// Mean slowdown.
+    pub mean_slowdown: Option<f64>,
+    /// CPU utilisation.
+    pub util_cpu: f64,
+    /// Imbalance.
+    pub imbalance_cv: f64,
+    /// Events.
+    pub events: u64,
+    /// Wall seconds.
+    pub wall_s: f64,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+impl SummaryLite {
+    fn of(s: &Summary) -> SummaryLite {
+        SummaryLite {
+            tasks_completed: s.tasks_completed,
+            tasks_unschedulable: s.tasks_unschedulable,
+            mean_wait_s: finite(s.mean_wait_s),
+            p99_response_s: finite(s.p99_response_s),
+            mean_slowdown: finite(s.mean_slowdown),
+            util_cpu: s.util_cpu,
+            imbalance_cv: s.imbalance_cv,
+            events: s.events,
+            wall_s: s.wall_s,
+        }
+    }
+}
+
+/// A stable fingerprint of a scenario file's runs (documents, seeds and run count).
+pub fn fingerprint(file: &ScenarioFile, runs: &[RunSpec]) -> String {
+    let mut h = 0u64;
+    for p in &file.points {
+        h = crate::rng::mix64(h ^ label_hash(&p.document.to_string()));
+    }
+    for r in runs {
+        h = crate::rng::mix64(h ^ r.seed);
+    }
+    format!("{h:016x}-{}", runs.len())
+}
+
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        x.to_string()
+    }
+}
+
+impl RunRecord {
+    /// Renders a finished run.
+    pub fn new(
+        file: &ScenarioFile,
+        result: &RunResult,
+        total_runs: usize,
+        fingerprint: &str,
+        has_tasks: bool,
+    ) -> RunRecord {
+        let spec = &result.spec;
+        let point = &file.points[spec.point];
+        let scheduler = &point.scenario.schedulers[spec.scheduler].name;
+        let run_id = format!(
+            "{},{},{}",
+            csv_field(scheduler),
+            spec.point,
+            spec.replication
+        );
+        let mut summary_header: Vec<String> = [
+            "scenario",
+            "scheduler",
+            "sweep_point",
+            "replication",
+            "seed",
+        ]
+        .map(String::from)
+        .to_vec();
+        summary_header.extend(file.axes.iter().map(|a| csv_field(&a.key)));
+        let columns = result.summary.columns();
+        summary_header.extend(columns.iter().map(|(n, _)| n.to_string()));
+        let mut summary_row = vec![
+            csv_field(&point.scenario.name),
+            run_id.clone(),
+            spec.seed.to_string(),
+        ];
+        summary_row.extend(point.values.iter().map(|(_, v)| csv_field(&value_text(v))));
+        summary_row.extend(columns.iter().map(|(_, m)| m.to_csv()));
+        let quantile_lines = result
+            .quantiles
+            .iter()
+            .map(|(m, q, v)| format!("{run_id},{m},{q},{}", num(*v)))
+            .collect();
+        let timeseries_lines = result
+            .samples
+            .iter()
+            .map(|s| {
+                format!(
+                    "{run_id},{},{},{},{},{},{},{}",
+                    s.time_s,
+                    s.util_cpu,
+                    s.util_memory,
+                    s.util_disk,
+                    s.queue_length,
+                    s.running,
+                    s.nodes_up
+                )
+            })
+            .collect();
+        let sweep: serde_json::Map<String, serde_json::Value> = point
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(value_text(v))))
+            .collect();
+        let run_json = json!({
+            "run": spec.index,
+            "scenario": point.scenario.name,
+            "scheduler": scheduler,
+            "sweep_point": spec.point,
+            "replication": spec.replication,
+            "seed": spec.seed,
+            "sweep": sweep,
+            "config": point.document,
+        });
+        let s = &result.summary;
+        let rate = if s.wall_s > 0.0 {
+            s.events as f64 / s.wall_s
+        } else {
+            0.0
+        };
+        RunRecord {
+            index: spec.index,
+            total_runs,
+            fingerprint: fingerprint.to_string(),
+            scenario: point.scenario.name.clone(),
+            sweep_keys: file.axes.iter().map(|a| a.key.clone()).collect(),
+            timing_line: format!("{run_id},{},{},{rate:.0}", s.events, s.wall_s),
+            run_id,
+            summary_header,
+            summary_row,
+            quantile_lines,
+            timeseries_lines,
+            run_json,
+            has_tasks,
+            trace_report: result.trace_report.clone(),
+            summary: SummaryLite::of(s),
+        }
+    }
+
+    /// Where run `index`'s record lives in results directory `dir`.
+    pub fn path(dir: &Path, index: usize) -> PathBuf {
+        dir.join(RUNS_DIR).join(format!("run-{index:06}.json"))
+    }
+
+    /// Saves the record atomically.
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        let path = RunRecord::path(dir, self.index);
+        write_atomic(&path, |w| {
+            serde_json::to_writer(&mut *w, self)?;
+            Ok(())
+        })
+    }
+
+    /// Loads a record; `None` if the file does not exist.
+    pub fn load(dir: &Path, index: usize) -> std::io::Result<Option<RunRecord>> {
+        let path = RunRecord::path(dir, index);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                std::io::Error::other(format!("{}: corrupt run record: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Indices of the runs recorded in `dir`, ascending.
+    pub fn indices(dir: &Path) -> std::io::Result<Vec<usize>> {
+        let runs = dir.join(RUNS_DIR);
+        let entries = match std::fs::read_dir(&runs) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", runs.display()),
+                ))
+            }
+        };
+        let mut indices = Vec::new();
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if let Some(i) = name
+                .strip_prefix("run-")
+                .and_then(|n| n.strip_suffix(".json"))
+                .and_then(|n| n.parse().ok())
+            {
+                indices.push(i);
+            }
+        }
+        indices.sort_unstable();
+        Ok(indices)
+    }
+
+    /// Where run `index`'s task rows live in results directory `dir`.
+    pub fn tasks_path(dir: &Path, index: usize) -> PathBuf {
+        dir.join(RUNS_DIR).join(format!("run-{index:06}.tasks.csv"))
+    }
+}

@@ -1,0 +1,339 @@
+//! Sweeps that stop and start again, or run on several machines, end with exactly the files of one
+//! uninterrupted run; and every bundled scenario produces valid plots.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::simctl;
+
+/// 2 arrival rates x 2 schedulers x 10 replications = 40 short runs.
+const SWEEP: &str = r#"
+[scenario]
+name = "sweep"
+seed = 31
+horizon = "6h"
+warmup = "10m"
+replications = 10
+[[cluster.nodes]]
+count = 6
+cpu = 4
+memory = "16GiB"
+[workload]
+arrival = { process = "poisson", rate = 0.5 }
+duration = { dist = "lognormal", mean = "30s", std = "60s" }
+cpu = { dist = "choice", values = [1, 2] }
+memory = "2GiB"
+[[scheduler]]
+name = "ff"
+placement = "first-fit"
+[[scheduler]]
+name = "p2"
+placement = "power-of-d"
+[sweep]
+"workload.arrival.rate" = [0.3, 0.6]
+[output]
+tasks_csv = true
+timeseries = "10m"
+plots = false
+"#;
+
+fn write_scenario(dir: &Path) -> PathBuf {
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, SWEEP).unwrap();
+    path
+}
+
+fn run(args: &[&str], scenario: &Path, out: &Path) {
+    let o = simctl()
+        .arg("run")
+        .args(args)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out)
+        .arg(scenario)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Every result file except the wall-clock ones, with summary.csv's wall_s column removed.
+fn comparable(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for f in [
+        "summary.csv",
+        "quantiles.csv",
+        "timeseries.csv",
+        "tasks.csv",
+        "runs.json",
+        "compare.csv",
+    ] {
+        let bytes =
+            std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", dir.display()));
+        let bytes = if f == "summary.csv" || f == "compare.csv" {
+            drop_wall(&bytes)
+        } else {
+            bytes
+        };
+        out.push((f.to_string(), bytes));
+    }
+    out
+}
+
+fn drop_wall(bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let header: Vec<&str> = text.lines().next().unwrap_or("").split(',').collect();
+    match header.iter().position(|h| *h == "wall_s") {
+        Some(i) => text
+            .lines()
+            .map(|l| {
+                l.split(',')
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, c)| c)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes(),
+        // compare.csv is tidy (one metric per row): drop the wall_s rows.
+        None => text
+            .lines()
+            .filter(|l| !l.contains(",wall_s,"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes(),
+    }
+}
+
+fn assert_same(a: &Path, b: &Path) {
+    for ((f, x), (_, y)) in comparable(a).into_iter().zip(comparable(b)) {
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    run(&[], &scenario, &tmp.path().join("whole"));
+    for k in 1..=3 {
+        run(
+            &["--shard", &format!("{k}/3")],
+            &scenario,
+            &tmp.path().join(format!("shard{k}")),
+        );
+    }
+    let merged = tmp.path().join("merged");
+    let mut cmd = simctl();
+    cmd.arg("merge").arg("--out").arg(&merged);
+    for k in 1..=3 {
+        cmd.arg(tmp.path().join(format!("shard{k}/sweep")));
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same(&tmp.path().join("whole/sweep"), &merged);
+    // A missing shard is refused, naming the gap.
+    let o = simctl()
+        .arg("merge")
+        .arg("--out")
+        .arg(tmp.path().join("partial"))
+        .arg(tmp.path().join("shard1/sweep"))
+        .arg(tmp.path().join("shard3/sweep"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is in none of the shard directories"));
+}
+
+/// Records finished so far in a results directory.
+fn recorded(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join(".runs"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    n.starts_with("run-") && n.ends_with(".json")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Starts a run, stops it with `signal` once `after` records exist, and returns the exit status.
+fn interrupt(scenario: &Path, out: &Path, signal: &str, after: usize) -> std::process::ExitStatus {
+    let mut child = simctl()
+        .args(["run", "--quiet", "--jobs", "2", "--out"])
+        .arg(out)
+        .arg(scenario)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let dir = out.join("sweep");
+    for _ in 0..2000 {
+        if recorded(&dir) >= after || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Command::new("kill")
+        .arg(signal)
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    child.wait().unwrap()
+}
+
+#[test]
+fn resume_after_a_kill_equals_the_full_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    run(&[], &scenario, &tmp.path().join("whole"));
+    // Kill -9 at several points; each time the run must be unfinished, and --resume must complete
+    // it to the same files.
+    let mut partial_kills = 0;
+    for (i, after) in [3usize, 11, 23, 35].into_iter().enumerate() {
+        let out = tmp.path().join(format!("killed{i}"));
+        interrupt(&scenario, &out, "-KILL", after);
+        let done = recorded(&out.join("sweep"));
+        if done < 40 && !out.join("sweep/summary.csv").exists() {
+            partial_kills += 1;
+        }
+        run(&["--resume"], &scenario, &out);
+        assert_same(&tmp.path().join("whole/sweep"), &out.join("sweep"));
+    }
+    assert!(
+        partial_kills >= 2,
+        "the kills should have caught the run in progress"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_resume_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    run(&[], &scenario, &tmp.path().join("whole"));
+    let out = tmp.path().join("interrupted");
+    let status = interrupt(&scenario, &out, "-INT", 5);
+    let dir = out.join("sweep");
+    // 40 runs take far longer than reaching 5 records: the signal lands mid-sweep.
+    assert_eq!(status.code(), Some(1), "an interrupted run exits 1");
+    assert!(
+        recorded(&dir) < 40,
+        "the interrupt should stop new runs from starting"
+    );
+    assert!(
+        !dir.join("summary.csv").exists(),
+        "no result file after an interrupt"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        leftovers.iter().all(|n| n == ".runs"),
+        "only run records may remain: {leftovers:?}"
+    );
+    run(&["--resume"], &scenario, &out);
+    assert_same(&tmp.path().join("whole/sweep"), &dir);
+}
+
+#[test]
+fn resume_refuses_records_of_another_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    run(&["--shard", "1/2"], &scenario, tmp.path());
+    let o = simctl()
+        .args(["run", "--quiet", "--resume", "--seed", "999", "--out"])
+        .arg(tmp.path())
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("different scenario or seed"));
+}
+
+fn check_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{}: not a PNG",
+        path.display()
+    );
+    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert!(w >= 400 && h >= 300, "{}: {w}x{h}", path.display());
+}
+
+fn check_svg(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.trim_start().starts_with("<svg") || text.trim_start().starts_with("<?xml"),
+        "{}",
+        path.display()
+    );
+    assert!(
+        text.trim_end().ends_with("</svg>"),
+        "{}: truncated SVG",
+        path.display()
+    );
+    assert!(
+        text.contains("<text"),
+        "{}: no text (labels missing?)",
+        path.display()
+    );
+}
+
+#[test]
+fn every_bundled_scenario_runs_and_draws_valid_plots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&scenarios)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10);
+    let o = simctl()
+        .args(["run", "--quiet", "--out"])
+        .arg(tmp.path())
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in &files {
+        let name = std::fs::read_to_string(f).unwrap();
+        let name = name
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let plots = tmp.path().join(&name).join("plots");
+        for stem in ["summary_bars", "cdf_response"] {
+            check_png(&plots.join(format!("{stem}.png")));
+            check_svg(&plots.join(format!("{stem}.svg")));
+        }
+    }
+    for stem in ["failover", "sweep_failover_policy"] {
+        check_png(
+            &tmp.path()
+                .join("failover/plots")
+                .join(format!("{stem}.png")),
+        );
+    }
+}
