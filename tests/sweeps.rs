@@ -337,3 +337,38 @@ fn every_bundled_scenario_runs_and_draws_valid_plots() {
         );
     }
 }
+
+/// Runs a deploy script with the environment a Slurm array task or an Indexed Job pod would have.
+fn deploy_script(script: &str, env: &[(&str, String)]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy").join(script);
+    let mut cmd = Command::new("bash");
+    cmd.arg(&path).env("SIMCTL", env!("CARGO_BIN_EXE_simctl")).env_remove("SLURM_ARRAY_TASK_ID").env_remove("JOB_COMPLETION_INDEX");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn slurm_array_and_indexed_job_scripts_reproduce_the_single_machine_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    run(&[], &scenario, &tmp.path().join("whole"));
+    // The index variable each scheduler sets: Slurm's 1-based array id, Kubernetes' 0-based index.
+    for (var, first) in [("SLURM_ARRAY_TASK_ID", 1), ("JOB_COMPLETION_INDEX", 0)] {
+        let results = tmp.path().join(var);
+        let base = vec![
+            ("SCENARIO", scenario.display().to_string()),
+            ("SHARDS", "3".to_string()),
+            ("RESULTS", results.display().to_string()),
+        ];
+        for i in 0..3 {
+            let mut env = base.clone();
+            env.push((var, (first + i).to_string()));
+            deploy_script("shard-entry.sh", &env);
+        }
+        deploy_script("merge-shards.sh", &base);
+        assert_same(&tmp.path().join("whole/sweep"), &results.join("merged"));
+    }
+}
