@@ -340,14 +340,23 @@ fn every_bundled_scenario_runs_and_draws_valid_plots() {
 
 /// Runs a deploy script with the environment a Slurm array task or an Indexed Job pod would have.
 fn deploy_script(script: &str, env: &[(&str, String)]) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy").join(script);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy")
+        .join(script);
     let mut cmd = Command::new("bash");
-    cmd.arg(&path).env("SIMCTL", env!("CARGO_BIN_EXE_simctl")).env_remove("SLURM_ARRAY_TASK_ID").env_remove("JOB_COMPLETION_INDEX");
+    cmd.arg(&path)
+        .env("SIMCTL", env!("CARGO_BIN_EXE_simctl"))
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX");
     for (k, v) in env {
         cmd.env(k, v);
     }
     let o = cmd.output().unwrap();
-    assert!(o.status.success(), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
