@@ -192,8 +192,9 @@ impl PlacementSpec {
         }
     }
 
-    /// The per-task placement (`None` for batch heuristics).
-    fn build(&self, rng: SimRng) -> Option<Box<dyn Placement>> {
+    /// The per-task placement this describes, drawing any randomness from `rng` (`None` for batch
+    /// heuristics, which are whole schedulers: see [`build_scheduler`]).
+    pub fn placement(&self, rng: SimRng) -> Option<Box<dyn Placement>> {
         Some(match self {
             PlacementSpec::FirstFit => Box::new(FirstFit),
             PlacementSpec::BestFit => Box::new(BestFit),
@@ -243,7 +244,7 @@ pub struct SchedulerSpec {
 /// Builds the scheduler described by `spec`, drawing any randomness from `rng`: a batch heuristic,
 /// or the queue discipline's scheduler around the per-task placement.
 pub fn build_scheduler(spec: &SchedulerSpec, rng: SimRng) -> Box<dyn Scheduler> {
-    let Some(placement) = spec.placement.build(rng) else {
+    let Some(placement) = spec.placement.placement(rng) else {
         let rule = spec
             .placement
             .batch_rule()

@@ -122,6 +122,14 @@ impl Profiles {
         }
         let d = signed(demand, 1);
         let holds = |f: &[i64; DIMS]| f.iter().zip(&d).all(|(a, b)| a >= b);
+        if self.changes[node.id.index()].is_empty() {
+            // Nothing changes on this node: it fits now or never (the common case, no allocation).
+            let base = match self.mode {
+                DispatchMode::Central => node.free(),
+                DispatchMode::Immediate => node.capacity,
+            };
+            return holds(&signed(&base, 1)).then_some(self.now);
+        }
         let steps = self.steps(node);
         (0..steps.len())
             .find(|&i| {

@@ -15,6 +15,9 @@ mod round_robin;
 mod score;
 mod weighted_round_robin;
 
+#[cfg(test)]
+mod equivalence;
+
 pub use allocated::AllocatedPlacement;
 pub use completion::CompletionTime;
 pub use first_fit::FirstFit;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::resources::Resources;
 use crate::sched::placement::test_support::{central, cluster, task};
 
 #[test]
@@ -63,4 +64,35 @@ fn sampling_scores_a_rotating_window_of_nodes() {
         .map(|_| p.choose(&task(1.0), &view).unwrap().0)
         .collect();
     assert_eq!(picks, vec![0, 100, 200, 300, 0]);
+}
+
+#[test]
+fn epvm_avoids_driving_a_resource_towards_saturation() {
+    // Node 0: cpu 2/4 used; node 1: cpu 1/4 and memory 1/4 used. Adding one core leaves the same mean
+    // free fraction on both, (1/4 + 1 + 1)/3 = (2/4 + 3/4 + 1)/3 = 0.75, so least-allocated ties and
+    // takes node 0. E-PVM with base 16 adds 16^0.75 - 16^0.5 = 4 on node 0 but 16^0.5 - 16^0.25 = 2
+    // on node 1, and takes node 1.
+    let mut c = cluster(&[(2, 4.0)]);
+    c.allocate(NodeId(0), &task(2.0).demand).unwrap();
+    c.allocate(NodeId(1), &Resources::new(1.0, 1 << 28, 0)).unwrap();
+    let view = central(&c);
+    let mut least = ScorePlacement::new(vec![(ScoreFn::LeastAllocated, 1.0)]);
+    let mut epvm = ScorePlacement::new(vec![(ScoreFn::EPvm { base: 16 }, 1.0)]);
+    assert_eq!(least.choose(&task(1.0), &view), Some(NodeId(0)));
+    assert_eq!(epvm.choose(&task(1.0), &view), Some(NodeId(1)));
+}
+
+#[test]
+fn balanced_allocation_and_dot_product_follow_the_shape_of_the_demand() {
+    // Node 0 has used memory (1/2), node 1 cpu (2 of 4 cores). A cpu-only task: balanced-allocation
+    // prefers node 0 (its cpu catches up with its memory), and so does Tetris alignment (node 0 has
+    // all its cpu free: (1/4 * 1) vs (1/4 * 1/2)).
+    let mut c = cluster(&[(2, 4.0)]);
+    c.allocate(NodeId(0), &Resources::new(0.0, 1 << 29, 0)).unwrap();
+    c.allocate(NodeId(1), &task(2.0).demand).unwrap();
+    let view = central(&c);
+    let mut balanced = ScorePlacement::new(vec![(ScoreFn::BalancedAllocation, 1.0)]);
+    let mut tetris = ScorePlacement::new(vec![(ScoreFn::DotProduct, 1.0)]);
+    assert_eq!(balanced.choose(&task(1.0), &view), Some(NodeId(0)));
+    assert_eq!(tetris.choose(&task(1.0), &view), Some(NodeId(0)));
 }
