@@ -55,7 +55,11 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
     let mut running = Vec::new();
     for i in 0..(c.len() as u64 * 2) {
         let node = NodeId(below(&mut rng, c.len() as u64) as u32);
-        let t = task(i, 0.5 * (1 + below(&mut rng, 4)) as f64, 1 + below(&mut rng, 600));
+        let t = task(
+            i,
+            0.5 * (1 + below(&mut rng, 4)) as f64,
+            1 + below(&mut rng, 600),
+        );
         if c.allocate(node, &t.demand).is_ok() {
             running.push(RunningTask {
                 handle: t.handle,

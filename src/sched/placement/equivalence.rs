@@ -88,7 +88,10 @@ fn indexed_placements_match_full_scans() {
                 pick(&mut AllocatedPlacement::most(), &t, &c, mode),
                 pick(&mut JoinShortestQueue, &t, &c, mode),
             ];
-            assert_eq!(indexed, scans, "best, worst, least, most, jsq differ ({mode:?})");
+            assert_eq!(
+                indexed, scans,
+                "best, worst, least, most, jsq differ ({mode:?})"
+            );
             placed += scans.iter().filter(|s| s.is_some()).count();
         }
     }

@@ -1,7 +1,8 @@
 //! Best fit and worst fit by CPU left over (the bin-packing classics, as DSLab's `BestFit` ranks hosts
 //! by CPU): best fit takes the feasible node with the fewest cores free, worst fit the one with the
 //! most; ties go to the lowest node id. Both walk the cluster's free-CPU index instead of scanning:
-//! best fit starts at the first node with enough free CPU, worst fit at the node with the most.
+//! best fit starts at the first node with enough free CPU, worst fit at the node with the most (then
+//! looks up the lowest id at that amount, so many tied empty nodes cost O(log n), not a walk).
 
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
@@ -36,18 +37,17 @@ impl Placement for BestFit {
 impl Placement for WorstFit {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
         let nodes = view.cluster.nodes();
-        let mut best: Option<(u64, NodeId)> = None;
-        // Descending free CPU visits equal keys from the highest id down: keep walking through the
-        // first key that has a feasible node so the lowest id among them wins.
-        for &(free, id) in view.cluster.index().by_free_cpu().iter().rev() {
-            if best.is_some_and(|(f, _)| free < f) {
-                break;
-            }
-            if view.feasible(&nodes[id as usize], &task.demand) {
-                best = Some((free, NodeId(id)));
-            }
-        }
-        best.map(|(_, id)| id)
+        let index = view.cluster.index().by_free_cpu();
+        // The most free CPU among feasible nodes, walking down from the top ...
+        let &(most, _) = index
+            .iter()
+            .rev()
+            .find(|&&(_, id)| view.feasible(&nodes[id as usize], &task.demand))?;
+        // ... then the lowest id at that amount (equal keys are in id order going up).
+        index
+            .range((most, 0)..=(most, u32::MAX))
+            .map(|&(_, id)| NodeId(id))
+            .find(|&id| view.feasible(view.cluster.node(id), &task.demand))
     }
 }
 

@@ -68,7 +68,10 @@ mod tests {
         let view = immediate(&c);
         let share = |d: u32| {
             let mut p = PowerOfD::new(d, stream(5, "pod"));
-            (0..4000).filter(|_| p.choose(&task(1.0), &view) == Some(NodeId(5))).count() as f64 / 4000.0
+            (0..4000)
+                .filter(|_| p.choose(&task(1.0), &view) == Some(NodeId(5)))
+                .count() as f64
+                / 4000.0
         };
         let (one, two, eight) = (share(1), share(2), share(8));
         assert!((one - 0.125).abs() < 0.02, "d=1: {one}");

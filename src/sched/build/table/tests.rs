@@ -124,3 +124,33 @@ fn unknown_keys_and_bad_values_name_the_key() {
         "scheduler[0].placement.seed"
     );
 }
+
+#[test]
+fn the_drafted_catalogue_scenario_parses() {
+    let text = include_str!("../../../../docs/algorithms-scenario.toml");
+    let doc: toml::Table = text.parse().expect("the draft is valid TOML");
+    let tables = doc["scheduler"].as_array().expect("[[scheduler]] tables");
+    let mut names = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        let spec = SchedulerSpec::from_table(t.as_table().unwrap(), &format!("scheduler[{i}]"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        names.push(spec.name);
+    }
+    // Every placement and every queue discipline appears at least once.
+    for name in PlacementSpec::NAMES {
+        assert!(
+            text.contains(&format!("placement = \"{name}\"")),
+            "{name} missing"
+        );
+    }
+    for queue in crate::sched::queue::QUEUE_NAMES
+        .iter()
+        .filter(|q| **q != "fifo")
+    {
+        assert!(
+            text.contains(&format!("queue = \"{queue}\"")),
+            "{queue} missing"
+        );
+    }
+    assert_eq!(names.len(), tables.len());
+}

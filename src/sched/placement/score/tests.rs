@@ -74,7 +74,8 @@ fn epvm_avoids_driving_a_resource_towards_saturation() {
     // on node 1, and takes node 1.
     let mut c = cluster(&[(2, 4.0)]);
     c.allocate(NodeId(0), &task(2.0).demand).unwrap();
-    c.allocate(NodeId(1), &Resources::new(1.0, 1 << 28, 0)).unwrap();
+    c.allocate(NodeId(1), &Resources::new(1.0, 1 << 28, 0))
+        .unwrap();
     let view = central(&c);
     let mut least = ScorePlacement::new(vec![(ScoreFn::LeastAllocated, 1.0)]);
     let mut epvm = ScorePlacement::new(vec![(ScoreFn::EPvm { base: 16 }, 1.0)]);
@@ -88,7 +89,8 @@ fn balanced_allocation_and_dot_product_follow_the_shape_of_the_demand() {
     // prefers node 0 (its cpu catches up with its memory), and so does Tetris alignment (node 0 has
     // all its cpu free: (1/4 * 1) vs (1/4 * 1/2)).
     let mut c = cluster(&[(2, 4.0)]);
-    c.allocate(NodeId(0), &Resources::new(0.0, 1 << 29, 0)).unwrap();
+    c.allocate(NodeId(0), &Resources::new(0.0, 1 << 29, 0))
+        .unwrap();
     c.allocate(NodeId(1), &task(2.0).demand).unwrap();
     let view = central(&c);
     let mut balanced = ScorePlacement::new(vec![(ScoreFn::BalancedAllocation, 1.0)]);
