@@ -2,6 +2,7 @@
 //!
 //! The cluster has four node groups (2 to 16 cores, speeds 0.5 to 2) filled to about half its CPU by
 //! random tasks with random expected ends, so indexes, profiles and scans all see realistic state.
+//! `balanced-sample-10pct` is balanced-allocation scoring 10% of the nodes (`sample_percent = 10`).
 //! Per-task placements are timed on one decision (`begin` + `choose`, nothing assigned, so every
 //! iteration sees the same state); batch heuristics on one decision point over 32 queued tasks.
 //!
@@ -14,6 +15,7 @@ use simctl::cluster::{Cluster, NodeGroup};
 use simctl::ids::{NodeId, TaskId};
 use simctl::resources::Resources;
 use simctl::rng::{below, stream};
+use simctl::sched::scoring::ScoreFn;
 use simctl::sched::{
     build_scheduler, DispatchMode, PendingTask, PlacementSpec, QueuePolicy, RunningTask,
     SchedulerSpec, Session,
@@ -81,12 +83,22 @@ fn per_task(crit: &mut Criterion) {
     for n in SIZES {
         let (mut c, running) = cluster(n);
         let pending = [task(u64::MAX, 1.0, 60)];
-        for name in PlacementSpec::NAMES {
-            let spec = PlacementSpec::parse(name, None).expect("a listed name");
+        let sampled = PlacementSpec::Score {
+            scores: vec![(ScoreFn::BalancedAllocation, 1.0)],
+            filters: Vec::new(),
+            sample_percent: Some(10),
+        };
+        let named = PlacementSpec::NAMES.iter().map(|name| {
+            (
+                name.to_string(),
+                PlacementSpec::parse(name, None).expect("a listed name"),
+            )
+        });
+        for (name, spec) in named.chain([("balanced-sample-10pct".to_string(), sampled)]) {
             let Some(mut p) = spec.placement(stream(2, "placement")) else {
                 continue;
             };
-            group.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
+            group.bench_with_input(BenchmarkId::new(&name, n), &n, |b, _| {
                 let s = Session::new(
                     SimTime::ZERO,
                     DispatchMode::Central,

@@ -122,13 +122,30 @@ impl Profiles {
         }
         let d = signed(demand, 1);
         let holds = |f: &[i64; DIMS]| f.iter().zip(&d).all(|(a, b)| a >= b);
-        if self.changes[node.id.index()].is_empty() {
-            // Nothing changes on this node: it fits now or never (the common case, no allocation).
+        let changes = &self.changes[node.id.index()];
+        if changes
+            .iter()
+            .all(|(_, delta)| delta.iter().all(|&x| x >= 0))
+        {
+            // Only releases (no reservations): free capacity never shrinks, so the first instant it
+            // holds the demand is the answer, found without building the steps.
             let base = match self.mode {
                 DispatchMode::Central => node.free(),
                 DispatchMode::Immediate => node.capacity,
             };
-            return holds(&signed(&base, 1)).then_some(self.now);
+            let mut free = signed(&base, 1);
+            if holds(&free) {
+                return Some(self.now);
+            }
+            for &(t, delta) in changes {
+                for i in 0..DIMS {
+                    free[i] += delta[i];
+                }
+                if holds(&free) {
+                    return Some(t.max(self.now));
+                }
+            }
+            return None;
         }
         let steps = self.steps(node);
         (0..steps.len())
