@@ -26,6 +26,9 @@ pub mod profile;
 pub mod queue;
 pub mod scoring;
 
+#[cfg(test)]
+mod drain_tests;
+
 use serde::Serialize;
 
 use crate::cluster::{Cluster, Node, Verdict};
