@@ -88,7 +88,7 @@ fn drain(spec: &SchedulerSpec, seed: u64) -> SimTime {
         c.assert_within_capacity();
         let mut requeued: Vec<PendingTask> = Vec::new();
         let mut preempted = d.preempted.clone();
-        preempted.sort_unstable_by(|a, b| b.cmp(a));
+        preempted.sort_unstable_by_key(|&a| std::cmp::Reverse(a));
         for r in preempted {
             let r = running.remove(r);
             let mut t = workload(seed)
@@ -99,7 +99,7 @@ fn drain(spec: &SchedulerSpec, seed: u64) -> SimTime {
             requeued.push(t);
         }
         let mut assigned = d.assigned.clone();
-        assigned.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        assigned.sort_unstable_by_key(|a| std::cmp::Reverse(a.0));
         for (i, node) in assigned {
             let t = pending.remove(i);
             running.push(RunningTask {
