@@ -1,5 +1,5 @@
 //! From a validated scheduler description to a runnable [`Scheduler`]. Parsing of `[[scheduler]]`
-//! tables lives in [`table`].
+//! tables lives in the private `table` module ([`SchedulerSpec::from_table`]).
 
 mod table;
 

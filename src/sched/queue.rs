@@ -75,6 +75,38 @@ mod tests {
     use crate::time::{SimDuration, SimTime};
 
     #[test]
+    fn fifo_keeps_queue_order_and_skips_what_does_not_fit() {
+        use crate::ids::NodeId;
+        use crate::sched::placement::test_support::cluster;
+        use crate::sched::placement::FirstFit;
+        use crate::sched::{DispatchMode, ListScheduler, Scheduler, Session};
+        let pending = [
+            job(0, 1.0, 1),
+            job(1, 8.0, 1),
+            job(2, 2.0, 1),
+            job(3, 2.0, 1),
+        ];
+        assert_eq!(QueuePolicy::Fifo.order(&pending, 1..4), vec![1, 2, 3]);
+        // One 4-core node: task 1 (8 cores) never fits, and does not block tasks 2 and 3 behind it
+        // (no head-of-line blocking); task 3 finds the node full.
+        let mut c = cluster(&[(1, 4.0)]);
+        let mut s = Session::new(
+            SimTime::ZERO,
+            DispatchMode::Central,
+            &mut c,
+            &pending,
+            &[],
+            0,
+            true,
+        );
+        ListScheduler::new(QueuePolicy::Fifo, Box::new(FirstFit)).schedule(&mut s);
+        assert_eq!(
+            s.into_decisions().assigned,
+            vec![(0, NodeId(0)), (2, NodeId(0))]
+        );
+    }
+
+    #[test]
     fn sjf_orders_by_estimate_and_keeps_queue_order_on_ties() {
         let pending = [
             job(0, 1.0, 30),
