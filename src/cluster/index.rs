@@ -10,7 +10,6 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use crate::cluster::pack_tree::PackTree;
 use crate::cluster::Node;
 use crate::resources::{Resources, DIMS};
 
@@ -53,7 +52,7 @@ pub fn free_fraction(capacity: &Resources, allocated: &Resources) -> f64 {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Keys {
-    free: Resources,
+    free_cpu: u64,
     fraction: OrdF64,
     load: u32,
 }
@@ -65,34 +64,14 @@ pub struct PlacementIndex {
     by_fraction: Vec<BTreeSet<(OrdF64, u32)>>,
     by_load: BTreeSet<(u32, u32)>,
     keys: Vec<Option<Keys>>,
-    packing: Vec<PackTree>,
-    group_start: Vec<u32>,
 }
 
 impl PlacementIndex {
-    /// Indexes `nodes`, whose groups are numbered below `groups` and whose ids are contiguous per
-    /// group (as [`crate::cluster::Cluster::new`] numbers them).
+    /// Indexes `nodes`, whose groups are numbered below `groups`.
     pub fn new(nodes: &[Node], groups: usize) -> PlacementIndex {
-        let mut group_start = vec![u32::MAX; groups];
-        let mut group_size = vec![0usize; groups];
-        for n in nodes {
-            let g = n.group as usize;
-            group_start[g] = group_start[g].min(n.id.0);
-            group_size[g] += 1;
-        }
-        for n in nodes {
-            let g = n.group as usize;
-            assert!(
-                ((n.id.0 - group_start[g]) as usize) < group_size[g],
-                "node {} is not contiguous with the rest of group {g}",
-                n.id.0
-            );
-        }
         let mut index = PlacementIndex {
             by_fraction: vec![BTreeSet::new(); groups],
             keys: vec![None; nodes.len()],
-            packing: group_size.iter().map(|&n| PackTree::new(n)).collect(),
-            group_start,
             ..PlacementIndex::default()
         };
         for node in nodes {
@@ -106,7 +85,7 @@ impl PlacementIndex {
         let id = node.id.0;
         let group = node.group as usize;
         let new = node.schedulable.then(|| Keys {
-            free: node.free(),
+            free_cpu: node.free().cpu_milli,
             fraction: OrdF64(free_fraction(&node.capacity, &node.allocated)),
             load: node.load(),
         });
@@ -115,29 +94,16 @@ impl PlacementIndex {
             return;
         }
         if let Some(k) = old {
-            self.by_free_cpu.remove(&(k.free.cpu_milli, id));
+            self.by_free_cpu.remove(&(k.free_cpu, id));
             self.by_fraction[group].remove(&(k.fraction, id));
             self.by_load.remove(&(k.load, id));
         }
         if let Some(k) = new {
-            self.by_free_cpu.insert((k.free.cpu_milli, id));
+            self.by_free_cpu.insert((k.free_cpu, id));
             self.by_fraction[group].insert((k.fraction, id));
             self.by_load.insert((k.load, id));
         }
         self.keys[id as usize] = new;
-        let position = (id - self.group_start[group]) as usize;
-        self.packing[group].set(position, new.map(|k| (k.free, k.fraction.0)));
-    }
-
-    /// The packing tree of node group `group`; its positions are node ids minus
-    /// [`PlacementIndex::group_start`].
-    pub fn packing(&self, group: usize) -> &PackTree {
-        &self.packing[group]
-    }
-
-    /// The id of the first node of group `group`.
-    pub fn group_start(&self, group: usize) -> u32 {
-        self.group_start[group]
     }
 
     /// Schedulable nodes as `(free millicores, node id)`, ascending.

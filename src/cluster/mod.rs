@@ -5,7 +5,6 @@
 
 mod free_tree;
 mod index;
-mod pack_tree;
 
 use serde::Serialize;
 
@@ -13,7 +12,6 @@ use crate::ids::NodeId;
 use crate::resources::Resources;
 pub use free_tree::FreeTree;
 pub use index::{free_fraction, OrdF64, PlacementIndex};
-pub use pack_tree::PackTree;
 
 /// One node group from the scenario.
 #[derive(Debug, Clone, Serialize)]

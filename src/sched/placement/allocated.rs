@@ -6,17 +6,16 @@
 //! index is walked best-first: the first feasible node has the group's best score; the lowest
 //! feasible id at exactly its key is looked up directly, and the walk goes on past that key only
 //! through nodes of the same score (rounding can give equal scores to different keys), stopping at
-//! the first strictly worse one. Packing under central dispatch finds its first node with the
-//! group's [`crate::cluster::PackTree`] instead, since the fullest nodes are mostly infeasible. The best over groups wins, lowest id on ties: exactly what a full scan with
+//! the first strictly worse one. The best over groups wins, lowest id on ties: exactly what a full scan with
 //! [`ScoreFn::LeastAllocated`] or [`ScoreFn::MostAllocated`] picks, at O(groups * log n) typical cost.
 
 use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Unbounded};
 
-use crate::cluster::{free_fraction, OrdF64};
+use crate::cluster::OrdF64;
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
-use crate::sched::scoring::ScoreFn;
+use crate::sched::scoring::{demand_fraction, ScoreFn};
 use crate::sched::{DispatchMode, PendingTask, View};
 
 /// Indexed least- or most-allocated placement.
@@ -45,7 +44,6 @@ impl AllocatedPlacement {
     /// The best (score, node) of one group's index `set`, or `None` if no node there is feasible.
     fn group_best(
         &self,
-        group: usize,
         set: &BTreeSet<(OrdF64, u32)>,
         task: &PendingTask,
         view: &View<'_>,
@@ -53,32 +51,26 @@ impl AllocatedPlacement {
         let nodes = view.cluster.nodes();
         let feasible = |id: u32| view.feasible(&nodes[id as usize], &task.demand);
         let least = self.score == ScoreFn::LeastAllocated;
-        let at_key = if !least && view.mode == DispatchMode::Central {
-            // Packing: branch and bound over the group's tree, which skips whole subtrees of
-            // nodes that are nearly full on average but short of one resource.
-            let index = view.cluster.index();
-            let start = index.group_start(group);
-            let pos = index
-                .packing(group)
-                .min_key_fit(&task.demand, |p| feasible(start + p as u32))?;
-            start + pos as u32
-        } else {
-            // Best-first walk: descending free fraction to spread; ascending to pack under
-            // immediate dispatch, where the free capacity now does not decide feasibility.
-            let mut walk: Box<dyn Iterator<Item = &(OrdF64, u32)>> = if least {
-                Box::new(set.iter().rev())
-            } else {
-                Box::new(set.iter())
-            };
-            let &(key, _) = walk.find(|&&(_, id)| feasible(id))?;
-            // Lowest feasible id at exactly that key (equal keys are in id order going up).
-            set.range((key, 0)..=(key, u32::MAX))
-                .map(|&(_, id)| id)
-                .find(|&id| feasible(id))
-                .expect("the node just found is feasible")
+        let &(_, first) = set.first()?;
+        let floor = match view.mode {
+            // A node whose mean free fraction is below the demand's cannot hold it in every
+            // dimension; the margin covers rounding in the two means.
+            DispatchMode::Central => demand_fraction(&nodes[first as usize], &task.demand) - 1e-9,
+            DispatchMode::Immediate => f64::NEG_INFINITY,
         };
-        let node = &nodes[at_key as usize];
-        let key = OrdF64(free_fraction(&node.capacity, &node.allocated));
+        // Best-first: descending free fraction to spread, ascending from the floor to pack.
+        let mut walk: Box<dyn Iterator<Item = &(OrdF64, u32)>> = if least {
+            Box::new(set.iter().rev())
+        } else {
+            Box::new(set.range((OrdF64(floor), 0)..))
+        };
+        let &(key, _) = walk.by_ref().find(|&&(_, id)| feasible(id))?;
+        // Lowest feasible id at exactly that key (equal keys are in id order going up).
+        let at_key = set
+            .range((key, 0)..=(key, u32::MAX))
+            .map(|&(_, id)| id)
+            .find(|&id| feasible(id))
+            .expect("the node just found is feasible");
         let score = self.score.score(&nodes[at_key as usize], &task.demand);
         let mut best = at_key;
         // Nodes with a different key but (after rounding) the same score come next; stop at the
@@ -103,8 +95,8 @@ impl AllocatedPlacement {
 impl Placement for AllocatedPlacement {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
         let mut best: Option<(f64, NodeId)> = None;
-        for (group, set) in view.cluster.index().by_free_fraction().iter().enumerate() {
-            if let Some((s, id)) = self.group_best(group, set, task, view) {
+        for set in view.cluster.index().by_free_fraction() {
+            if let Some((s, id)) = self.group_best(set, task, view) {
                 if best.is_none_or(|(b, bid)| s > b || (s == b && id < bid)) {
                     best = Some((s, id));
                 }
