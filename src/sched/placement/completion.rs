@@ -11,8 +11,8 @@
 //! that are not overloaded. Our reading of the paper: a node's load is the time until all work known
 //! on it ends (its profile horizon minus now); a node is overloaded when its load exceeds the mean
 //! load of the eligible nodes by more than `threshold` (a fraction: 0.2 means 20% above the mean).
-//! If every node is overloaded by that rule (impossible unless the mean is 0), none is excluded. The
-//! paper's ordering of tasks by length is left to the queue policy (`queue = "sjf"`).
+//! The least-loaded node is never excluded (its load is at most the mean). The paper's ordering of
+//! tasks by length is left to the queue policy (`queue = "sjf"`).
 
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
