@@ -64,6 +64,11 @@ impl SimDuration {
         self.0 as f64 / MICROS_PER_SEC as f64
     }
 
+    /// `self - other`, or zero if `other` is longer.
+    pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
+
     /// This span divided by a processing speed (a task of `self` at speed 1.0 takes this long at `speed`).
     pub fn scaled_by_speed(self, speed: f64) -> SimDuration {
         SimDuration::from_secs_f64(self.as_secs_f64() / speed)

@@ -162,11 +162,11 @@ pub fn size_bytes(v: &Value, key: &str) -> Result<f64, FieldError> {
 }
 
 /// Looks up an optional key and converts it.
-pub fn opt<T>(
-    table: &Table,
+pub fn opt<'a, T>(
+    table: &'a Table,
     name: &str,
     prefix: &str,
-    f: impl FnOnce(&Value, &str) -> Result<T, FieldError>,
+    f: impl FnOnce(&'a Value, &str) -> Result<T, FieldError>,
 ) -> Result<Option<T>, FieldError> {
     table
         .get(name)
@@ -175,11 +175,11 @@ pub fn opt<T>(
 }
 
 /// Looks up a required key and converts it.
-pub fn req<T>(
-    table: &Table,
+pub fn req<'a, T>(
+    table: &'a Table,
     name: &str,
     prefix: &str,
-    f: impl FnOnce(&Value, &str) -> Result<T, FieldError>,
+    f: impl FnOnce(&'a Value, &str) -> Result<T, FieldError>,
 ) -> Result<T, FieldError> {
     let key = join(prefix, name);
     match table.get(name) {

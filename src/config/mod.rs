@@ -1,3 +1,200 @@
-//! Scenario files: parsing TOML into typed, validated configuration.
+//! Scenario files: parsing TOML into typed, validated configuration, and expanding sweeps.
+//!
+//! The document is parsed once (syntax errors carry TOML's line and column), validated as written
+//! (so errors in the file point at the file), and then re-validated for every `[sweep]` point with
+//! that point's values substituted.
 
 pub mod field;
+pub mod quantity;
+pub mod scenario;
+pub mod sweep;
+pub mod trace_source;
+
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+pub use field::FieldError;
+pub use scenario::{OutputSpec, Scenario, WorkloadSpec};
+pub use sweep::SweepAxis;
+
+/// A scenario file that failed to load: which file, where, and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the scenario file: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// TOML's message, with line and column.
+        message: String,
+    },
+    /// A key has a wrong or missing value.
+    #[error("{path}{}: {error}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The line of the key, when it can be found.
+        line: Option<usize>,
+        /// The key and the problem.
+        error: FieldError,
+    },
+}
+
+/// One point of a sweep: the values substituted and the resulting scenario.
+#[derive(Debug, Clone)]
+pub struct SweepPoint {
+    /// (dotted key, value) for each swept key.
+    pub values: Vec<(String, Value)>,
+    /// The scenario with those values.
+    pub scenario: Scenario,
+    /// The resolved document (for `runs.json`).
+    pub document: Table,
+}
+
+/// A loaded scenario file.
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The swept keys.
+    pub axes: Vec<SweepAxis>,
+    /// Every sweep point (one when there is no sweep).
+    pub points: Vec<SweepPoint>,
+}
+
+impl ScenarioFile {
+    /// The scenario as written (the first sweep point).
+    pub fn base(&self) -> &Scenario {
+        &self.points[0].scenario
+    }
+
+    /// Makes every trace replay strict: the first malformed line is an error.
+    pub fn set_strict(&mut self) {
+        for p in &mut self.points {
+            if let WorkloadSpec::Trace { spec, .. } = &mut p.scenario.workload {
+                spec.strict = true;
+            }
+        }
+    }
+
+    /// Number of runs: sweep points x schedulers x replications.
+    pub fn run_count(&self) -> usize {
+        self.points
+            .iter()
+            .map(|p| p.scenario.schedulers.len() * p.scenario.replications as usize)
+            .sum()
+    }
+}
+
+/// Reads, parses and validates a scenario file, expanding its sweep.
+pub fn load(path: &Path) -> Result<ScenarioFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates scenario text; `path` is used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile, ConfigError> {
+    let doc: Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        message: syntax_message(text, &e),
+    })?;
+    let field_err = |error: FieldError| ConfigError::Field {
+        path: path.to_path_buf(),
+        line: locate(text, &error.key),
+        error,
+    };
+    let axes = sweep::axes(&doc).map_err(field_err)?;
+    let mut base = doc.clone();
+    base.remove("sweep");
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    Scenario::from_document(&base, base_dir).map_err(field_err)?;
+    let mut points = Vec::new();
+    for values in sweep::grid(&axes) {
+        let mut resolved = base.clone();
+        for (key, value) in &values {
+            sweep::apply(&mut resolved, key, value).map_err(field_err)?;
+        }
+        let scenario = Scenario::from_document(&resolved, base_dir).map_err(|e| {
+            let at: Vec<String> = values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            field_err(FieldError::new(
+                e.key,
+                format!("{} (at sweep point {})", e.message, at.join(", ")),
+            ))
+        })?;
+        points.push(SweepPoint {
+            values,
+            scenario,
+            document: resolved,
+        });
+    }
+    Ok(ScenarioFile {
+        path: path.to_path_buf(),
+        axes,
+        points,
+    })
+}
+
+/// One line: "line L, column C: what TOML expected (near `source text`)".
+fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            let source = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line}, column {column}: invalid TOML: {msg} (near `{source}`)")
+        }
+        None => format!("invalid TOML: {msg}"),
+    }
+}
+
+/// Best-effort line number (1-based) of the key named by a dotted path, for error messages.
+fn locate(text: &str, key: &str) -> Option<usize> {
+    let segments: Vec<&str> = key
+        .split('.')
+        .map(|s| s.split('[').next().unwrap_or(s).trim_matches('"'))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let last = *segments.last()?;
+    let assigns = |line: &str| {
+        let t = line.trim_start();
+        t.starts_with(last) && t[last.len()..].trim_start().starts_with('=')
+            || line.contains(&format!(" {last} ="))
+            || line.contains(&format!("{{{last} ="))
+            || line.contains(&format!("{{ {last} ="))
+    };
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| assigns(l))
+        .map(|(i, _)| i + 1)
+        .collect();
+    if hits.len() == 1 {
+        return hits.first().copied();
+    }
+    // Several: take the first after the header of the enclosing table.
+    let section = segments.get(segments.len().wrapping_sub(2)).copied()?;
+    let header = text.lines().position(|l| {
+        let t = l.trim();
+        t.starts_with('[')
+            && t.trim_matches(|c| c == '[' || c == ']')
+                .split('.')
+                .next_back()
+                == Some(section)
+    })?;
+    hits.into_iter().find(|&h| h > header + 1)
+}

@@ -7,6 +7,7 @@
 pub mod arrival;
 pub mod dist;
 pub mod synthetic;
+pub mod trace;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,9 @@ pub struct Observed {
     pub runtime: Option<SimDuration>,
     /// Real final state as the trace names it (e.g. "FINISH", "FAIL", "Terminated").
     pub outcome: Option<String>,
+    /// Scheduling / QoS class as the trace gives it (Google scheduling_class 0-3, 3 most
+    /// latency-sensitive), for policies that treat latency-sensitive work apart.
+    pub class: Option<u8>,
 }
 
 impl TaskSpec {

@@ -1,0 +1,91 @@
+//! The metrics that comparisons and plots know about: direction, label and unit.
+
+use super::stats::Direction;
+
+/// What we know about one `summary.csv` metric column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricInfo {
+    /// Column name in `summary.csv`.
+    pub name: &'static str,
+    /// Which way is better.
+    pub direction: Direction,
+    /// Human label for tables and axes.
+    pub label: &'static str,
+    /// Unit for axes ("s", "fraction", "tasks", ...).
+    pub unit: &'static str,
+}
+
+const fn m(
+    name: &'static str,
+    direction: Direction,
+    label: &'static str,
+    unit: &'static str,
+) -> MetricInfo {
+    MetricInfo {
+        name,
+        direction,
+        label,
+        unit,
+    }
+}
+
+use Direction::{Higher, Lower};
+
+/// Metrics compared by `simctl compare`, in output order; those absent from a summary are skipped.
+pub const KEY_METRICS: &[MetricInfo] = &[
+    m("mean_response_s", Lower, "Mean response time", "s"),
+    m("p50_response_s", Lower, "Median response time", "s"),
+    m("p95_response_s", Lower, "p95 response time", "s"),
+    m("p99_response_s", Lower, "p99 response time", "s"),
+    m("mean_wait_s", Lower, "Mean wait", "s"),
+    m("p99_wait_s", Lower, "p99 wait", "s"),
+    m("mean_slowdown", Lower, "Mean slowdown", "ratio"),
+    m("p99_slowdown", Lower, "p99 slowdown", "ratio"),
+    m("makespan_s", Lower, "Makespan", "s"),
+    m("tasks_completed", Higher, "Tasks completed", "count"),
+    m("tasks_failed", Lower, "Tasks failed", "count"),
+    m("util_cpu", Higher, "CPU utilisation", "fraction"),
+    m("util_memory", Higher, "Memory utilisation", "fraction"),
+    m("imbalance_cv", Lower, "Load imbalance", "CV of node load"),
+    m("task_restarts", Lower, "Task restarts", "count"),
+    m("wasted_cpu_s", Lower, "Wasted CPU time", "core-s"),
+    m("tasks_lost", Lower, "Tasks lost", "count"),
+    m("goodput", Higher, "Goodput", "fraction of work"),
+    m("availability", Higher, "Availability", "fraction"),
+    m("mean_time_to_restart_s", Lower, "Mean time to restart", "s"),
+    m(
+        "mean_attempts",
+        Lower,
+        "Attempts per completed task",
+        "attempts",
+    ),
+];
+
+/// The columns shown in the compact terminal table, when present.
+pub const TABLE_METRICS: &[&str] = &[
+    "mean_response_s",
+    "p99_response_s",
+    "mean_wait_s",
+    "util_cpu",
+    "imbalance_cv",
+    "goodput",
+    "availability",
+];
+
+/// Failover metrics, plotted only when the summary has them.
+pub const FAILOVER_METRICS: &[&str] = &[
+    "goodput",
+    "availability",
+    "tasks_lost",
+    "mean_time_to_restart_s",
+];
+
+/// Looks a metric up by column name.
+pub fn info(name: &str) -> Option<&'static MetricInfo> {
+    KEY_METRICS.iter().find(|m| m.name == name)
+}
+
+/// `label (unit)` for an axis.
+pub fn axis_label(info: &MetricInfo) -> String {
+    format!("{} ({})", info.label, info.unit)
+}

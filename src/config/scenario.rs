@@ -1,0 +1,504 @@
+//! The scenario file (v1): parse, validate, and turn into typed configuration.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::trace_source;
+use crate::workload::trace::TraceSpec;
+use toml::{Table, Value};
+
+use crate::cluster::NodeGroup;
+use crate::config::field::{
+    self, as_bool, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
+};
+use crate::config::quantity::{self, Unit};
+use crate::failover::{parse_failover, Failover};
+use crate::faults::{parse_faults, FaultSpec};
+use crate::resources::{cores_to_milli, Resources};
+use crate::sched::{DispatchMode, SchedulerSpec};
+use crate::time::SimDuration;
+use crate::workload::dist::DistSpec;
+use crate::workload::synthetic::{ServiceSpec, SyntheticSpec};
+
+/// A fully validated scenario (one sweep point).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Name, used for the results directory.
+    pub name: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Simulated time to stop at.
+    pub horizon: Option<SimDuration>,
+    /// Statistics ignore tasks arriving before this.
+    pub warmup: SimDuration,
+    /// Independent seeds per configuration.
+    pub replications: u32,
+    /// The cluster's node groups.
+    pub node_groups: Vec<NodeGroup>,
+    /// How tasks reach nodes.
+    pub dispatch: DispatchMode,
+    /// Where tasks come from.
+    pub workload: WorkloadSpec,
+    /// Node up/down events recorded in the trace: (time, node index, up).
+    pub node_events: Vec<(crate::time::SimTime, u32, bool)>,
+    /// What fails.
+    pub faults: FaultSpec,
+    /// What happens to work that failed.
+    pub failover: Failover,
+    /// Schedulers compared on the same workload.
+    pub schedulers: Vec<SchedulerSpec>,
+    /// What to write.
+    pub output: OutputSpec,
+}
+
+/// Where tasks come from.
+#[derive(Debug, Clone)]
+pub enum WorkloadSpec {
+    /// Generated from distributions.
+    Synthetic(Box<SyntheticSpec>),
+    /// Replayed from a trace file.
+    Trace {
+        /// What to read and how.
+        spec: Box<TraceSpec>,
+        /// Stop after this many tasks.
+        max_tasks: Option<u64>,
+    },
+}
+
+/// What a run writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputSpec {
+    /// Results directory (default `results/<name>`).
+    pub dir: PathBuf,
+    /// Write per-task rows.
+    pub tasks_csv: bool,
+    /// Time-series sampling interval.
+    pub timeseries: Option<SimDuration>,
+    /// Draw plots.
+    pub plots: bool,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "scenario",
+    "cluster",
+    "workload",
+    "faults",
+    "failover",
+    "scheduler",
+    "sweep",
+    "output",
+];
+const META_KEYS: &[&str] = &["name", "seed", "horizon", "warmup", "replications"];
+const NODE_KEYS: &[&str] = &["count", "cpu", "memory", "disk", "speed", "name", "domain"];
+const WORKLOAD_KEYS: &[&str] = &[
+    "source",
+    "dispatch",
+    "arrival",
+    "duration",
+    "cpu",
+    "memory",
+    "disk",
+    "priority",
+    "users",
+    "max_tasks",
+    "services",
+];
+const OUTPUT_KEYS: &[&str] = &["dir", "tasks_csv", "timeseries", "plots"];
+
+impl Scenario {
+    /// Validates a parsed document (with any `[sweep]` table already removed).
+    /// Relative trace paths resolve against `base_dir` (the scenario file's directory).
+    pub fn from_document(doc: &Table, base_dir: &Path) -> Result<Scenario, FieldError> {
+        check_keys(doc, TOP_KEYS, "")?;
+        let meta = as_table(
+            doc.get("scenario")
+                .ok_or_else(|| FieldError::new("scenario", "the [scenario] table is required"))?,
+            "scenario",
+        )?;
+        check_keys(meta, META_KEYS, "scenario")?;
+        let name = req(meta, "name", "scenario", |v, k| {
+            as_str(v, k).map(str::to_string)
+        })?;
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(FieldError::new(
+                "scenario.name",
+                format!("\"{name}\" cannot name a results directory"),
+            ));
+        }
+        let seed = opt(meta, "seed", "scenario", as_u64)?.unwrap_or(1);
+        let horizon =
+            opt(meta, "horizon", "scenario", field::duration_secs)?.map(SimDuration::from_secs_f64);
+        let warmup = SimDuration::from_secs_f64(
+            opt(meta, "warmup", "scenario", field::duration_secs)?.unwrap_or(0.0),
+        );
+        let replications = opt(meta, "replications", "scenario", as_u64)?.unwrap_or(1);
+        if replications == 0 || replications > 100_000 {
+            return Err(FieldError::new(
+                "scenario.replications",
+                format!("must be between 1 and 100000, got {replications}"),
+            ));
+        }
+        if horizon.is_some_and(|h| h.0 == 0) {
+            return Err(FieldError::new("scenario.horizon", "must be positive"));
+        }
+        let mut node_groups = parse_cluster(doc)?;
+        let workload_table = as_table(
+            doc.get("workload")
+                .ok_or_else(|| FieldError::new("workload", "the [workload] table is required"))?,
+            "workload",
+        )?;
+        let (dispatch, workload) = parse_workload(workload_table, base_dir, &node_groups)?;
+        let mut node_events = Vec::new();
+        if let WorkloadSpec::Trace { spec, .. } = &workload {
+            if let Some(groups) = trace_source::cluster(spec)? {
+                node_groups = groups;
+            }
+            node_events = trace_source::node_events(spec)?;
+        }
+        if horizon.is_none()
+            && matches!(&workload, WorkloadSpec::Synthetic(s) if s.max_tasks.is_none() || s.services.is_some())
+        {
+            return Err(FieldError::new(
+                "scenario.horizon",
+                "is required unless workload.max_tasks bounds the workload (services run until the horizon)",
+            ));
+        }
+        check_fits(&workload, &node_groups)?;
+        let faults = parse_fault_table(doc, &node_groups)?;
+        let failover = match doc.get("failover") {
+            Some(v) => parse_failover(as_table(v, "failover")?, faults.node_mtbf())?,
+            None => Failover::default(),
+        };
+        let schedulers = parse_schedulers(doc)?;
+        let output = parse_output(doc, &name)?;
+        Ok(Scenario {
+            name,
+            seed,
+            horizon,
+            warmup,
+            replications: replications as u32,
+            node_groups,
+            dispatch,
+            workload,
+            node_events,
+            faults,
+            failover,
+            schedulers,
+            output,
+        })
+    }
+}
+
+fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
+    let cluster = as_table(
+        doc.get("cluster")
+            .ok_or_else(|| FieldError::new("cluster", "the [cluster] table is required"))?,
+        "cluster",
+    )?;
+    check_keys(cluster, &["nodes"], "cluster")?;
+    let groups = match cluster.get("nodes") {
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err(FieldError::new(
+                "cluster.nodes",
+                "expected [[cluster.nodes]] tables",
+            ))
+        }
+        None => {
+            return Err(FieldError::new(
+                "cluster.nodes",
+                "at least one [[cluster.nodes]] group is required",
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let key = format!("cluster.nodes[{i}]");
+        let t = as_table(g, &key)?;
+        check_keys(t, NODE_KEYS, &key)?;
+        let count = req(t, "count", &key, as_u64)?;
+        if count > 10_000_000 {
+            return Err(FieldError::new(
+                join(&key, "count"),
+                format!("{count} nodes is more than simctl supports (10 million)"),
+            ));
+        }
+        let cpu = req(t, "cpu", &key, field::positive_f64)?;
+        let memory = req(t, "memory", &key, field::size_bytes)?;
+        let disk = opt(t, "disk", &key, field::size_bytes)?.unwrap_or(0.0);
+        let speed = opt(t, "speed", &key, field::positive_f64)?.unwrap_or(1.0);
+        let name = opt(t, "name", &key, |v, k| as_str(v, k).map(str::to_string))?
+            .unwrap_or_else(|| format!("group-{i}"));
+        let domain = opt(t, "domain", &key, |v, k| as_str(v, k).map(str::to_string))?
+            .unwrap_or_else(|| name.clone());
+        if cores_to_milli(cpu) == 0 {
+            return Err(FieldError::new(
+                join(&key, "cpu"),
+                format!("must be at least 0.001 cores, got {cpu}"),
+            ));
+        }
+        let capacity = Resources {
+            cpu_milli: cores_to_milli(cpu),
+            memory: memory.round() as u64,
+            disk: disk.round() as u64,
+        };
+        out.push(NodeGroup {
+            name,
+            count: count as u32,
+            capacity,
+            speed,
+            domain,
+        });
+    }
+    if out.iter().map(|g| g.count as u64).sum::<u64>() == 0 {
+        return Err(FieldError::new(
+            "cluster.nodes",
+            "the cluster has zero nodes; give at least one group a count of 1 or more",
+        ));
+    }
+    Ok(out)
+}
+
+fn parse_workload(
+    t: &Table,
+    base_dir: &Path,
+    groups: &[NodeGroup],
+) -> Result<(DispatchMode, WorkloadSpec), FieldError> {
+    let source = opt(t, "source", "workload", |v, k| {
+        as_str(v, k).map(str::to_string)
+    })?
+    .unwrap_or_else(|| "synthetic".into());
+    let dispatch = match opt(t, "dispatch", "workload", |v, k| {
+        as_str(v, k).map(str::to_string)
+    })?
+    .as_deref()
+    {
+        None | Some("central") => DispatchMode::Central,
+        Some("immediate") => DispatchMode::Immediate,
+        Some(other) => {
+            return Err(FieldError::new(
+                "workload.dispatch",
+                format!("unknown dispatch \"{other}\" (expected central or immediate)"),
+            ))
+        }
+    };
+    match source.as_str() {
+        "synthetic" => Ok((
+            dispatch,
+            WorkloadSpec::Synthetic(Box::new(parse_synthetic(t)?)),
+        )),
+        "trace" => Ok((dispatch, trace_source::parse(t, base_dir, groups)?)),
+        other => Err(FieldError::new(
+            "workload.source",
+            format!("unknown workload source \"{other}\" (expected synthetic or trace)"),
+        )),
+    }
+}
+
+fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
+    check_keys(t, WORKLOAD_KEYS, "workload")?;
+    let services = opt(t, "services", "workload", parse_services)?;
+    let arrival = match (t.get("arrival"), &services) {
+        (Some(v), _) => Some(quantity::arrival(v, "workload.arrival")?),
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(FieldError::new(
+                "workload.arrival",
+                "is required (or give workload.services)",
+            ))
+        }
+    };
+    let q = |name: &str, unit: Unit, default: f64| -> Result<DistSpec, FieldError> {
+        Ok(
+            opt(t, name, "workload", |v, k| quantity::quantity(v, k, unit))?
+                .unwrap_or(DistSpec::Constant { value: default }),
+        )
+    };
+    let duration = match (t.get("duration"), &arrival) {
+        (Some(v), _) => quantity::quantity(v, "workload.duration", Unit::Duration)?,
+        (None, None) => DistSpec::Constant { value: 0.0 },
+        (None, Some(_)) => {
+            return Err(FieldError::new(
+                "workload.duration",
+                "is required but missing",
+            ))
+        }
+    };
+    let users = opt(t, "users", "workload", as_u64)?.unwrap_or(1);
+    if users == 0 || users > u32::MAX as u64 {
+        return Err(FieldError::new(
+            "workload.users",
+            format!("must be between 1 and {}, got {users}", u32::MAX),
+        ));
+    }
+    let max_tasks = opt(t, "max_tasks", "workload", as_u64)?;
+    if max_tasks == Some(0) {
+        return Err(FieldError::new("workload.max_tasks", "must be at least 1"));
+    }
+    Ok(SyntheticSpec {
+        arrival,
+        duration,
+        cpu: q("cpu", Unit::Plain, 1.0)?,
+        memory: q("memory", Unit::Size, 0.0)?,
+        disk: q("disk", Unit::Size, 0.0)?,
+        priority: q("priority", Unit::Plain, 0.0)?,
+        services,
+        users: users as u32,
+        max_tasks,
+    })
+}
+
+fn parse_services(v: &Value, key: &str) -> Result<ServiceSpec, FieldError> {
+    let t = as_table(v, key)?;
+    check_keys(t, &["count", "replicas", "cpu", "memory", "disk"], key)?;
+    let count = req(t, "count", key, as_u64)?;
+    let replicas = opt(t, "replicas", key, as_u64)?.unwrap_or(1);
+    if count == 0 || count > 1_000_000 || replicas == 0 || replicas > 64 {
+        return Err(FieldError::new(
+            key,
+            format!("count must be 1..1000000 and replicas 1..64, got {count} and {replicas}"),
+        ));
+    }
+    let cpu = req(t, "cpu", key, field::positive_f64)?;
+    let memory = opt(t, "memory", key, field::size_bytes)?.unwrap_or(0.0);
+    let disk = opt(t, "disk", key, field::size_bytes)?.unwrap_or(0.0);
+    Ok(ServiceSpec {
+        count: count as u32,
+        replicas: replicas as u32,
+        demand: Resources::new(cpu, memory.round() as u64, disk.round() as u64),
+    })
+}
+
+/// Rejects workloads whose demands can exceed every node: such tasks could never run.
+fn check_fits(workload: &WorkloadSpec, groups: &[NodeGroup]) -> Result<(), FieldError> {
+    let WorkloadSpec::Synthetic(s) = workload else {
+        return Ok(()); // trace tasks too large for every node are counted as unschedulable at run time
+    };
+    if let Some(svc) = &s.services {
+        if !groups
+            .iter()
+            .any(|g| g.count > 0 && svc.demand.fits_in(&g.capacity))
+        {
+            return Err(FieldError::new(
+                "workload.services",
+                "a service replica fits on no node",
+            ));
+        }
+    }
+    if s.arrival.is_none() {
+        return Ok(());
+    }
+    let largest = groups
+        .iter()
+        .filter(|g| g.count > 0)
+        .fold(Resources::ZERO, |acc, g| acc.max(&g.capacity));
+    let dims: [(&str, &DistSpec, f64, &str); 3] = [
+        ("workload.cpu", &s.cpu, largest.cpu_cores(), "cores"),
+        ("workload.memory", &s.memory, largest.memory as f64, "bytes"),
+        ("workload.disk", &s.disk, largest.disk as f64, "bytes"),
+    ];
+    for (key, dist, cap, unit) in dims {
+        let scale = if unit == "cores" { 1000.0 } else { 1.0 };
+        let rounded = |x: f64| (x * scale).round() / scale;
+        if rounded(dist.min_value()) > cap {
+            return Err(FieldError::new(key, format!(
+                "every task needs at least {} {unit} but the largest node has {cap} {unit}: no task would ever be schedulable",
+                dist.min_value()
+            )));
+        }
+        if let Some(max) = dist.max_value() {
+            if rounded(max) > cap {
+                return Err(FieldError::new(key, format!(
+                    "tasks can need up to {max} {unit} but the largest node has {cap} {unit}: such tasks would be unschedulable"
+                )));
+            }
+        }
+    }
+    let min = Resources::new(
+        s.cpu.min_value(),
+        s.memory.min_value().round() as u64,
+        s.disk.min_value().round() as u64,
+    );
+    if !groups
+        .iter()
+        .any(|g| g.count > 0 && min.fits_in(&g.capacity))
+    {
+        return Err(FieldError::new("workload", "the smallest possible task fits on no single node (check cpu, memory and disk together)"));
+    }
+    Ok(())
+}
+
+fn parse_fault_table(doc: &Table, groups: &[NodeGroup]) -> Result<FaultSpec, FieldError> {
+    let Some(v) = doc.get("faults") else {
+        return Ok(FaultSpec::default());
+    };
+    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    let mut domains: Vec<String> = groups.iter().map(|g| g.domain.clone()).collect();
+    domains.dedup();
+    let nodes = groups.iter().map(|g| g.count as u64).sum();
+    parse_faults(as_table(v, "faults")?, &names, &domains, nodes)
+}
+
+fn parse_schedulers(doc: &Table) -> Result<Vec<SchedulerSpec>, FieldError> {
+    let list = match doc.get("scheduler") {
+        Some(Value::Array(a)) if !a.is_empty() => a,
+        Some(Value::Array(_)) | None => {
+            return Err(FieldError::new(
+                "scheduler",
+                "at least one [[scheduler]] table is required",
+            ))
+        }
+        Some(_) => {
+            return Err(FieldError::new(
+                "scheduler",
+                "expected [[scheduler]] tables",
+            ))
+        }
+    };
+    let mut out: Vec<SchedulerSpec> = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        let key = format!("scheduler[{i}]");
+        let spec = SchedulerSpec::from_table(as_table(s, &key)?, &key)?;
+        if out.iter().any(|o| o.name == spec.name) {
+            return Err(FieldError::new(
+                join(&key, "name"),
+                format!("scheduler name \"{}\" is used twice", spec.name),
+            ));
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+fn parse_output(doc: &Table, name: &str) -> Result<OutputSpec, FieldError> {
+    let empty = Table::new();
+    let t = match doc.get("output") {
+        Some(v) => as_table(v, "output")?,
+        None => &empty,
+    };
+    check_keys(t, OUTPUT_KEYS, "output")?;
+    let dir = opt(t, "dir", "output", |v, k| as_str(v, k).map(PathBuf::from))?
+        .unwrap_or_else(|| Path::new("results").join(name));
+    let tasks_csv = opt(t, "tasks_csv", "output", as_bool)?.unwrap_or(false);
+    let timeseries = match t.get("timeseries") {
+        None | Some(Value::Boolean(false)) => None,
+        Some(v) => {
+            let secs = field::duration_secs(v, "output.timeseries")?;
+            if secs <= 0.0 {
+                return Err(FieldError::new(
+                    "output.timeseries",
+                    "the sampling interval must be positive",
+                ));
+            }
+            Some(SimDuration::from_secs_f64(secs))
+        }
+    };
+    let plots = opt(t, "plots", "output", as_bool)?.unwrap_or(true);
+    Ok(OutputSpec {
+        dir,
+        tasks_csv,
+        timeseries,
+        plots,
+    })
+}

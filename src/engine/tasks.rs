@@ -1,0 +1,143 @@
+//! Live task records, in a slab whose slots are reused when tasks end, so memory follows the number
+//! of tasks alive at once, not the length of the workload. A generation counter per slot lets stale
+//! events (for a stopped attempt, or a reused slot) be recognised and dropped.
+
+use crate::ids::NodeId;
+use crate::time::{SimDuration, SimTime};
+use crate::workload::TaskSpec;
+
+/// Where a live task is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// In the scheduler's queue.
+    Pending,
+    /// In a node's local queue (immediate dispatch).
+    Queued(NodeId),
+    /// Holding resources on a node.
+    Running {
+        /// Node.
+        node: NodeId,
+        /// Start of this attempt.
+        start: SimTime,
+        /// Index in the running list.
+        running_pos: usize,
+        /// When the node died under it (it makes no progress since); None while healthy.
+        stalled_at: Option<SimTime>,
+    },
+    /// Its attempt died; waiting for the failover decision or a retry backoff.
+    Limbo,
+    /// A pinned service replica waiting for its node to be repaired.
+    WaitingForNode(NodeId),
+    /// A replica copy (or a primary whose copies still run) that died while others carry on.
+    Dead,
+}
+
+/// A live task.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    /// What the workload said.
+    pub spec: TaskSpec,
+    /// Current attempt, from 1.
+    pub attempt: u32,
+    /// Where it is.
+    pub phase: Phase,
+    /// Work (at speed 1.0) saved by checkpoints.
+    pub saved: SimDuration,
+    /// When its last attempt died, until the next attempt starts.
+    pub failed_at: Option<SimTime>,
+    /// For a replica copy: the handle of the task's primary record.
+    pub copy_of: Option<u32>,
+    /// For a primary: handles of its extra copies still alive.
+    pub copies: Vec<u32>,
+    /// The node of its last attempt.
+    pub last_node: Option<NodeId>,
+}
+
+/// Slab of live tasks.
+#[derive(Debug, Default)]
+pub struct TaskTable {
+    slots: Vec<Option<TaskRecord>>,
+    generations: Vec<u32>,
+    free: Vec<u32>,
+}
+
+impl TaskTable {
+    /// Stores a task (attempt 1, pending) and returns its handle.
+    pub fn insert(&mut self, spec: TaskSpec) -> u32 {
+        let rec = TaskRecord {
+            spec,
+            attempt: 1,
+            phase: Phase::Pending,
+            saved: SimDuration::ZERO,
+            failed_at: None,
+            copy_of: None,
+            copies: Vec::new(),
+            last_node: None,
+        };
+        self.insert_record(rec)
+    }
+
+    /// Stores a record and returns its handle.
+    pub fn insert_record(&mut self, rec: TaskRecord) -> u32 {
+        match self.free.pop() {
+            Some(h) => {
+                self.slots[h as usize] = Some(rec);
+                h
+            }
+            None => {
+                self.slots.push(Some(rec));
+                self.generations.push(0);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The live task at `handle`.
+    pub fn get(&self, handle: u32) -> &TaskRecord {
+        self.slots[handle as usize]
+            .as_ref()
+            .expect("handle of an ended task")
+    }
+
+    /// The live task at `handle`, mutably.
+    pub fn get_mut(&mut self, handle: u32) -> &mut TaskRecord {
+        self.slots[handle as usize]
+            .as_mut()
+            .expect("handle of an ended task")
+    }
+
+    /// Frees the slot.
+    pub fn remove(&mut self, handle: u32) -> TaskRecord {
+        let rec = self.slots[handle as usize]
+            .take()
+            .expect("removed an ended task");
+        self.bump_generation(handle);
+        self.free.push(handle);
+        rec
+    }
+
+    /// The slot's generation.
+    pub fn generation(&self, handle: u32) -> u32 {
+        self.generations[handle as usize]
+    }
+
+    /// Invalidates events scheduled for the current attempt.
+    pub fn bump_generation(&mut self, handle: u32) {
+        self.generations[handle as usize] = self.generations[handle as usize].wrapping_add(1);
+    }
+
+    /// Whether an event tagged `generation` is for the task's current attempt.
+    pub fn is_current(&self, handle: u32, generation: u32) -> bool {
+        self.slots[handle as usize].is_some() && self.generations[handle as usize] == generation
+    }
+
+    /// Handles of all live tasks, in slot order.
+    pub fn handles(&self) -> Vec<u32> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+}

@@ -1,0 +1,238 @@
+//! Failover policies: what happens to a task attempt that died (its node crashed, or the task itself
+//! failed). A policy is pure decision logic, like a scheduler: it is told what failed and answers
+//! with an [`Action`]; the engine (or the Docker runner) carries it out.
+//!
+//! | policy | on failure | knobs |
+//! |---|---|---|
+//! | `none` | the task is lost | |
+//! | `resubmit` | back into the queue from scratch, at the head or tail | `position`, `max_attempts` (default unbounded) |
+//! | `retry` | back into the queue after an exponential backoff | `max_attempts` (default 3), `backoff`, `backoff_factor`, `max_backoff` |
+//! | `checkpoint` | back into the queue, resuming from the last checkpoint | `checkpoint_interval` (or `"auto"`: Young's sqrt(2 C M)), `checkpoint_cost`, `max_attempts` |
+//! | `replicate` | k copies run on distinct nodes or failure domains; the first to finish wins; if all copies die the task is resubmitted | `replicas`, `spread`, `max_attempts` |
+//!
+//! Long-running services follow the same policy; with `pin_services = true` a service replica waits
+//! for its own node to be repaired and restarts there instead of going back to the queue.
+
+mod checkpoint;
+mod parse;
+
+pub use checkpoint::CheckpointPlan;
+pub use parse::parse_failover;
+
+use serde::Serialize;
+
+use crate::time::SimDuration;
+
+/// Where a resubmitted task re-enters the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    /// Before every waiting task (it has waited already).
+    Head,
+    /// After every waiting task.
+    Tail,
+}
+
+/// How replicas are spread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Spread {
+    /// Each copy on a different node.
+    Node,
+    /// Each copy in a different failure domain.
+    Domain,
+}
+
+/// A validated failover policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "policy", rename_all = "lowercase")]
+pub enum FailoverSpec {
+    /// Lost work stays lost.
+    None,
+    /// Requeue from scratch.
+    Resubmit {
+        /// Head or tail of the queue.
+        position: Position,
+        /// Give up after this many attempts (`None`: never).
+        max_attempts: Option<u32>,
+    },
+    /// Requeue after exponential backoff.
+    Retry {
+        /// Give up after this many attempts.
+        max_attempts: u32,
+        /// Delay before the first retry.
+        backoff: SimDuration,
+        /// Multiplier per further retry.
+        factor: f64,
+        /// Cap on the delay.
+        max_backoff: SimDuration,
+    },
+    /// Periodic checkpoints; restart from the last one.
+    Checkpoint {
+        /// Checkpoint every this much compute time, and what each costs.
+        plan: CheckpointPlan,
+        /// Give up after this many attempts (`None`: never).
+        max_attempts: Option<u32>,
+    },
+    /// k copies on distinct nodes or domains.
+    Replicate {
+        /// Number of copies (>= 1).
+        replicas: u32,
+        /// Distinct nodes or distinct failure domains.
+        spread: Spread,
+        /// Give up after this many rounds of all copies failing (`None`: never).
+        max_attempts: Option<u32>,
+    },
+}
+
+/// Failover configuration: the policy plus service handling.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failover {
+    /// The policy for failed attempts.
+    pub policy: FailoverSpec,
+    /// Service replicas wait for their own node instead of being requeued.
+    pub pin_services: bool,
+}
+
+impl Default for Failover {
+    fn default() -> Self {
+        Failover {
+            policy: FailoverSpec::Resubmit {
+                position: Position::Tail,
+                max_attempts: None,
+            },
+            pin_services: false,
+        }
+    }
+}
+
+/// What to do with an attempt that died.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action {
+    /// Give up: the task is lost.
+    Lose,
+    /// Put the task back in the queue after `delay`, keeping `saved` work already done.
+    Requeue {
+        /// Delay before it re-enters the queue.
+        delay: SimDuration,
+        /// Head or tail.
+        position: Position,
+        /// Work (at speed 1.0) preserved by checkpoints.
+        saved: SimDuration,
+    },
+}
+
+impl FailoverSpec {
+    /// The decision for a task whose attempt number `attempt` (from 1) died after running `elapsed`
+    /// (wall time) on a node of speed `speed`, with `saved_before` work already checkpointed.
+    pub fn on_failure(
+        &self,
+        attempt: u32,
+        elapsed: SimDuration,
+        speed: f64,
+        saved_before: SimDuration,
+    ) -> Action {
+        let exhausted = |max: Option<u32>| max.is_some_and(|m| attempt >= m);
+        let requeue = |position, delay, saved| Action::Requeue {
+            delay,
+            position,
+            saved,
+        };
+        match self {
+            FailoverSpec::None => Action::Lose,
+            FailoverSpec::Resubmit { max_attempts, .. }
+            | FailoverSpec::Replicate { max_attempts, .. }
+                if exhausted(*max_attempts) =>
+            {
+                Action::Lose
+            }
+            FailoverSpec::Resubmit { position, .. } => {
+                requeue(*position, SimDuration::ZERO, SimDuration::ZERO)
+            }
+            FailoverSpec::Replicate { .. } => {
+                requeue(Position::Tail, SimDuration::ZERO, SimDuration::ZERO)
+            }
+            FailoverSpec::Retry { max_attempts, .. } if attempt >= *max_attempts => Action::Lose,
+            FailoverSpec::Retry {
+                backoff,
+                factor,
+                max_backoff,
+                ..
+            } => {
+                let delay = backoff.as_secs_f64() * factor.powi(attempt.saturating_sub(1) as i32);
+                let delay = SimDuration::from_secs_f64(delay).min(*max_backoff);
+                requeue(Position::Tail, delay, SimDuration::ZERO)
+            }
+            FailoverSpec::Checkpoint { max_attempts, .. } if exhausted(*max_attempts) => {
+                Action::Lose
+            }
+            FailoverSpec::Checkpoint { plan, .. } => {
+                let saved = saved_before + plan.work_saved(elapsed, speed);
+                requeue(Position::Tail, SimDuration::ZERO, saved)
+            }
+        }
+    }
+
+    /// Wall time an attempt needs to do `work` (at speed 1.0) on a node of speed `speed`, including
+    /// checkpoint pauses under the checkpoint policy.
+    pub fn attempt_wall_time(&self, work: SimDuration, speed: f64) -> SimDuration {
+        match self {
+            FailoverSpec::Checkpoint { plan, .. } => plan.wall_time(work, speed),
+            _ => work.scaled_by_speed(speed),
+        }
+    }
+
+    /// Copies started per task (replicate), else 1.
+    pub fn copies(&self) -> u32 {
+        match self {
+            FailoverSpec::Replicate { replicas, .. } => (*replicas).max(1),
+            _ => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_backs_off_exponentially_up_to_a_cap_then_gives_up() {
+        let p = FailoverSpec::Retry {
+            max_attempts: 4,
+            backoff: SimDuration::from_secs(1),
+            factor: 2.0,
+            max_backoff: SimDuration::from_secs(3),
+        };
+        let delay = |a| match p.on_failure(a, SimDuration::ZERO, 1.0, SimDuration::ZERO) {
+            Action::Requeue { delay, .. } => Some(delay.as_secs_f64()),
+            Action::Lose => None,
+        };
+        assert_eq!(
+            [delay(1), delay(2), delay(3), delay(4)],
+            [Some(1.0), Some(2.0), Some(3.0), None]
+        );
+    }
+
+    #[test]
+    fn resubmit_is_unbounded_unless_told() {
+        let p = FailoverSpec::Resubmit {
+            position: Position::Head,
+            max_attempts: None,
+        };
+        assert!(matches!(
+            p.on_failure(1000, SimDuration::ZERO, 1.0, SimDuration::ZERO),
+            Action::Requeue {
+                position: Position::Head,
+                ..
+            }
+        ));
+        let p = FailoverSpec::Resubmit {
+            position: Position::Tail,
+            max_attempts: Some(2),
+        };
+        assert_eq!(
+            p.on_failure(2, SimDuration::ZERO, 1.0, SimDuration::ZERO),
+            Action::Lose
+        );
+    }
+}

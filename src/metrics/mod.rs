@@ -1,0 +1,455 @@
+//! Per-run statistics: counters, streaming percentiles, utilisation integrals and time series.
+//!
+//! Memory does not grow with the number of tasks: percentiles come from [`Histogram`]s, and
+//! utilisation is integrated per task when it stops holding resources (demand x time inside the
+//! measurement window), so no per-node bookkeeping happens on the hot path.
+
+pub mod histogram;
+
+use serde::Serialize;
+
+pub use histogram::Histogram;
+
+use crate::cluster::Cluster;
+use crate::ids::NodeId;
+use crate::resources::{Resources, DIMS};
+use crate::time::{SimDuration, SimTime};
+
+/// How a task attempt ended (or had not ended at the horizon).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Ran to completion.
+    Completed,
+    /// Failed for good.
+    Failed,
+    /// Larger than every node: can never run.
+    Unschedulable,
+    /// Stopped by the scheduler to make room; requeued.
+    Preempted,
+    /// The attempt died (node crash or task failure); the task goes on per the failover policy.
+    Interrupted,
+    /// A replica copy made redundant when another copy finished (or cut at the horizon).
+    Cancelled,
+    /// Still running at the horizon.
+    Running,
+    /// Still waiting at the horizon.
+    Pending,
+}
+
+/// One row of `tasks.csv`: one task attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    /// Task id.
+    pub task_id: u64,
+    /// Job id.
+    pub job_id: u64,
+    /// Attempt number, from 1.
+    pub attempt: u32,
+    /// Node it ran on, if it started.
+    pub node: Option<NodeId>,
+    /// Submission time.
+    pub arrival: SimTime,
+    /// Start of this attempt.
+    pub start: Option<SimTime>,
+    /// End of this attempt.
+    pub end: Option<SimTime>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Demand.
+    pub demand: Resources,
+    /// Duration at speed 1.0.
+    pub duration: SimDuration,
+    /// Priority.
+    pub priority: i32,
+}
+
+/// One row of `timeseries.csv` (without the run's identifying columns).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sample {
+    /// Sample time, seconds.
+    pub time_s: f64,
+    /// Allocated CPU over total CPU capacity.
+    pub util_cpu: f64,
+    /// Allocated memory over total memory capacity.
+    pub util_memory: f64,
+    /// Allocated disk over total disk capacity.
+    pub util_disk: f64,
+    /// Tasks waiting (central queue plus local queues).
+    pub queue_length: u64,
+    /// Tasks running.
+    pub running: u64,
+    /// Nodes up.
+    pub nodes_up: u64,
+}
+
+/// Collects a run's statistics as the engine reports what happens.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    warmup: SimTime,
+    /// Tasks submitted (all, including during warm-up).
+    pub submitted: u64,
+    /// Tasks completed.
+    pub completed: u64,
+    /// Tasks failed for good.
+    pub failed: u64,
+    /// Tasks rejected as larger than every node.
+    pub unschedulable: u64,
+    /// Attempts restarted (preemption; later, failures).
+    pub restarts: u64,
+    /// CPU-seconds of work thrown away by restarts.
+    pub wasted_cpu_s: f64,
+    /// Wait times of post-warm-up tasks that started, seconds.
+    pub wait: Histogram,
+    /// Response times of post-warm-up tasks that completed, seconds.
+    pub response: Histogram,
+    /// Response time over service time of post-warm-up completed tasks.
+    pub slowdown: Histogram,
+    /// Time from an attempt's death to the start of the next attempt, seconds.
+    pub restart_delay: Histogram,
+    /// Attempts per completed task.
+    pub attempts: Histogram,
+    /// Up-to-down transitions of nodes.
+    pub node_failures: u64,
+    first_arrival: Option<SimTime>,
+    last_completion: Option<SimTime>,
+    node_cpu_integral: Vec<f64>,
+    dim_integral: [f64; DIMS],
+    /// Time series samples.
+    pub samples: Vec<Sample>,
+}
+
+impl Collector {
+    /// A collector for a cluster of `nodes` nodes that ignores tasks arriving before `warmup`.
+    pub fn new(nodes: usize, warmup: SimTime) -> Collector {
+        Collector {
+            warmup,
+            submitted: 0,
+            completed: 0,
+            failed: 0,
+            unschedulable: 0,
+            restarts: 0,
+            wasted_cpu_s: 0.0,
+            wait: Histogram::new(),
+            response: Histogram::new(),
+            slowdown: Histogram::new(),
+            restart_delay: Histogram::new(),
+            attempts: Histogram::new(),
+            node_failures: 0,
+            first_arrival: None,
+            last_completion: None,
+            node_cpu_integral: vec![0.0; nodes],
+            dim_integral: [0.0; DIMS],
+            samples: Vec::new(),
+        }
+    }
+
+    /// Whether statistics count a task that arrived at `arrival`.
+    pub fn counts(&self, arrival: SimTime) -> bool {
+        arrival >= self.warmup
+    }
+
+    /// A task was submitted.
+    pub fn on_submit(&mut self, arrival: SimTime) {
+        self.submitted += 1;
+        self.first_arrival.get_or_insert(arrival);
+    }
+
+    /// A task started after waiting since `arrival`.
+    pub fn on_start(&mut self, arrival: SimTime, now: SimTime) {
+        if self.counts(arrival) {
+            self.wait.record(now.since(arrival).as_secs_f64());
+        }
+    }
+
+    /// A task completed; `service` is the time it ran.
+    pub fn on_complete(&mut self, arrival: SimTime, service: SimDuration, now: SimTime) {
+        self.completed += 1;
+        self.last_completion = Some(now);
+        if self.counts(arrival) {
+            let response = now.since(arrival).as_secs_f64();
+            self.response.record(response);
+            let s = service.as_secs_f64();
+            self.slowdown
+                .record(if s > 0.0 { response / s } else { 1.0 });
+        }
+    }
+
+    /// A task held `demand` on `node` from `start` to `end`: adds its share of the utilisation inside
+    /// the window [warm-up, `window_end`].
+    pub fn on_release(&mut self, node: NodeId, demand: &Resources, start: SimTime, end: SimTime) {
+        let from = start.max(self.warmup);
+        if end <= from {
+            return;
+        }
+        let secs = end.since(from).as_secs_f64();
+        self.node_cpu_integral[node.index()] += demand.cpu_milli as f64 * secs;
+        for (acc, d) in self.dim_integral.iter_mut().zip(demand.dims()) {
+            *acc += d as f64 * secs;
+        }
+    }
+
+    /// Records a time-series sample of the cluster.
+    pub fn sample(&mut self, now: SimTime, cluster: &Cluster, queue_length: u64, running: u64) {
+        let allocated = cluster
+            .nodes()
+            .iter()
+            .fold(Resources::ZERO, |acc, n| acc + n.allocated);
+        let [util_cpu, util_memory, util_disk] = allocated.fractions_of(&cluster.total_capacity());
+        self.samples.push(Sample {
+            time_s: now.as_secs_f64(),
+            util_cpu,
+            util_memory,
+            util_disk,
+            queue_length,
+            running,
+            nodes_up: cluster.nodes().iter().filter(|n| n.schedulable).count() as u64,
+        });
+    }
+
+    /// Final statistics for a run whose measurement window ended at `end`.
+    pub fn finish(&self, cluster: &Cluster, end: SimTime, counts: EndCounts) -> Summary {
+        let window = end.since(self.warmup).as_secs_f64();
+        let caps = cluster.total_capacity().dims();
+        let util = |i: usize| {
+            if window <= 0.0 || caps[i] == 0 {
+                0.0
+            } else {
+                self.dim_integral[i] / (caps[i] as f64 * window)
+            }
+        };
+        let per_node: Vec<f64> = cluster
+            .nodes()
+            .iter()
+            .map(|n| {
+                let cap = n.capacity.cpu_milli as f64 * window;
+                if cap > 0.0 {
+                    self.node_cpu_integral[n.id.index()] / cap
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Summary {
+            tasks_submitted: self.submitted,
+            tasks_completed: self.completed,
+            tasks_failed: self.failed,
+            tasks_running_at_end: counts.running,
+            tasks_pending_at_end: counts.pending,
+            tasks_unschedulable: self.unschedulable,
+            mean_wait_s: self.wait.mean(),
+            p50_wait_s: self.wait.quantile(0.5),
+            p95_wait_s: self.wait.quantile(0.95),
+            p99_wait_s: self.wait.quantile(0.99),
+            mean_response_s: self.response.mean(),
+            p50_response_s: self.response.quantile(0.5),
+            p95_response_s: self.response.quantile(0.95),
+            p99_response_s: self.response.quantile(0.99),
+            mean_slowdown: self.slowdown.mean(),
+            p99_slowdown: self.slowdown.quantile(0.99),
+            makespan_s: match (self.first_arrival, self.last_completion) {
+                (Some(a), Some(c)) => c.since(a).as_secs_f64(),
+                _ => 0.0,
+            },
+            util_cpu: util(0),
+            util_memory: util(1),
+            util_disk: util(2),
+            imbalance_cv: coefficient_of_variation(&per_node),
+            node_failures: self.node_failures,
+            task_restarts: self.restarts,
+            wasted_cpu_s: self.wasted_cpu_s,
+            tasks_lost: self.failed,
+            mean_attempts: self.attempts.mean(),
+            goodput: if self.dim_integral[0] > 0.0 {
+                (1.0 - self.wasted_cpu_s * 1000.0 / self.dim_integral[0]).clamp(0.0, 1.0)
+            } else {
+                f64::NAN
+            },
+            mean_time_to_restart_s: self.restart_delay.mean(),
+            p95_time_to_restart_s: self.restart_delay.quantile(0.95),
+            availability: f64::NAN,
+            events: counts.events,
+            wall_s: 0.0,
+        }
+    }
+
+    /// The quantile table written to `quantiles.csv`: (metric, quantile, value).
+    pub fn quantile_rows(&self) -> Vec<(&'static str, f64, f64)> {
+        let mut qs: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
+        qs.push(0.999);
+        let mut rows = Vec::new();
+        for (name, h) in [
+            ("wait_s", &self.wait),
+            ("response_s", &self.response),
+            ("slowdown", &self.slowdown),
+        ] {
+            for &q in &qs {
+                rows.push((name, q, h.quantile(q)));
+            }
+        }
+        rows
+    }
+}
+
+/// Task counts at the end of a run, from the engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EndCounts {
+    /// Tasks running at the end.
+    pub running: u64,
+    /// Tasks still waiting at the end.
+    pub pending: u64,
+    /// Events processed.
+    pub events: u64,
+}
+
+/// Population coefficient of variation (0 for an empty or all-zero set).
+pub fn coefficient_of_variation(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    if mean <= 0.0 {
+        return 0.0;
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    var.sqrt() / mean
+}
+
+impl Summary {
+    /// The metric columns of `summary.csv`, in order, as (name, value) pairs.
+    pub fn columns(&self) -> Vec<(&'static str, Metric)> {
+        use Metric::{Count as C, Real as R};
+        vec![
+            ("tasks_submitted", C(self.tasks_submitted)),
+            ("tasks_completed", C(self.tasks_completed)),
+            ("tasks_failed", C(self.tasks_failed)),
+            ("tasks_running_at_end", C(self.tasks_running_at_end)),
+            ("tasks_pending_at_end", C(self.tasks_pending_at_end)),
+            ("tasks_unschedulable", C(self.tasks_unschedulable)),
+            ("mean_wait_s", R(self.mean_wait_s)),
+            ("p50_wait_s", R(self.p50_wait_s)),
+            ("p95_wait_s", R(self.p95_wait_s)),
+            ("p99_wait_s", R(self.p99_wait_s)),
+            ("mean_response_s", R(self.mean_response_s)),
+            ("p50_response_s", R(self.p50_response_s)),
+            ("p95_response_s", R(self.p95_response_s)),
+            ("p99_response_s", R(self.p99_response_s)),
+            ("mean_slowdown", R(self.mean_slowdown)),
+            ("p99_slowdown", R(self.p99_slowdown)),
+            ("makespan_s", R(self.makespan_s)),
+            ("util_cpu", R(self.util_cpu)),
+            ("util_memory", R(self.util_memory)),
+            ("util_disk", R(self.util_disk)),
+            ("imbalance_cv", R(self.imbalance_cv)),
+            ("node_failures", C(self.node_failures)),
+            ("task_restarts", C(self.task_restarts)),
+            ("wasted_cpu_s", R(self.wasted_cpu_s)),
+            ("tasks_lost", C(self.tasks_lost)),
+            ("mean_attempts", R(self.mean_attempts)),
+            ("goodput", R(self.goodput)),
+            ("mean_time_to_restart_s", R(self.mean_time_to_restart_s)),
+            ("p95_time_to_restart_s", R(self.p95_time_to_restart_s)),
+            ("availability", R(self.availability)),
+            ("events", C(self.events)),
+            ("wall_s", R(self.wall_s)),
+        ]
+    }
+}
+
+/// A metric value: an exact count or a real number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Metric {
+    /// A count.
+    Count(u64),
+    /// A real number (NaN when undefined, e.g. the mean wait of no tasks).
+    Real(f64),
+}
+
+impl Metric {
+    /// As a float.
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Metric::Count(c) => c as f64,
+            Metric::Real(r) => r,
+        }
+    }
+
+    /// As CSV text: counts as integers, reals in shortest round-trip form, NaN as an empty field.
+    pub fn to_csv(self) -> String {
+        match self {
+            Metric::Count(c) => c.to_string(),
+            Metric::Real(r) if r.is_nan() => String::new(),
+            Metric::Real(r) => format!("{r}"),
+        }
+    }
+}
+
+/// One run's key results: the metric columns of `summary.csv`, in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Tasks submitted in the run (warm-up included).
+    pub tasks_submitted: u64,
+    /// Tasks completed.
+    pub tasks_completed: u64,
+    /// Tasks failed for good.
+    pub tasks_failed: u64,
+    /// Tasks still running at the end.
+    pub tasks_running_at_end: u64,
+    /// Tasks still waiting at the end.
+    pub tasks_pending_at_end: u64,
+    /// Tasks larger than every node.
+    pub tasks_unschedulable: u64,
+    /// Mean wait, seconds (tasks arriving after warm-up that started).
+    pub mean_wait_s: f64,
+    /// Median wait.
+    pub p50_wait_s: f64,
+    /// 95th percentile wait.
+    pub p95_wait_s: f64,
+    /// 99th percentile wait.
+    pub p99_wait_s: f64,
+    /// Mean response (arrival to completion), seconds.
+    pub mean_response_s: f64,
+    /// Median response.
+    pub p50_response_s: f64,
+    /// 95th percentile response.
+    pub p95_response_s: f64,
+    /// 99th percentile response.
+    pub p99_response_s: f64,
+    /// Mean of response / service time.
+    pub mean_slowdown: f64,
+    /// 99th percentile slowdown.
+    pub p99_slowdown: f64,
+    /// Last completion minus first arrival, seconds.
+    pub makespan_s: f64,
+    /// Time-averaged allocated CPU over total capacity in the window.
+    pub util_cpu: f64,
+    /// Same for memory.
+    pub util_memory: f64,
+    /// Same for disk.
+    pub util_disk: f64,
+    /// Coefficient of variation of per-node time-averaged CPU utilisation.
+    pub imbalance_cv: f64,
+    /// Node failures seen.
+    pub node_failures: u64,
+    /// Task attempts restarted.
+    pub task_restarts: u64,
+    /// CPU-seconds of work thrown away.
+    pub wasted_cpu_s: f64,
+    /// Tasks given up by the failover policy (lost).
+    pub tasks_lost: u64,
+    /// Mean attempts per completed task.
+    pub mean_attempts: f64,
+    /// Fraction of allocated CPU time that was not thrown away (1 = nothing lost).
+    pub goodput: f64,
+    /// Mean time from an attempt's death to the next attempt's start, seconds.
+    pub mean_time_to_restart_s: f64,
+    /// 95th percentile of that time.
+    pub p95_time_to_restart_s: f64,
+    /// Mean over services of the fraction of time with at least one healthy replica (empty: none).
+    pub availability: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Wall-clock seconds of the run (not deterministic).
+    pub wall_s: f64,
+}

@@ -1,0 +1,123 @@
+//! `tasks.csv`: one row per task attempt. Each run streams its rows to a part file while it runs (so
+//! memory does not grow with the number of tasks); the parts are then concatenated in run order.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::config::ScenarioFile;
+use crate::metrics::TaskRow;
+use crate::output::atomic::write_atomic;
+use crate::sweep::{run_one, RunResult, RunSpec};
+use crate::workload::WorkloadError;
+
+/// Header of `tasks.csv`.
+pub const HEADER: &str = "scheduler,sweep_point,replication,task_id,job_id,attempt,node,arrival_s,start_s,end_s,outcome,wait_s,response_s,slowdown,cpu,memory_bytes,disk_bytes,duration_s,priority";
+
+/// The part file of run `index` in `dir`.
+pub fn part_path(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("run-{index:06}.csv"))
+}
+
+/// Runs one simulation, streaming its task rows to its part file in `dir`.
+pub fn run_with_task_rows(
+    file: &ScenarioFile,
+    spec: &RunSpec,
+    check: bool,
+    dir: &Path,
+) -> Result<RunResult, WorkloadError> {
+    let path = part_path(dir, spec.index);
+    let io_err = |source| WorkloadError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut out = BufWriter::new(File::create(&path).map_err(io_err)?);
+    let scheduler = csv_field(&file.points[spec.point].scenario.schedulers[spec.scheduler].name);
+    let prefix = format!("{scheduler},{},{}", spec.point, spec.replication);
+    let mut failure = None;
+    let mut sink = |row: &TaskRow| {
+        if failure.is_none() {
+            if let Err(e) = writeln!(out, "{prefix},{}", format_row(row)) {
+                failure = Some(e);
+            }
+        }
+    };
+    let result = run_one(file, spec, check, Some(&mut sink))?;
+    if let Some(e) = failure {
+        return Err(io_err(e));
+    }
+    out.flush().map_err(io_err)?;
+    Ok(result)
+}
+
+fn secs(t: Option<crate::time::SimTime>) -> String {
+    t.map(|t| format!("{}", t.as_secs_f64()))
+        .unwrap_or_default()
+}
+
+fn format_row(r: &TaskRow) -> String {
+    let wait = r
+        .start
+        .map(|s| format!("{}", s.since(r.arrival).as_secs_f64()))
+        .unwrap_or_default();
+    let (response, slowdown) = match (r.outcome, r.start, r.end) {
+        (crate::metrics::Outcome::Completed, Some(s), Some(e)) => {
+            let resp = e.since(r.arrival).as_secs_f64();
+            let service = e.since(s).as_secs_f64();
+            (
+                format!("{resp}"),
+                if service > 0.0 {
+                    format!("{}", resp / service)
+                } else {
+                    "1".into()
+                },
+            )
+        }
+        _ => (String::new(), String::new()),
+    };
+    let outcome = serde_json::to_value(r.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        r.task_id,
+        r.job_id,
+        r.attempt,
+        r.node.map(|n| n.0.to_string()).unwrap_or_default(),
+        r.arrival.as_secs_f64(),
+        secs(r.start),
+        secs(r.end),
+        outcome,
+        wait,
+        response,
+        slowdown,
+        r.demand.cpu_cores(),
+        r.demand.memory,
+        r.demand.disk,
+        r.duration.as_secs_f64(),
+        r.priority
+    )
+}
+
+/// Concatenates the part files of `runs` (in order) into `dest`, atomically, then deletes the parts.
+pub fn merge_parts(dir: &Path, runs: &[RunSpec], dest: &Path) -> std::io::Result<()> {
+    write_atomic(dest, |w| {
+        writeln!(w, "{HEADER}")?;
+        for r in runs {
+            let mut part = File::open(part_path(dir, r.index))?;
+            std::io::copy(&mut part, w)?;
+        }
+        Ok(())
+    })?;
+    std::fs::remove_dir_all(dir)
+}
+
+/// Quotes a CSV field when it needs it.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

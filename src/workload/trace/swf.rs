@@ -1,0 +1,193 @@
+//! Standard Workload Format 2.2 (Parallel Workloads Archive): `;` header comments with `Key: value`
+//! pairs, then 18 whitespace-separated fields per job, −1 meaning unknown.
+//!
+//! Field mapping: 1 job number → job and dependency key; 2 submit → arrival; 3 wait → `Observed.wait`;
+//! 4 run time → duration (−1: the `unfinished` policy); 5 allocated processors (else 8 requested) →
+//! CPU cores, one per processor; 7/10 memory per processor in KB (requested, else used) × processors →
+//! memory; 9 requested time → `requested_duration` (backfilling); 11 status → outcome (`completed`,
+//! `failed`, `cancelled`, `partial`); 12 user; 15 queue → priority; 17 preceding job → `depends_on`
+//! (the archive's dependency field; 18 think time is not modelled). Fields 6, 13, 14, 16 are read and
+//! checked but not used. `MaxProcs` (else `MaxNodes`) gives the machine: one node of that many cores
+//! (`swf_cluster = "single"`, default: a p-processor job is one p-core task) or that many one-core
+//! nodes (`"per-proc"`; only one-processor jobs fit, since simctl tasks do not span nodes).
+
+use crate::cluster::NodeGroup;
+use crate::resources::Resources;
+use crate::time::SimDuration;
+use crate::workload::trace::input::{next_record, Lines};
+use crate::workload::trace::pipeline::{RawSource, RawTask};
+use crate::workload::trace::report::Reporter;
+use crate::workload::trace::{num, SwfCluster, TraceSpec, Unfinished};
+use crate::workload::{Observed, TaskKind, WorkloadError};
+
+/// The 18 fields of one SWF job line (−1 = unknown).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SwfJob(pub [f64; 18]);
+
+/// Parses one data line.
+pub fn parse_job(text: &str) -> Result<SwfJob, String> {
+    let mut out = [0.0; 18];
+    let mut n = 0;
+    for (i, tok) in text.split_ascii_whitespace().enumerate() {
+        if i >= 18 {
+            return Err("wrong field count".into());
+        }
+        out[i] = num(tok, "field")?;
+        n = i + 1;
+    }
+    if n != 18 {
+        return Err("wrong field count".into());
+    }
+    Ok(SwfJob(out))
+}
+
+fn status_name(code: f64) -> &'static str {
+    match code as i64 {
+        1 => "completed",
+        0 => "failed",
+        5 => "cancelled",
+        2..=4 => "partial",
+        _ => "unknown",
+    }
+}
+
+/// Streaming reader of an SWF log.
+pub struct Reader {
+    lines: Lines,
+    rep: Reporter,
+    unfinished: Unfinished,
+    latest: f64,
+}
+
+impl Reader {
+    /// A reader of `lines` with the options of `spec`.
+    pub fn new(lines: Lines, rep: Reporter, spec: &TraceSpec) -> Reader {
+        Reader {
+            lines,
+            rep,
+            unfinished: spec.unfinished,
+            latest: 0.0,
+        }
+    }
+
+    fn record(&mut self, line: u64, job: SwfJob) -> Option<RawTask> {
+        let f = job.0;
+        let known = |x: f64| (x >= 0.0).then_some(x);
+        self.latest = self.latest.max(f[1]);
+        let Some(procs) = known(f[4])
+            .filter(|&p| p > 0.0)
+            .or(known(f[7]).filter(|&p| p > 0.0))
+        else {
+            self.rep.dropped(line, "no processor count");
+            return None;
+        };
+        let duration = match (known(f[3]), self.unfinished) {
+            (Some(r), _) => SimDuration::from_secs_f64(r),
+            (None, Unfinished::Drop) => {
+                self.rep.dropped(line, "unknown run time");
+                return None;
+            }
+            (None, Unfinished::Fixed(d)) => d,
+            (None, Unfinished::TraceEnd) => SimDuration::from_secs_f64(self.latest - f[1]),
+        };
+        let mem_kb = known(f[9])
+            .filter(|&m| m > 0.0)
+            .or(known(f[6]))
+            .unwrap_or(0.0);
+        let memory = (mem_kb * procs * 1024.0).round() as u64;
+        Some(RawTask {
+            line,
+            key: f[0] as u64,
+            job: f[0] as u64,
+            arrival: (f[1] * 1e6).round() as i64,
+            duration,
+            requested: known(f[8]).map(SimDuration::from_secs_f64),
+            demand: Resources::new(procs, memory, 0),
+            priority: known(f[14]).map_or(0, |q| q as i32),
+            user: known(f[11]).map_or(0, |u| u as u32),
+            kind: TaskKind::Batch,
+            deps: known(f[16])
+                .filter(|&p| p > 0.0)
+                .map(|p| p as u64)
+                .into_iter()
+                .collect(),
+            observed: Some(Observed {
+                wait: known(f[2]).map(SimDuration::from_secs_f64),
+                runtime: known(f[3]).map(SimDuration::from_secs_f64),
+                outcome: Some(status_name(f[10]).to_string()),
+                class: None,
+            }),
+            copies: 1,
+        })
+    }
+}
+
+impl RawSource for Reader {
+    fn next_raw(&mut self) -> Result<Option<RawTask>, WorkloadError> {
+        let parse = |_: u64, text: &str| {
+            let t = text.trim();
+            if t.is_empty() || t.starts_with(';') {
+                Ok(None)
+            } else {
+                parse_job(t).map(Some)
+            }
+        };
+        while let Some((line, job)) = next_record(&mut self.lines, &self.rep, parse)? {
+            if let Some(raw) = self.record(line, job) {
+                return Ok(Some(raw));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The value of header key `key` (`; MaxProcs: 128`), reading only the header.
+pub fn header_value(spec: &TraceSpec, key: &str) -> Result<Option<String>, WorkloadError> {
+    let mut lines = Lines::open(&spec.path)?;
+    while let Some(line) = lines.next_line()? {
+        let Some(text) = line.text.map(str::trim) else {
+            continue;
+        };
+        let Some(body) = text.strip_prefix(';') else {
+            break;
+        };
+        if let Some((k, v)) = body.split_once(':') {
+            if k.trim() == key {
+                return Ok(Some(v.trim().to_string()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The machine of the log's header (`MaxProcs`, else `MaxNodes`) as node groups.
+pub fn cluster(spec: &TraceSpec) -> Result<Vec<NodeGroup>, WorkloadError> {
+    let value = match header_value(spec, "MaxProcs")? {
+        Some(v) => Some(v),
+        None => header_value(spec, "MaxNodes")?,
+    };
+    let procs: u32 = value
+        .and_then(|v| v.parse().ok())
+        .filter(|&p| p > 0)
+        .ok_or_else(|| {
+            WorkloadError::Invalid(format!(
+                "{}: no MaxProcs or MaxNodes header: the machine size is unknown",
+                spec.path.display()
+            ))
+        })?;
+    let r = spec.reference;
+    let (count, capacity) = match spec.swf_cluster {
+        SwfCluster::Single => (1, Resources::new(procs as f64, r.memory, r.disk)),
+        SwfCluster::PerProc => (
+            procs,
+            Resources::new(1.0, r.memory / procs as u64, r.disk / procs as u64),
+        ),
+    };
+    Ok(vec![NodeGroup {
+        name: "swf".into(),
+        count,
+        capacity,
+        speed: 1.0,
+        domain: "swf".into(),
+    }])
+}
