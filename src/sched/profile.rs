@@ -158,13 +158,6 @@ impl Profiles {
             })
             .map(|i| steps[i].0)
     }
-
-    /// When everything known on `node` has ended: its last change point, or now if it has none.
-    pub fn horizon(&self, node: NodeId) -> SimTime {
-        self.changes[node.index()]
-            .last()
-            .map_or(self.now, |(t, _)| (*t).max(self.now))
-    }
 }
 
 #[cfg(test)]
@@ -197,6 +190,5 @@ mod tests {
             p.earliest_start(&node, &cores(2.0), SimDuration::from_secs(2)),
             Some(secs(10))
         );
-        assert_eq!(p.horizon(NodeId(0)), secs(30));
     }
 }

@@ -8,9 +8,11 @@
 //! the same decision point cannot take that slot. A fast busy node can therefore beat an idle slow one.
 //!
 //! **Kumar-Sharma** (Kumar and Sharma, Procedia Computer Science 115, 2017): MCT restricted to nodes
-//! that are not overloaded. Our reading of the paper: a node's load is the time until all work known
-//! on it ends (its profile horizon minus now); a node is overloaded when its load exceeds the mean
-//! load of the eligible nodes by more than `threshold` (a fraction: 0.2 means 20% above the mean).
+//! that are not overloaded. Our reading of the paper: there a VM runs its tasks one after another and
+//! its load is the time it needs to finish what it was given, that is, when it could start the next
+//! task. On multi-slot nodes the analogue is the node's ready time for *this* task (its earliest
+//! start from the profile) minus now; a node is overloaded when that exceeds the mean over the nodes
+//! that can ever hold the task by more than `threshold` (a fraction: 0.2 means 20% above the mean).
 //! The least-loaded node is never excluded (its load is at most the mean). The paper's ordering of
 //! tasks by length is left to the queue policy (`queue = "sjf"`).
 
@@ -62,26 +64,12 @@ impl CompletionTime {
     }
 }
 
-/// Load cut-off for Kumar-Sharma: nodes whose horizon is later than this are overloaded.
-fn cutoff(
-    threshold: f64,
-    profiles: &Profiles,
-    view: &View<'_>,
-    task: &PendingTask,
-) -> Option<SimTime> {
-    let now = view.now;
-    let loads: Vec<u64> = view
-        .cluster
-        .nodes()
-        .iter()
-        .filter(|n| n.schedulable && n.fits_ever(&task.demand))
-        .map(|n| profiles.horizon(n.id).0 - now.0)
-        .collect();
-    if loads.is_empty() {
-        return None;
-    }
-    let mean = loads.iter().map(|&l| l as f64).sum::<f64>() / loads.len() as f64;
-    Some(SimTime(now.0 + (mean * (1.0 + threshold)).floor() as u64))
+/// Kumar-Sharma's cut-off: the latest start a node may offer without counting as overloaded, from
+/// the candidates' (node, start, end).
+fn cutoff(threshold: f64, now: SimTime, candidates: &[(NodeId, SimTime, SimTime)]) -> SimTime {
+    let delays = candidates.iter().map(|c| (c.1 .0 - now.0) as f64);
+    let mean = delays.sum::<f64>() / candidates.len().max(1) as f64;
+    SimTime(now.0 + (mean * (1.0 + threshold)).floor() as u64)
 }
 
 impl Placement for CompletionTime {
@@ -101,22 +89,21 @@ impl Placement for CompletionTime {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
         let threshold = self.threshold;
         let profiles = self.profiles(view);
-        let cutoff = threshold.and_then(|t| cutoff(t, profiles, view, task));
-        let mut best: Option<(SimTime, SimTime, NodeId)> = None;
-        for node in view.cluster.nodes() {
-            if cutoff.is_some_and(|c| profiles.horizon(node.id) > c) {
-                continue;
-            }
-            let run = task.estimate.scaled_by_speed(node.speed);
-            let Some(start) = profiles.earliest_start(node, &task.demand, run) else {
-                continue;
-            };
-            let end = start + run;
-            if best.is_none_or(|(e, _, _)| end < e) {
-                best = Some((end, start, node.id));
-            }
-        }
-        let (end, start, id) = best?;
+        let candidates: Vec<(NodeId, SimTime, SimTime)> = view
+            .cluster
+            .nodes()
+            .iter()
+            .filter_map(|node| {
+                let run = task.estimate.scaled_by_speed(node.speed);
+                let start = profiles.earliest_start(node, &task.demand, run)?;
+                Some((node.id, start, start + run))
+            })
+            .collect();
+        let latest = threshold.map(|t| cutoff(t, view.now, &candidates));
+        let (id, start, end) = candidates
+            .into_iter()
+            .filter(|c| latest.is_none_or(|l| c.1 <= l))
+            .min_by_key(|&(id, _, end)| (end, id))?;
         let now_fits = start == view.now && view.feasible(view.cluster.node(id), &task.demand);
         match view.mode {
             DispatchMode::Central if now_fits => {

@@ -83,8 +83,9 @@ fn mct_under_immediate_dispatch_books_node_availability() {
 #[test]
 fn kumar_sharma_skips_nodes_loaded_above_the_mean() {
     // Node 0 (speed 10) runs until t=10; nodes 1 and 2 (speed 1) are idle. A 100 s task completes at
-    // 10 + 10 = 20 on node 0 and at 100 elsewhere, so MCT waits for node 0. Loads are (10, 0, 0) s:
-    // mean 3.33, cut-off 1.2 * 3.33 = 4 s, so Kumar-Sharma excludes node 0 and starts on node 1.
+    // 10 + 10 = 20 on node 0 and at 100 elsewhere, so MCT waits for node 0. Loads (ready times for
+    // the task) are (10, 0, 0) s: mean 3.33, cut-off 1.2 * 3.33 = 4 s, so Kumar-Sharma excludes
+    // node 0 and starts on node 1.
     let mut c = cluster_with_speeds(&[(1, 1.0, 10.0), (2, 1.0, 1.0)]);
     let running = [run_on(&mut c, 0, 1.0, 10)];
     let pending = [job(0, 1.0, 100)];
