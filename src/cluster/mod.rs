@@ -4,12 +4,14 @@
 //! [`crate::sched::Session::assign`].
 
 mod free_tree;
+mod index;
 
 use serde::Serialize;
 
 use crate::ids::NodeId;
 use crate::resources::Resources;
 pub use free_tree::FreeTree;
+pub use index::{free_fraction, OrdF64, PlacementIndex};
 
 /// One node group from the scenario.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +77,7 @@ pub struct Cluster {
     nodes: Vec<Node>,
     groups: Vec<NodeGroup>,
     free: FreeTree,
+    index: PlacementIndex,
     total_capacity: Resources,
     largest: Resources,
 }
@@ -104,10 +107,12 @@ impl Cluster {
             .iter()
             .fold(Resources::ZERO, |acc, n| acc.max(&n.capacity));
         let free = FreeTree::new(nodes.iter().map(Node::free));
+        let index = PlacementIndex::new(&nodes, groups.len());
         Cluster {
             nodes,
             groups: groups.to_vec(),
             free,
+            index,
             total_capacity,
             largest,
         }
@@ -192,6 +197,7 @@ impl Cluster {
     /// Sets the length of a node's local queue (immediate dispatch).
     pub fn set_queued(&mut self, id: NodeId, queued: u32) {
         self.nodes[id.index()].queued = queued;
+        self.index.update(&self.nodes[id.index()]);
     }
 
     /// Marks a node as (un)available to the scheduler.
@@ -208,6 +214,12 @@ impl Cluster {
             Resources::ZERO
         };
         self.free.update(id.index(), free);
+        self.index.update(node);
+    }
+
+    /// The ordered placement indexes (free CPU, free fraction per group, load).
+    pub fn index(&self) -> &PlacementIndex {
+        &self.index
     }
 
     /// Panics if any node's allocation exceeds its capacity (an engine bug), naming the node.

@@ -8,13 +8,26 @@
 //! Docker runner drive the same schedulers.
 //!
 //! Most schedulers are a [`ListScheduler`]: a [`QueuePolicy`] orders the queue and a [`Placement`]
-//! picks a node for each task in turn. Batch heuristics that look at the whole queue at once implement
-//! [`Scheduler`] directly.
+//! picks a node for each task in turn. Disciplines that need more than an order implement
+//! [`Scheduler`] directly and still take a [`Placement`] for the node: preemptive priority
+//! ([`preempt`]), EASY backfilling ([`backfill`]) and dominant resource fairness ([`drf`]). Batch
+//! heuristics that map the whole queue at once ([`batch`]: Min-Min, Max-Min, Sufferage) choose nodes
+//! themselves. Completion-time reasoning (ready times from running tasks' expected ends) lives in
+//! [`profile`]; every scoring function in [`scoring`]. The catalogue, with scenario keys and sources,
+//! is `docs/algorithms.md`.
 
+pub mod backfill;
+pub mod batch;
 pub mod build;
+pub mod drf;
 pub mod placement;
+pub mod preempt;
+pub mod profile;
 pub mod queue;
 pub mod scoring;
+
+#[cfg(test)]
+mod drain_tests;
 
 use serde::Serialize;
 
@@ -280,6 +293,7 @@ impl ListScheduler {
 
 impl Scheduler for ListScheduler {
     fn schedule(&mut self, session: &mut Session<'_>) {
+        self.placement.begin(session);
         let order = self.queue.order(session.pending(), session.candidates());
         for index in order {
             let task = &session.pending()[index];

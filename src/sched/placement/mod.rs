@@ -1,26 +1,46 @@
-//! Placement algorithms: pick one node for one task. A placement returns `None` only when no feasible
-//! node exists (schedulers rely on this to skip tasks that failed before when no capacity was freed).
+//! Placement algorithms: pick one node for one task. A placement returns `None` when no feasible
+//! node exists, or (completion-time placements only) when the task is better off waiting for a busy
+//! node; either way the answer cannot change until capacity is freed, which is what lets schedulers
+//! skip tasks that failed before when no capacity was freed.
 
+mod allocated;
+mod completion;
 mod first_fit;
+mod fit;
 mod jsq;
+mod least_connections;
 mod power_of_d;
 mod random;
 mod round_robin;
 mod score;
+mod weighted_round_robin;
 
+#[cfg(test)]
+mod equivalence;
+
+pub use allocated::AllocatedPlacement;
+pub use completion::CompletionTime;
 pub use first_fit::FirstFit;
+pub use fit::{BestFit, WorstFit};
 pub use jsq::JoinShortestQueue;
+pub use least_connections::LeastConnections;
 pub use power_of_d::PowerOfD;
 pub use random::RandomPlacement;
 pub use round_robin::RoundRobin;
-pub use score::ScorePlacement;
+pub use score::{Filter, ScorePlacement, MIN_SAMPLED_NODES};
+pub use weighted_round_robin::WeightedRoundRobin;
 
 use crate::ids::NodeId;
-use crate::sched::{PendingTask, View};
+use crate::sched::{PendingTask, Session, View};
 
 /// Chooses a node for a task.
 pub trait Placement: Send {
-    /// A feasible node for `task`, or `None` if there is none.
+    /// Called once at the start of every decision point, before any [`Placement::choose`], so a
+    /// placement can read what [`View`] does not show (running tasks and their expected ends).
+    fn begin(&mut self, _session: &Session<'_>) {}
+
+    /// A node for `task` (see the module docs for when it may be `None`). Every scheduler assigns the
+    /// node returned, so a placement may record the choice as made.
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId>;
 }
 
@@ -48,25 +68,75 @@ pub fn argmin_feasible<K: PartialOrd>(
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::cluster::{Cluster, NodeGroup};
-    use crate::ids::TaskId;
+    use crate::ids::{NodeId, TaskId};
     use crate::resources::Resources;
-    use crate::sched::PendingTask;
+    use crate::sched::{DispatchMode, PendingTask, RunningTask, View};
     use crate::time::{SimDuration, SimTime};
 
     /// A cluster of groups given as (count, cores).
     pub fn cluster(groups: &[(u32, f64)]) -> Cluster {
+        let groups: Vec<(u32, f64, f64)> = groups.iter().map(|&(n, c)| (n, c, 1.0)).collect();
+        cluster_with_speeds(&groups)
+    }
+
+    /// A cluster of groups given as (count, cores, speed).
+    pub fn cluster_with_speeds(groups: &[(u32, f64, f64)]) -> Cluster {
         let groups: Vec<NodeGroup> = groups
             .iter()
             .enumerate()
-            .map(|(i, &(count, cpu))| NodeGroup {
+            .map(|(i, &(count, cpu, speed))| NodeGroup {
                 name: format!("g{i}"),
                 count,
                 capacity: Resources::new(cpu, 1 << 30, 1 << 30),
-                speed: 1.0,
+                speed,
                 domain: format!("g{i}"),
             })
             .collect();
         Cluster::new(&groups)
+    }
+
+    /// A central-dispatch view at time zero.
+    pub fn central(c: &Cluster) -> View<'_> {
+        View {
+            cluster: c,
+            mode: DispatchMode::Central,
+            now: SimTime::ZERO,
+        }
+    }
+
+    /// An immediate-dispatch view at time zero.
+    pub fn immediate(c: &Cluster) -> View<'_> {
+        View {
+            cluster: c,
+            mode: DispatchMode::Immediate,
+            now: SimTime::ZERO,
+        }
+    }
+
+    /// A task needing `cpu` cores for `secs` seconds at speed 1, with handle and id `n`.
+    pub fn job(n: u32, cpu: f64, secs: u64) -> PendingTask {
+        PendingTask {
+            handle: n,
+            id: TaskId(u64::from(n)),
+            estimate: SimDuration::from_secs(secs),
+            ..task(cpu)
+        }
+    }
+
+    /// Allocates `demand` on `node` of `c` and describes it as a running task ending at `end_secs`.
+    pub fn run_on(c: &mut Cluster, node: u32, cpu: f64, end_secs: u64) -> RunningTask {
+        let demand = Resources::new(cpu, 0, 0);
+        c.allocate(NodeId(node), &demand).unwrap();
+        RunningTask {
+            handle: 1000 + node,
+            id: TaskId(1000 + u64::from(node)),
+            node: NodeId(node),
+            demand,
+            start: SimTime::ZERO,
+            expected_end: SimTime::ZERO + SimDuration::from_secs(end_secs),
+            priority: 0,
+            user: 0,
+        }
     }
 
     /// A task needing `cpu` cores.

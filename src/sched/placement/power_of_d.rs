@@ -50,3 +50,32 @@ impl Placement for PowerOfD {
             .or_else(|| uniform_feasible(&mut self.rng, task, view))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::stream;
+    use crate::sched::placement::test_support::{cluster, immediate, task};
+
+    #[test]
+    fn more_choices_find_the_short_queue_more_often() {
+        // Eight nodes, only node 5 idle, the others with 3 tasks queued. One sample finds node 5 one
+        // time in 8; two samples 1 - (7/8)^2 = 23% of the time; eight 1 - (7/8)^8 = 66%.
+        let mut c = cluster(&[(8, 1.0)]);
+        for i in (0..8).filter(|&i| i != 5) {
+            c.set_queued(NodeId(i), 3);
+        }
+        let view = immediate(&c);
+        let share = |d: u32| {
+            let mut p = PowerOfD::new(d, stream(5, "pod"));
+            (0..4000)
+                .filter(|_| p.choose(&task(1.0), &view) == Some(NodeId(5)))
+                .count() as f64
+                / 4000.0
+        };
+        let (one, two, eight) = (share(1), share(2), share(8));
+        assert!((one - 0.125).abs() < 0.02, "d=1: {one}");
+        assert!((two - 0.234).abs() < 0.025, "d=2: {two}");
+        assert!((eight - 0.656).abs() < 0.025, "d=8: {eight}");
+    }
+}

@@ -1,0 +1,158 @@
+//! Ordered indexes over nodes for placements that would otherwise scan every node: free CPU (best-fit,
+//! worst-fit), mean free fraction per node group (least- and most-allocated) and task count (JSQ).
+//!
+//! Each index is an ordered set of `(key, node id)`, so walking it visits nodes best-key first with
+//! ties in node-id order, and a walk can stop at the first feasible node (or, for float keys, at the
+//! first node whose score is strictly worse). Unschedulable nodes are left out of every index. The
+//! cluster keeps the indexes current on every allocate, release, queue change and up/down change, at
+//! O(log n) per change.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use crate::cluster::Node;
+use crate::resources::{Resources, DIMS};
+
+/// An `f64` with a total order (`f64::total_cmp`), usable as an ordered-set key.
+#[derive(Debug, Clone, Copy)]
+pub struct OrdF64(pub f64);
+
+impl PartialEq for OrdF64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for OrdF64 {}
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// Mean over resources of the fraction of a node's capacity that is free (1 for a dimension of zero
+/// capacity). The key of the least/most-allocated index; [`crate::sched::scoring`] builds those scores
+/// from exactly this number so index order and score order agree.
+pub fn free_fraction(capacity: &Resources, allocated: &Resources) -> f64 {
+    let (c, a) = (capacity.dims(), allocated.dims());
+    let mut sum = 0.0;
+    for i in 0..DIMS {
+        sum += if c[i] == 0 {
+            1.0
+        } else {
+            c[i].saturating_sub(a[i]) as f64 / c[i] as f64
+        };
+    }
+    sum / DIMS as f64
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Keys {
+    free_cpu: u64,
+    fraction: OrdF64,
+    load: u32,
+}
+
+/// The placement indexes of a cluster.
+#[derive(Debug, Clone, Default)]
+pub struct PlacementIndex {
+    by_free_cpu: BTreeSet<(u64, u32)>,
+    by_fraction: Vec<BTreeSet<(OrdF64, u32)>>,
+    by_load: BTreeSet<(u32, u32)>,
+    keys: Vec<Option<Keys>>,
+}
+
+impl PlacementIndex {
+    /// Indexes `nodes`, whose groups are numbered below `groups`.
+    pub fn new(nodes: &[Node], groups: usize) -> PlacementIndex {
+        let mut index = PlacementIndex {
+            by_fraction: vec![BTreeSet::new(); groups],
+            keys: vec![None; nodes.len()],
+            ..PlacementIndex::default()
+        };
+        for node in nodes {
+            index.update(node);
+        }
+        index
+    }
+
+    /// Re-keys one node after any change to it.
+    pub fn update(&mut self, node: &Node) {
+        let id = node.id.0;
+        let group = node.group as usize;
+        let new = node.schedulable.then(|| Keys {
+            free_cpu: node.free().cpu_milli,
+            fraction: OrdF64(free_fraction(&node.capacity, &node.allocated)),
+            load: node.load(),
+        });
+        let old = self.keys[id as usize];
+        if old == new {
+            return;
+        }
+        if let Some(k) = old {
+            self.by_free_cpu.remove(&(k.free_cpu, id));
+            self.by_fraction[group].remove(&(k.fraction, id));
+            self.by_load.remove(&(k.load, id));
+        }
+        if let Some(k) = new {
+            self.by_free_cpu.insert((k.free_cpu, id));
+            self.by_fraction[group].insert((k.fraction, id));
+            self.by_load.insert((k.load, id));
+        }
+        self.keys[id as usize] = new;
+    }
+
+    /// Schedulable nodes as `(free millicores, node id)`, ascending.
+    pub fn by_free_cpu(&self) -> &BTreeSet<(u64, u32)> {
+        &self.by_free_cpu
+    }
+
+    /// Schedulable nodes of each group as `(free fraction, node id)`, ascending; indexed by group.
+    pub fn by_free_fraction(&self) -> &[BTreeSet<(OrdF64, u32)>] {
+        &self.by_fraction
+    }
+
+    /// Schedulable nodes as `(running + queued tasks, node id)`, ascending.
+    pub fn by_load(&self) -> &BTreeSet<(u32, u32)> {
+        &self.by_load
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Cluster, NodeGroup};
+    use crate::ids::NodeId;
+
+    #[test]
+    fn indexes_follow_allocations_queues_and_outages() {
+        let groups = [NodeGroup {
+            name: "g".into(),
+            count: 3,
+            capacity: Resources::new(4.0, 100, 100),
+            speed: 1.0,
+            domain: "g".into(),
+        }];
+        let mut c = Cluster::new(&groups);
+        c.allocate(NodeId(1), &Resources::new(3.0, 50, 0)).unwrap();
+        c.set_queued(NodeId(2), 5);
+        c.set_schedulable(NodeId(0), false);
+        let ix = c.index();
+        let cpu: Vec<_> = ix.by_free_cpu().iter().copied().collect();
+        assert_eq!(cpu, vec![(1000, 1), (4000, 2)]);
+        let load: Vec<_> = ix.by_load().iter().copied().collect();
+        assert_eq!(load, vec![(1, 1), (5, 2)]);
+        // Node 1: cpu 1/4 free, memory 1/2, disk 1 -> mean 7/12.
+        let first = ix.by_free_fraction()[0].iter().next().unwrap();
+        assert_eq!(first.1, 1);
+        assert!((first.0 .0 - 7.0 / 12.0).abs() < 1e-12);
+        c.release(NodeId(1), &Resources::new(3.0, 50, 0));
+        c.set_schedulable(NodeId(0), true);
+        assert_eq!(c.index().by_free_cpu().len(), 3);
+        assert_eq!(c.index().by_free_cpu().iter().next(), Some(&(4000, 0)));
+    }
+}

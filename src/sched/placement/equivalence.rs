@@ -1,0 +1,119 @@
+//! Indexed placements against full scans of the same rule, on random heterogeneous clusters whose
+//! indexes have been through random allocations, releases, queue changes and outages.
+
+use crate::cluster::Cluster;
+use crate::ids::NodeId;
+use crate::resources::Resources;
+use crate::rng::{below, stream, SimRng};
+use crate::sched::placement::test_support::{cluster, task};
+use crate::sched::placement::{
+    argmin_feasible, AllocatedPlacement, BestFit, JoinShortestQueue, Placement, ScorePlacement,
+    WorstFit,
+};
+use crate::sched::scoring::ScoreFn;
+use crate::sched::{DispatchMode, PendingTask, View};
+use crate::time::SimTime;
+
+/// Milli-core and memory demands on a coarse grid, so ties between nodes are frequent.
+fn random_demand(rng: &mut SimRng) -> Resources {
+    Resources {
+        cpu_milli: 500 * below(rng, 5),
+        memory: (1 << 27) * below(rng, 4),
+        disk: 0,
+    }
+}
+
+/// A cluster of 1-4 groups of 1-8 nodes with 1-8 cores, churned by 60 random operations.
+fn random_cluster(rng: &mut SimRng) -> Cluster {
+    let groups: Vec<(u32, f64)> = (0..1 + below(rng, 4))
+        .map(|_| (1 + below(rng, 8) as u32, 1.0 + below(rng, 8) as f64))
+        .collect();
+    let mut c = cluster(&groups);
+    let mut held: Vec<(NodeId, Resources)> = Vec::new();
+    for _ in 0..60 {
+        let node = NodeId(below(rng, c.len() as u64) as u32);
+        match below(rng, 6) {
+            0..=2 => {
+                let d = random_demand(rng);
+                if c.allocate(node, &d).is_ok() {
+                    held.push((node, d));
+                }
+            }
+            3 if !held.is_empty() => {
+                let (n, d) = held.swap_remove(below(rng, held.len() as u64) as usize);
+                c.release(n, &d);
+            }
+            4 => c.set_queued(node, below(rng, 4) as u32),
+            _ => c.set_schedulable(node, below(rng, 4) != 0),
+        }
+    }
+    c
+}
+
+fn pick(p: &mut dyn Placement, t: &PendingTask, c: &Cluster, mode: DispatchMode) -> Option<NodeId> {
+    let view = View {
+        cluster: c,
+        mode,
+        now: SimTime::ZERO,
+    };
+    p.choose(t, &view)
+}
+
+#[test]
+fn indexed_placements_match_full_scans() {
+    let mut rng = stream(11, "equivalence");
+    let mut placed = 0;
+    for _ in 0..400 {
+        let c = random_cluster(&mut rng);
+        let mut t = task(0.0);
+        t.demand = random_demand(&mut rng);
+        for mode in [DispatchMode::Central, DispatchMode::Immediate] {
+            let view = View {
+                cluster: &c,
+                mode,
+                now: SimTime::ZERO,
+            };
+            let free_cpu = |n: &crate::cluster::Node| n.free().cpu_milli;
+            let scans = [
+                argmin_feasible(&t, &view, free_cpu),
+                argmin_feasible(&t, &view, |n| std::cmp::Reverse(free_cpu(n))),
+                ScorePlacement::new(vec![(ScoreFn::LeastAllocated, 1.0)]).choose(&t, &view),
+                ScorePlacement::new(vec![(ScoreFn::MostAllocated, 1.0)]).choose(&t, &view),
+                argmin_feasible(&t, &view, |n| n.load()),
+            ];
+            let indexed = [
+                pick(&mut BestFit, &t, &c, mode),
+                pick(&mut WorstFit, &t, &c, mode),
+                pick(&mut AllocatedPlacement::least(), &t, &c, mode),
+                pick(&mut AllocatedPlacement::most(), &t, &c, mode),
+                pick(&mut JoinShortestQueue, &t, &c, mode),
+            ];
+            assert_eq!(
+                indexed, scans,
+                "best, worst, least, most, jsq differ ({mode:?})"
+            );
+            placed += scans.iter().filter(|s| s.is_some()).count();
+        }
+    }
+    assert!(placed > 2000, "too few feasible cases to compare: {placed}");
+}
+
+#[test]
+fn fit_scores_rank_like_the_indexed_fits() {
+    // The composable best-fit / worst-fit scores pick what the indexed placements pick.
+    let mut rng = stream(12, "equivalence");
+    for _ in 0..300 {
+        let c = random_cluster(&mut rng);
+        let mut t = task(0.0);
+        t.demand = random_demand(&mut rng);
+        let view = View {
+            cluster: &c,
+            mode: DispatchMode::Central,
+            now: SimTime::ZERO,
+        };
+        let best = ScorePlacement::new(vec![(ScoreFn::BestFit, 1.0)]).choose(&t, &view);
+        let worst = ScorePlacement::new(vec![(ScoreFn::WorstFit, 1.0)]).choose(&t, &view);
+        assert_eq!(best, BestFit.choose(&t, &view));
+        assert_eq!(worst, WorstFit.choose(&t, &view));
+    }
+}
