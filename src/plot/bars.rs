@@ -158,7 +158,7 @@ impl MetricBars<'_> {
             .build_cartesian_2d(0.0..groups as f64, y0..y1)?;
         let y_desc = format!("{} ({})", p.info.label, p.unit);
         let x_desc = match self.cmp.sweep_keys.as_slice() {
-            [key] if groups > 1 => key.clone(),
+            [key] if groups > 1 => style::key_label(key),
             _ if groups > 1 => "sweep point".to_string(),
             _ => String::new(),
         };

@@ -88,9 +88,10 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     Ok(files)
 }
 
-/// Whether any run saw a node failure or a restart (otherwise a failover plot shows only ones).
+/// Whether any run saw a failure: a node crash, a lost task or a failed attempt restarted (not a
+/// preemption); otherwise a failover plot would show nothing but ones.
 fn had_failures(summary: &Summary) -> bool {
-    ["node_failures", "task_restarts", "tasks_lost"]
+    ["node_failures", "tasks_lost", "mean_time_to_restart_s"]
         .iter()
         .any(|name| match summary.metric(name) {
             Some(i) => summary.runs.iter().any(|r| r.values[i] > 0.0),

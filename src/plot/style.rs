@@ -299,3 +299,22 @@ mod tests {
         assert_eq!(file_stem("workload.arrival.rate"), "workload_arrival_rate");
     }
 }
+
+/// An axis label for a swept key: the key, with its unit when the key is one simctl knows.
+pub fn key_label(key: &str) -> String {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let unit = match last {
+        "rate" | "mean_rate" | "rate_on" | "rate_off" => Some("tasks/s"),
+        "count" => Some("nodes"),
+        "cpu" => Some("cores"),
+        "d" => Some("nodes sampled"),
+        "replicas" => Some("copies"),
+        "max_attempts" => Some("attempts"),
+        "amplitude" | "sample" | "task_failure_prob" | "permanent_fraction" => Some("fraction"),
+        _ => None,
+    };
+    match unit {
+        Some(u) => format!("{key} ({u})"),
+        None => key.to_string(),
+    }
+}

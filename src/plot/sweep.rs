@@ -162,7 +162,7 @@ impl SweepFigure {
         let categorical = self.categories.is_some();
         chart
             .configure_mesh()
-            .x_desc(self.key.as_str())
+            .x_desc(style::key_label(&self.key))
             .y_desc(y_desc.as_str())
             .x_labels(if self.ticks.is_some() { 0 } else { 8 })
             .y_labels(8)

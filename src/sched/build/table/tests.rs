@@ -127,7 +127,7 @@ fn unknown_keys_and_bad_values_name_the_key() {
 
 #[test]
 fn the_drafted_catalogue_scenario_parses() {
-    let text = include_str!("../../../../docs/algorithms-scenario.toml");
+    let text = include_str!("../../../../scenarios/algorithms.toml");
     let doc: toml::Table = text.parse().expect("the draft is valid TOML");
     let tables = doc["scheduler"].as_array().expect("[[scheduler]] tables");
     let mut names = Vec::new();
