@@ -285,21 +285,6 @@ pub fn file_stem(key: &str) -> String {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_format_without_float_noise() {
-        assert_eq!(fmt_num(0.30000000000000004), "0.3");
-        assert_eq!(fmt_num(12.5), "12.5");
-        assert_eq!(fmt_num(250.0), "250");
-        assert_eq!(fmt_num(0.0125), "0.0125");
-        assert_eq!(fmt_num(2.0e7), "2e7");
-        assert_eq!(file_stem("workload.arrival.rate"), "workload_arrival_rate");
-    }
-}
-
 /// An axis label for a swept key: the key, with its unit when the key is one simctl knows.
 pub fn key_label(key: &str) -> String {
     let last = key.rsplit('.').next().unwrap_or(key);
@@ -316,5 +301,20 @@ pub fn key_label(key: &str) -> String {
     match unit {
         Some(u) => format!("{key} ({u})"),
         None => key.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_format_without_float_noise() {
+        assert_eq!(fmt_num(0.30000000000000004), "0.3");
+        assert_eq!(fmt_num(12.5), "12.5");
+        assert_eq!(fmt_num(250.0), "250");
+        assert_eq!(fmt_num(0.0125), "0.0125");
+        assert_eq!(fmt_num(2.0e7), "2e7");
+        assert_eq!(file_stem("workload.arrival.rate"), "workload_arrival_rate");
     }
 }
