@@ -57,9 +57,37 @@ struct Keys {
     load: u32,
 }
 
+/// Which indexes to maintain. Each costs two ordered-set operations per node change, so a run keeps
+/// only those its scheduler reads (the simulation asks the scheduler's spec; `Cluster::new` keeps all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexNeeds {
+    /// Free CPU (best-fit, worst-fit).
+    pub free_cpu: bool,
+    /// Free fraction per group (least- and most-allocated).
+    pub fraction: bool,
+    /// Running plus queued tasks (JSQ).
+    pub load: bool,
+}
+
+impl IndexNeeds {
+    /// Every index.
+    pub const ALL: IndexNeeds = IndexNeeds {
+        free_cpu: true,
+        fraction: true,
+        load: true,
+    };
+    /// No index.
+    pub const NONE: IndexNeeds = IndexNeeds {
+        free_cpu: false,
+        fraction: false,
+        load: false,
+    };
+}
+
 /// The placement indexes of a cluster.
 #[derive(Debug, Clone, Default)]
 pub struct PlacementIndex {
+    needs: IndexNeeds,
     by_free_cpu: BTreeSet<(u64, u32)>,
     by_fraction: Vec<BTreeSet<(OrdF64, u32)>>,
     by_load: BTreeSet<(u32, u32)>,
@@ -67,9 +95,10 @@ pub struct PlacementIndex {
 }
 
 impl PlacementIndex {
-    /// Indexes `nodes`, whose groups are numbered below `groups`.
-    pub fn new(nodes: &[Node], groups: usize) -> PlacementIndex {
+    /// Indexes `nodes`, whose groups are numbered below `groups`, keeping the indexes in `needs`.
+    pub fn new(nodes: &[Node], groups: usize, needs: IndexNeeds) -> PlacementIndex {
         let mut index = PlacementIndex {
+            needs,
             by_fraction: vec![BTreeSet::new(); groups],
             keys: vec![None; nodes.len()],
             ..PlacementIndex::default()
@@ -82,6 +111,9 @@ impl PlacementIndex {
 
     /// Re-keys one node after any change to it.
     pub fn update(&mut self, node: &Node) {
+        if self.needs == IndexNeeds::NONE {
+            return;
+        }
         let id = node.id.0;
         let group = node.group as usize;
         let new = node.schedulable.then(|| Keys {
@@ -93,31 +125,56 @@ impl PlacementIndex {
         if old == new {
             return;
         }
+        let n = self.needs;
         if let Some(k) = old {
-            self.by_free_cpu.remove(&(k.free_cpu, id));
-            self.by_fraction[group].remove(&(k.fraction, id));
-            self.by_load.remove(&(k.load, id));
+            if n.free_cpu && new.is_none_or(|x| x.free_cpu != k.free_cpu) {
+                self.by_free_cpu.remove(&(k.free_cpu, id));
+            }
+            if n.fraction && new.is_none_or(|x| x.fraction != k.fraction) {
+                self.by_fraction[group].remove(&(k.fraction, id));
+            }
+            if n.load && new.is_none_or(|x| x.load != k.load) {
+                self.by_load.remove(&(k.load, id));
+            }
         }
         if let Some(k) = new {
-            self.by_free_cpu.insert((k.free_cpu, id));
-            self.by_fraction[group].insert((k.fraction, id));
-            self.by_load.insert((k.load, id));
+            if n.free_cpu && old.is_none_or(|x| x.free_cpu != k.free_cpu) {
+                self.by_free_cpu.insert((k.free_cpu, id));
+            }
+            if n.fraction && old.is_none_or(|x| x.fraction != k.fraction) {
+                self.by_fraction[group].insert((k.fraction, id));
+            }
+            if n.load && old.is_none_or(|x| x.load != k.load) {
+                self.by_load.insert((k.load, id));
+            }
         }
         self.keys[id as usize] = new;
     }
 
     /// Schedulable nodes as `(free millicores, node id)`, ascending.
     pub fn by_free_cpu(&self) -> &BTreeSet<(u64, u32)> {
+        assert!(
+            self.needs.free_cpu,
+            "the free-CPU index was not enabled for this cluster"
+        );
         &self.by_free_cpu
     }
 
     /// Schedulable nodes of each group as `(free fraction, node id)`, ascending; indexed by group.
     pub fn by_free_fraction(&self) -> &[BTreeSet<(OrdF64, u32)>] {
+        assert!(
+            self.needs.fraction,
+            "the free-fraction index was not enabled for this cluster"
+        );
         &self.by_fraction
     }
 
     /// Schedulable nodes as `(running + queued tasks, node id)`, ascending.
     pub fn by_load(&self) -> &BTreeSet<(u32, u32)> {
+        assert!(
+            self.needs.load,
+            "the load index was not enabled for this cluster"
+        );
         &self.by_load
     }
 }

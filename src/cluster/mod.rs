@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::ids::NodeId;
 use crate::resources::Resources;
 pub use free_tree::FreeTree;
-pub use index::{free_fraction, OrdF64, PlacementIndex};
+pub use index::{free_fraction, IndexNeeds, OrdF64, PlacementIndex};
 
 /// One node group from the scenario.
 #[derive(Debug, Clone, Serialize)]
@@ -83,8 +83,15 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Builds the cluster from node groups; node ids follow the group order.
+    /// Builds the cluster from node groups, with every placement index; node ids follow the group
+    /// order.
     pub fn new(groups: &[NodeGroup]) -> Cluster {
+        Cluster::with_indexes(groups, IndexNeeds::ALL)
+    }
+
+    /// Builds the cluster keeping only the placement indexes in `needs` (see
+    /// [`crate::sched::SchedulerSpec::index_needs`]); reading another one panics.
+    pub fn with_indexes(groups: &[NodeGroup], needs: IndexNeeds) -> Cluster {
         let mut nodes = Vec::new();
         for (g, group) in groups.iter().enumerate() {
             for _ in 0..group.count {
@@ -107,7 +114,7 @@ impl Cluster {
             .iter()
             .fold(Resources::ZERO, |acc, n| acc.max(&n.capacity));
         let free = FreeTree::new(nodes.iter().map(Node::free));
-        let index = PlacementIndex::new(&nodes, groups.len());
+        let index = PlacementIndex::new(&nodes, groups.len(), needs);
         Cluster {
             nodes,
             groups: groups.to_vec(),

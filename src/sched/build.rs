@@ -7,6 +7,7 @@ use serde::Serialize;
 
 pub use table::SCHEDULER_KEYS;
 
+use crate::cluster::IndexNeeds;
 use crate::rng::SimRng;
 use crate::sched::backfill::EasyBackfill;
 use crate::sched::batch::{BatchRule, BatchScheduler};
@@ -230,6 +231,20 @@ impl PlacementSpec {
     }
 }
 
+impl PlacementSpec {
+    /// The cluster indexes this placement reads.
+    pub fn index_needs(&self) -> IndexNeeds {
+        let mut needs = IndexNeeds::NONE;
+        match self {
+            PlacementSpec::BestFit | PlacementSpec::WorstFit => needs.free_cpu = true,
+            PlacementSpec::LeastAllocated | PlacementSpec::MostAllocated => needs.fraction = true,
+            PlacementSpec::Jsq => needs.load = true,
+            _ => {}
+        }
+        needs
+    }
+}
+
 /// A named scheduler: queue policy plus placement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SchedulerSpec {
@@ -239,6 +254,13 @@ pub struct SchedulerSpec {
     pub queue: QueuePolicy,
     /// Placement algorithm.
     pub placement: PlacementSpec,
+}
+
+impl SchedulerSpec {
+    /// The cluster indexes this scheduler reads (a run maintains only these).
+    pub fn index_needs(&self) -> IndexNeeds {
+        self.placement.index_needs()
+    }
 }
 
 /// Builds the scheduler described by `spec`, drawing any randomness from `rng`: a batch heuristic,

@@ -44,7 +44,8 @@ pub fn run_one(
 ) -> Result<RunResult, WorkloadError> {
     let scenario = &file.points[spec.point].scenario;
     let started = Instant::now();
-    let cluster = Cluster::new(&scenario.node_groups);
+    let sched_spec = &scenario.schedulers[spec.scheduler];
+    let cluster = Cluster::with_indexes(&scenario.node_groups, sched_spec.index_needs());
     let scheduler = build_scheduler(
         &scenario.schedulers[spec.scheduler],
         stream(spec.seed, "scheduler"),
