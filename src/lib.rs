@@ -32,6 +32,7 @@ pub mod plot;
 pub mod resources;
 pub mod rng;
 pub mod sched;
+pub mod special;
 pub mod sweep;
 pub mod time;
 pub mod units;

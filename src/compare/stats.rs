@@ -5,6 +5,7 @@
 //! Numerical Recipes §6.4) and inverted by bisection, so it is exact to ~1e-12 for every degree of
 //! freedom, including the small ones (2-10 replications) where normal approximations are badly off.
 
+use crate::special::ln_gamma;
 /// Which way a metric improves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -175,32 +176,6 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
         }
     }
     h
-}
-
-/// Natural log of the gamma function (Lanczos, g = 7), accurate to ~1e-15 for x > 0.
-fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = G[0];
-    let t = x + 7.5;
-    for (i, g) in G.iter().enumerate().skip(1) {
-        a += g / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
 #[cfg(test)]

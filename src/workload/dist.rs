@@ -5,6 +5,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Weibull};
 use serde::Serialize;
 
 use crate::rng::{unit_f64, SimRng};
+use crate::special::gamma;
 
 /// A validated distribution over non-negative reals.
 #[derive(Debug, Clone, Serialize)]
@@ -295,33 +296,6 @@ fn bounded_pareto_mean(a: f64, l: f64, h: f64) -> f64 {
     }
 }
 
-/// The gamma function (Lanczos approximation, g = 7), accurate to ~1e-13 for the arguments used here.
-pub fn gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma(1.0 - x))
-    } else {
-        let x = x - 1.0;
-        let t = x + 7.5;
-        let a = G
-            .iter()
-            .enumerate()
-            .skip(1)
-            .fold(G[0], |acc, (i, g)| acc + g / (x + i as f64));
-        (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,12 +353,6 @@ mod tests {
                 assert!(hi <= max + 1e-9, "{spec:?}: sample {hi} above max");
             }
         }
-    }
-
-    #[test]
-    fn gamma_matches_factorials() {
-        assert!((gamma(5.0) - 24.0).abs() < 1e-9);
-        assert!((gamma(0.5) - std::f64::consts::PI.sqrt()).abs() < 1e-12);
     }
 
     #[test]
