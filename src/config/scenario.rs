@@ -103,6 +103,7 @@ const WORKLOAD_KEYS: &[&str] = &[
     "users",
     "max_tasks",
     "services",
+    "chain",
 ];
 const OUTPUT_KEYS: &[&str] = &["dir", "tasks_csv", "timeseries", "plots"];
 
@@ -332,6 +333,14 @@ fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
             format!("must be between 1 and {}, got {users}", u32::MAX),
         ));
     }
+    let chain = opt(t, "chain", "workload", as_u64)?;
+    if chain.is_some_and(|k| k == 0 || k > 1_000_000) {
+        return Err(FieldError::new(
+            "workload.chain",
+            "must be between 1 and 1000000 tasks per chain",
+        ));
+    }
+    let chain = chain.map(|k| k as u32);
     let max_tasks = opt(t, "max_tasks", "workload", as_u64)?;
     if max_tasks == Some(0) {
         return Err(FieldError::new("workload.max_tasks", "must be at least 1"));
@@ -346,6 +355,7 @@ fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
         services,
         users: users as u32,
         max_tasks,
+        chain,
     })
 }
 

@@ -381,14 +381,7 @@ impl Simulation<'_> {
             .policy
             .on_failure(attempt, SimDuration::ZERO, 1.0, saved)
         {
-            Action::Lose => {
-                self.emit_record(handle, Outcome::Failed);
-                self.metrics.failed += 1;
-                if kind == TaskKind::Batch {
-                    self.unfinished -= 1;
-                }
-                self.tasks.remove(handle);
-            }
+            Action::Lose => self.fail_for_good(handle),
             Action::Requeue {
                 delay,
                 position,

@@ -218,9 +218,10 @@ impl Simulation<'_> {
             }
             self.tasks.remove(m);
         }
-        self.tasks.remove(handle);
+        let id = self.tasks.remove(handle).spec.id;
         self.metrics
             .on_complete(arrival, self.now.since(start), self.now);
+        self.dependency_done(id);
         self.metrics.attempts.record(attempts as f64);
         self.unfinished -= 1;
         self.after_release(node);
@@ -285,6 +286,8 @@ impl Simulation<'_> {
                 demand: spec.demand,
                 duration: spec.duration,
                 priority: spec.priority,
+                observed_wait: spec.observed.as_ref().and_then(|o| o.wait),
+                observed_runtime: spec.observed.as_ref().and_then(|o| o.runtime),
             });
         }
     }

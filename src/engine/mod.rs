@@ -6,6 +6,7 @@
 //! Decision points: after all events of one instant are handled, if anything changed (a task queued,
 //! capacity freed), the scheduler is called once with the whole pending queue.
 
+mod deps;
 mod faults;
 mod lifecycle;
 mod queue;
@@ -136,6 +137,7 @@ pub struct Simulation<'a> {
     domains: Vec<Domain>,
     task_failures: TaskFailures,
     services: Services,
+    deps: deps::Deps,
     metrics: Collector,
     event_count: u64,
     sink: Option<&'a mut dyn FnMut(&TaskRow)>,
@@ -154,6 +156,7 @@ impl<'a> Simulation<'a> {
         let metrics = Collector::new(n, config.warmup);
         let (health, domains) = faults::build_health(&config, &cluster);
         let task_failures = TaskFailures::new(&config.faults, config.seed);
+        let has_deps = workload.has_dependencies();
         Simulation {
             now: SimTime::ZERO,
             events: EventQueue::new(),
@@ -172,6 +175,7 @@ impl<'a> Simulation<'a> {
             domains,
             task_failures,
             services: Services::default(),
+            deps: deps::Deps::new(has_deps),
             metrics,
             event_count: 0,
             sink,
@@ -280,10 +284,12 @@ impl<'a> Simulation<'a> {
             .next_task
             .take()
             .expect("an arrival event always has a buffered task");
-        self.metrics.on_submit(spec.arrival);
+        self.metrics
+            .on_submit(spec.arrival, spec.observed.as_ref().and_then(|o| o.wait));
         if !self.cluster.fits_any_capacity(&spec.demand) {
             self.metrics.unschedulable += 1;
             self.emit(&spec, 1, None, None, Outcome::Unschedulable);
+            self.dependency_failed(spec.id);
         } else {
             if spec.kind == crate::workload::TaskKind::Service {
                 self.services.register(spec.job.0);
@@ -291,7 +297,7 @@ impl<'a> Simulation<'a> {
                 self.unfinished += 1;
             }
             let handle = self.tasks.insert(spec);
-            self.enqueue(handle, Position::Tail);
+            self.admit(handle);
         }
         self.pull_next_task()
     }

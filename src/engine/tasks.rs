@@ -30,6 +30,8 @@ pub enum Phase {
     WaitingForNode(NodeId),
     /// A replica copy (or a primary whose copies still run) that died while others carry on.
     Dead,
+    /// Waiting for this many dependencies to complete.
+    Blocked(u32),
 }
 
 /// A live task.
@@ -129,6 +131,14 @@ impl TaskTable {
     /// Whether an event tagged `generation` is for the task's current attempt.
     pub fn is_current(&self, handle: u32, generation: u32) -> bool {
         self.slots[handle as usize].is_some() && self.generations[handle as usize] == generation
+    }
+
+    /// Whether `handle` still holds the task `id` (slots are reused).
+    pub fn is_live(&self, handle: u32, id: crate::ids::TaskId) -> bool {
+        self.slots
+            .get(handle as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|r| r.spec.id == id)
     }
 
     /// Handles of all live tasks, in slot order.

@@ -62,6 +62,10 @@ pub struct TaskRow {
     pub duration: SimDuration,
     /// Priority.
     pub priority: i32,
+    /// The trace's real wait for this task, when it has one.
+    pub observed_wait: Option<SimDuration>,
+    /// The trace's real run time for this task, when it has one.
+    pub observed_runtime: Option<SimDuration>,
 }
 
 /// One row of `timeseries.csv` (without the run's identifying columns).
@@ -109,6 +113,8 @@ pub struct Collector {
     pub restart_delay: Histogram,
     /// Attempts per completed task.
     pub attempts: Histogram,
+    /// Real waits recorded in a trace, of post-warm-up tasks that have one.
+    pub observed_wait: Histogram,
     /// Up-to-down transitions of nodes.
     pub node_failures: u64,
     first_arrival: Option<SimTime>,
@@ -135,6 +141,7 @@ impl Collector {
             slowdown: Histogram::new(),
             restart_delay: Histogram::new(),
             attempts: Histogram::new(),
+            observed_wait: Histogram::new(),
             node_failures: 0,
             first_arrival: None,
             last_completion: None,
@@ -149,9 +156,12 @@ impl Collector {
         arrival >= self.warmup
     }
 
-    /// A task was submitted.
-    pub fn on_submit(&mut self, arrival: SimTime) {
+    /// A task was submitted; `observed_wait` is what a trace says it really waited.
+    pub fn on_submit(&mut self, arrival: SimTime, observed_wait: Option<SimDuration>) {
         self.submitted += 1;
+        if let Some(w) = observed_wait.filter(|_| self.counts(arrival)) {
+            self.observed_wait.record(w.as_secs_f64());
+        }
         self.first_arrival.get_or_insert(arrival);
     }
 
@@ -268,6 +278,8 @@ impl Collector {
             mean_time_to_restart_s: self.restart_delay.mean(),
             p95_time_to_restart_s: self.restart_delay.quantile(0.95),
             availability: f64::NAN,
+            observed_mean_wait_s: self.observed_wait.mean(),
+            observed_p95_wait_s: self.observed_wait.quantile(0.95),
             events: counts.events,
             wall_s: 0.0,
         }
@@ -351,6 +363,8 @@ impl Summary {
             ("mean_time_to_restart_s", R(self.mean_time_to_restart_s)),
             ("p95_time_to_restart_s", R(self.p95_time_to_restart_s)),
             ("availability", R(self.availability)),
+            ("observed_mean_wait_s", R(self.observed_mean_wait_s)),
+            ("observed_p95_wait_s", R(self.observed_p95_wait_s)),
             ("events", C(self.events)),
             ("wall_s", R(self.wall_s)),
         ]
@@ -448,6 +462,10 @@ pub struct Summary {
     pub p95_time_to_restart_s: f64,
     /// Mean over services of the fraction of time with at least one healthy replica (empty: none).
     pub availability: f64,
+    /// Mean real wait the trace recorded for the same tasks (empty without a trace that has it).
+    pub observed_mean_wait_s: f64,
+    /// 95th percentile of those real waits.
+    pub observed_p95_wait_s: f64,
     /// Events processed.
     pub events: u64,
     /// Wall-clock seconds of the run (not deterministic).

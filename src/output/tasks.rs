@@ -11,7 +11,7 @@ use crate::sweep::{run_one, RunResult, RunSpec};
 use crate::workload::WorkloadError;
 
 /// Header of `tasks.csv`.
-pub const HEADER: &str = "scheduler,sweep_point,replication,task_id,job_id,attempt,node,arrival_s,start_s,end_s,outcome,wait_s,response_s,slowdown,cpu,memory_bytes,disk_bytes,duration_s,priority";
+pub const HEADER: &str = "scheduler,sweep_point,replication,task_id,job_id,attempt,node,arrival_s,start_s,end_s,outcome,wait_s,response_s,slowdown,cpu,memory_bytes,disk_bytes,duration_s,priority,observed_wait_s,observed_runtime_s";
 
 /// Runs one simulation, streaming its task rows to the part file `path`.
 pub fn run_with_task_rows(
@@ -72,8 +72,11 @@ fn format_row(r: &TaskRow) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
+    let observed = |d: Option<crate::time::SimDuration>| {
+        d.map(|d| d.as_secs_f64().to_string()).unwrap_or_default()
+    };
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         r.task_id,
         r.job_id,
         r.attempt,
@@ -89,7 +92,9 @@ fn format_row(r: &TaskRow) -> String {
         r.demand.memory,
         r.demand.disk,
         r.duration.as_secs_f64(),
-        r.priority
+        r.priority,
+        observed(r.observed_wait),
+        observed(r.observed_runtime)
     )
 }
 

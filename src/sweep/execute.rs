@@ -99,6 +99,10 @@ struct Capped {
 }
 
 impl WorkloadSource for Capped {
+    fn has_dependencies(&self) -> bool {
+        self.inner.has_dependencies()
+    }
+
     fn next_task(&mut self) -> Result<Option<crate::workload::TaskSpec>, WorkloadError> {
         if self.left == 0 {
             return Ok(None);

@@ -97,4 +97,9 @@ pub enum WorkloadError {
 pub trait WorkloadSource: Send {
     /// The next task, or `None` when the workload is exhausted.
     fn next_task(&mut self) -> Result<Option<TaskSpec>, WorkloadError>;
+
+    /// Whether tasks may name dependencies (`depends_on`); the engine tracks task ids only then.
+    fn has_dependencies(&self) -> bool {
+        false
+    }
 }

@@ -40,6 +40,8 @@ pub struct SyntheticSpec {
     pub users: u32,
     /// Stop after this many tasks.
     pub max_tasks: Option<u64>,
+    /// Jobs of this many consecutive tasks, each depending on the one before (a chain DAG).
+    pub chain: Option<u32>,
 }
 
 /// Generates tasks from a [`SyntheticSpec`]; each attribute has its own random stream so that changing
@@ -105,6 +107,10 @@ impl SyntheticWorkload {
 }
 
 impl WorkloadSource for SyntheticWorkload {
+    fn has_dependencies(&self) -> bool {
+        self.spec.chain.is_some_and(|k| k > 1)
+    }
+
     fn next_task(&mut self) -> Result<Option<TaskSpec>, WorkloadError> {
         let service_tasks = self
             .spec
@@ -136,9 +142,23 @@ impl WorkloadSource for SyntheticWorkload {
         let id = self.next_id;
         self.next_id += 1;
         let users = self.spec.users.max(1) as u64;
+        let batch_index = id - service_tasks;
+        let (job, depends_on) = match self.spec.chain.filter(|k| *k > 1) {
+            Some(k) => {
+                let k = k as u64;
+                let first = service_tasks + batch_index / k * k;
+                let deps = if id > first {
+                    vec![TaskId(id - 1)]
+                } else {
+                    Vec::new()
+                };
+                (JobId(first), deps)
+            }
+            None => (JobId(id), Vec::new()),
+        };
         Ok(Some(TaskSpec {
             id: TaskId(id),
-            job: JobId(id),
+            job,
             arrival: SimTime::ZERO + SimDuration::from_secs_f64(arrival),
             duration,
             requested_duration: None,
@@ -147,7 +167,7 @@ impl WorkloadSource for SyntheticWorkload {
             kind: TaskKind::Batch,
             user: (crate::rng::mix64(id) % users) as u32,
             deadline: None,
-            depends_on: Vec::new(),
+            depends_on,
             observed: None,
         }))
     }
@@ -172,6 +192,7 @@ mod tests {
             priority: DistSpec::Constant { value: 0.0 },
             users: 1,
             max_tasks: Some(3),
+            chain: None,
         }
     }
 

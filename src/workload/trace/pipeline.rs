@@ -278,6 +278,10 @@ impl Replay {
 }
 
 impl WorkloadSource for Replay {
+    fn has_dependencies(&self) -> bool {
+        self.opts.track_deps
+    }
+
     fn next_task(&mut self) -> Result<Option<TaskSpec>, WorkloadError> {
         if let Some(t) = self.next_copy() {
             return Ok(Some(t));
