@@ -337,3 +337,68 @@ fn young_interval_is_near_the_best_of_a_sweep() {
         "{per_point:?}"
     );
 }
+
+#[test]
+fn a_run_without_horizon_ends_when_every_node_is_lost() {
+    // No horizon (max_tasks bounds the workload) and periodic samples: once both nodes are lost for
+    // good, nothing can ever finish; the run must still end, reporting the rest as pending.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stuck.toml");
+    std::fs::write(
+        &path,
+        r#"
+        [scenario]
+        name = "stuck"
+        [[cluster.nodes]]
+        count = 2
+        cpu = 1
+        memory = "1GiB"
+        [workload]
+        arrival = { process = "poisson", rate = 1.0 }
+        duration = { dist = "exponential", mean = "10s" }
+        cpu = 1
+        max_tasks = 200
+        [faults]
+        crashes = [{ at = "30s", node = 0 }, { at = "30s", node = 1 }]
+        [[scheduler]]
+        name = "ff"
+        placement = "first-fit"
+        [output]
+        timeseries = "1m"
+        "#,
+    )
+    .unwrap();
+    let mut child = simctl()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path())
+        .arg(&path)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the run did not end");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let summary = std::fs::read_to_string(dir.path().join("stuck/summary.csv")).unwrap();
+    let (h, r) = (
+        summary.lines().next().unwrap(),
+        summary.lines().nth(1).unwrap(),
+    );
+    let col = |name: &str| {
+        r.split(',')
+            .nth(h.split(',').position(|c| c == name).unwrap())
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert_eq!(col("tasks_submitted"), 200);
+    assert!(col("tasks_pending_at_end") > 100);
+    assert_eq!(col("node_failures"), 2);
+}

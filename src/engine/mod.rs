@@ -198,7 +198,7 @@ impl<'a> Simulation<'a> {
                 end = Some(horizon);
                 break;
             }
-            if self.nothing_left() {
+            if self.nothing_left() || self.only_samples_without_horizon() {
                 break;
             }
             let (t, event) = self.events.pop().expect("peeked");
@@ -222,6 +222,14 @@ impl<'a> Simulation<'a> {
     /// Nothing but samples and faults can happen: no task will ever arrive, finish or start again.
     fn nothing_left(&self) -> bool {
         self.workload_done && self.unfinished == 0 && self.services.count() == 0
+    }
+
+    /// Without a horizon, a lone pending sample means nothing else can ever happen (tasks left are
+    /// stuck, e.g. on permanently lost nodes): sampling on would never end.
+    fn only_samples_without_horizon(&self) -> bool {
+        self.config.horizon.is_none()
+            && self.config.sample_interval.is_some()
+            && self.events.len() == 1
     }
 
     fn handle(&mut self, event: Event) -> Result<(), WorkloadError> {
