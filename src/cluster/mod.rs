@@ -252,6 +252,9 @@ pub enum Verdict {
     /// The demand exceeds the node's free capacity.
     #[error("the task does not fit in node {}'s free capacity", .0.0)]
     InsufficientCapacity(NodeId),
+    /// A preemption was refused: the task was already preempted, or dispatch is immediate.
+    #[error("cannot preempt the task on node {}: already preempted, or immediate dispatch", .0.0)]
+    CannotPreempt(NodeId),
     /// The demand exceeds the node's total capacity.
     #[error("the task is larger than node {}'s capacity", .0.0)]
     NeverFits(NodeId),

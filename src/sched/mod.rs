@@ -154,7 +154,7 @@ impl<'a> Session<'a> {
     pub fn preempt(&mut self, index: usize) -> Result<(), Verdict> {
         let task = &self.running[index];
         if self.mode != DispatchMode::Central || self.preempted.contains(&index) {
-            return Err(Verdict::NodeUnavailable(task.node));
+            return Err(Verdict::CannotPreempt(task.node));
         }
         self.cluster.release(task.node, &task.demand);
         self.capacity_freed = true;
