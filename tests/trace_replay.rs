@@ -95,3 +95,78 @@ fn azure_llm() {
 fn own_csv() {
     replay("trace-csv.toml");
 }
+
+/// A copy of the own-format sample with one malformed row, and a scenario replaying it.
+fn corrupted_csv_scenario(dir: &Path, strict: bool) -> std::path::PathBuf {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/example-trace.csv");
+    let mut text = std::fs::read_to_string(sample).unwrap();
+    text.push_str("99,not-a-number,1,1GiB,0,0,0,9,,\n");
+    std::fs::write(dir.join("bad.csv"), text).unwrap();
+    let scenario = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/trace-csv.toml"),
+    )
+    .unwrap()
+    .replace("path = \"example-trace.csv\"", "path = \"bad.csv\"")
+    .replace("strict = true", &format!("strict = {strict}"));
+    let path = dir.join("trace.toml");
+    std::fs::write(&path, scenario).unwrap();
+    path
+}
+
+#[test]
+fn a_malformed_row_is_counted_and_skipped_or_rejected_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let lenient = corrupted_csv_scenario(dir.path(), false);
+    let lines = std::fs::read_to_string(dir.path().join("bad.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    let o = common::simctl()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path())
+        .arg(&lenient)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    // "bad.csv: skipped 1 malformed lines ... non-numeric duration_s (lines 8)"
+    assert!(stderr.contains("skipped 1 malformed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("non-numeric duration_s (lines {lines})")),
+        "{stderr}"
+    );
+    // --strict on the command line turns the same row into an error naming file and line.
+    let o = common::simctl()
+        .args(["run", "--quiet", "--strict", "--out"])
+        .arg(dir.path())
+        .arg(&lenient)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("bad.csv:{lines}")), "{stderr}");
+}
+
+#[test]
+fn trace_info_summarises_a_sample() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/traces/swf/NASA-iPSC-1993-3.1-cln.swf.gz");
+    let o = common::simctl()
+        .args(["trace", "info", "--format", "swf"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // 18,239 jobs in the cleaned NASA log (README of the samples; `zcat ... | grep -vc '^;'`).
+    assert!(
+        stdout.contains("18239") || stdout.contains("18,239"),
+        "{stdout}"
+    );
+    let o = common::simctl()
+        .args(["trace", "info", "--format", "nope"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
