@@ -3,11 +3,13 @@
 //!
 //! "Load" is the number of tasks on the node (running plus locally queued) under immediate dispatch,
 //! and the node's dominant utilisation after placement under central dispatch. Infeasible samples are
-//! discarded; if none of the d samples is feasible, one uniformly random feasible node is taken.
+//! discarded; if none of the d samples is feasible, the first feasible node after a uniformly random
+//! position is taken (wrapping around): O(log n) through the free-capacity tree under central
+//! dispatch, where a busy cluster often rejects every sample, instead of listing every feasible node.
+//! That fallback favours nodes after long runs of full ones; it only serves when all d samples failed.
 
 use crate::ids::NodeId;
 use crate::rng::{below, SimRng};
-use crate::sched::placement::random::uniform_feasible;
 use crate::sched::placement::Placement;
 use crate::sched::scoring::dominant_utilisation_after;
 use crate::sched::{DispatchMode, PendingTask, View};
@@ -46,8 +48,11 @@ impl Placement for PowerOfD {
                 best = Some((load, node.id));
             }
         }
-        best.map(|(_, id)| id)
-            .or_else(|| uniform_feasible(&mut self.rng, task, view))
+        best.map(|(_, id)| id).or_else(|| {
+            let start = below(&mut self.rng, nodes.len() as u64) as usize;
+            view.first_feasible_from(&task.demand, start)
+                .or_else(|| view.first_feasible_from(&task.demand, 0))
+        })
     }
 }
 
@@ -77,5 +82,26 @@ mod tests {
         assert!((one - 0.125).abs() < 0.02, "d=1: {one}");
         assert!((two - 0.234).abs() < 0.025, "d=2: {two}");
         assert!((eight - 0.656).abs() < 0.025, "d=8: {eight}");
+    }
+
+    #[test]
+    fn falls_back_to_a_feasible_node_when_every_sample_is_full() {
+        // Central dispatch, seven of eight nodes full: one sample misses 7 times in 8, yet a node is
+        // always found, and it is the only one with room.
+        let mut c = cluster(&[(8, 1.0)]);
+        for i in (0..8).filter(|&i| i != 5) {
+            c.allocate(NodeId(i), &task(1.0).demand).unwrap();
+        }
+        let view = View {
+            cluster: &c,
+            mode: DispatchMode::Central,
+            now: crate::time::SimTime::ZERO,
+        };
+        let mut p = PowerOfD::new(1, stream(9, "pod"));
+        for _ in 0..200 {
+            assert_eq!(p.choose(&task(1.0), &view), Some(NodeId(5)));
+        }
+        // Nothing fits a 2-core task: no node, rather than a wrong one.
+        assert_eq!(p.choose(&task(2.0), &view), None);
     }
 }
