@@ -52,6 +52,8 @@
 //! assert!((s.util_cpu - 0.75).abs() < 0.05);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod cluster;
 pub mod compare;
