@@ -99,9 +99,8 @@ impl Scheduler for PreemptivePriority {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::placement::test_support::{cluster, job, run_on};
+    use crate::sched::placement::test_support::{central_session, cluster, job, run_on};
     use crate::sched::placement::FirstFit;
-    use crate::time::SimTime;
 
     #[test]
     fn preempts_the_fewest_lower_priority_tasks() {
@@ -123,15 +122,7 @@ mod tests {
         let mut equal = job(1, 3.0, 10);
         equal.priority = 0;
         let pending = [equal, urgent];
-        let mut s = Session::new(
-            SimTime::ZERO,
-            DispatchMode::Central,
-            &mut c,
-            &pending,
-            &running,
-            0,
-            true,
-        );
+        let mut s = central_session(&mut c, &pending, &running);
         PreemptivePriority::new(Box::new(FirstFit)).schedule(&mut s);
         let d = s.into_decisions();
         assert_eq!(d.preempted, vec![2]);

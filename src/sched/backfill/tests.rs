@@ -1,6 +1,6 @@
 use super::*;
 use crate::rng::{below, stream};
-use crate::sched::placement::test_support::{cluster, job, run_on};
+use crate::sched::placement::test_support::{central_session, cluster, job, run_on};
 use crate::sched::placement::FirstFit;
 use crate::sched::RunningTask;
 
@@ -17,15 +17,7 @@ fn backfills_only_what_ends_before_the_reservation() {
         job(2, 2.0, 10),
         job(3, 1.0, 1),
     ];
-    let mut s = Session::new(
-        SimTime::ZERO,
-        DispatchMode::Central,
-        &mut c,
-        &pending,
-        &running,
-        0,
-        true,
-    );
+    let mut s = central_session(&mut c, &pending, &running);
     EasyBackfill::new(Box::new(FirstFit)).schedule(&mut s);
     assert_eq!(s.into_decisions().assigned, vec![(2, NodeId(0))]);
 }
@@ -37,15 +29,7 @@ fn backfills_freely_on_nodes_other_than_the_reserved_one() {
     let mut c = cluster(&[(1, 4.0), (1, 2.0)]);
     let running = [run_on(&mut c, 0, 4.0, 10)];
     let pending = [job(0, 4.0, 5), job(1, 2.0, 100)];
-    let mut s = Session::new(
-        SimTime::ZERO,
-        DispatchMode::Central,
-        &mut c,
-        &pending,
-        &running,
-        0,
-        true,
-    );
+    let mut s = central_session(&mut c, &pending, &running);
     EasyBackfill::new(Box::new(FirstFit)).schedule(&mut s);
     assert_eq!(s.into_decisions().assigned, vec![(1, NodeId(1))]);
 }
@@ -111,15 +95,7 @@ fn never_delays_the_head_on_random_clusters() {
             .map(|i| job(i, 1.0 + below(&mut rng, 4) as f64, 1 + below(&mut rng, 40)))
             .collect();
         let before = c.clone();
-        let mut s = Session::new(
-            SimTime::ZERO,
-            DispatchMode::Central,
-            &mut c,
-            &pending,
-            &running,
-            0,
-            true,
-        );
+        let mut s = central_session(&mut c, &pending, &running);
         EasyBackfill::new(Box::new(FirstFit)).schedule(&mut s);
         let assigned = s.into_decisions().assigned;
         let Some(head) = (0..pending.len()).find(|&i| !assigned.iter().any(|(j, _)| *j == i))

@@ -70,7 +70,7 @@ pub(crate) mod test_support {
     use crate::cluster::{Cluster, NodeGroup};
     use crate::ids::{NodeId, TaskId};
     use crate::resources::Resources;
-    use crate::sched::{DispatchMode, PendingTask, RunningTask, View};
+    use crate::sched::{DispatchMode, PendingTask, RunningTask, Session, View};
     use crate::time::{SimDuration, SimTime};
 
     /// A cluster of groups given as (count, cores).
@@ -93,6 +93,23 @@ pub(crate) mod test_support {
             })
             .collect();
         Cluster::new(&groups)
+    }
+
+    /// A central-dispatch decision point at time zero that looks at the whole queue.
+    pub fn central_session<'a>(
+        c: &'a mut Cluster,
+        pending: &'a [PendingTask],
+        running: &'a [RunningTask],
+    ) -> Session<'a> {
+        Session::new(
+            SimTime::ZERO,
+            DispatchMode::Central,
+            c,
+            pending,
+            running,
+            0,
+            true,
+        )
     }
 
     /// A central-dispatch view at time zero.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::sched::placement::test_support::{cluster_with_speeds, job, run_on};
+use crate::sched::placement::test_support::{central_session, cluster_with_speeds, job, run_on};
 use crate::sched::{DispatchMode, Session};
 
 #[test]
@@ -22,29 +22,13 @@ fn mct_prefers_the_fast_node_and_waits_for_it_when_worth_it() {
     drop(s);
     // Node 1 busy until t=3: it completes at 3 + 2 = 5 < 8 on node 0, so the task waits.
     let running = [run_on(&mut c, 1, 1.0, 3)];
-    let s = Session::new(
-        SimTime::ZERO,
-        DispatchMode::Central,
-        &mut c,
-        &pending,
-        &running,
-        0,
-        true,
-    );
+    let s = central_session(&mut c, &pending, &running);
     mct.begin(&s);
     assert_eq!(mct.choose(&pending[0], &s.view()), None);
     drop(s);
     // Busy until t=10 instead: 12 > 8, the slow idle node wins.
     let running = [ending_at(&running[0], 10)];
-    let s = Session::new(
-        SimTime::ZERO,
-        DispatchMode::Central,
-        &mut c,
-        &pending,
-        &running,
-        0,
-        true,
-    );
+    let s = central_session(&mut c, &pending, &running);
     mct.begin(&s);
     assert_eq!(mct.choose(&pending[0], &s.view()), Some(NodeId(0)));
 }
@@ -89,15 +73,7 @@ fn kumar_sharma_skips_nodes_loaded_above_the_mean() {
     let mut c = cluster_with_speeds(&[(1, 1.0, 10.0), (2, 1.0, 1.0)]);
     let running = [run_on(&mut c, 0, 1.0, 10)];
     let pending = [job(0, 1.0, 100)];
-    let s = Session::new(
-        SimTime::ZERO,
-        DispatchMode::Central,
-        &mut c,
-        &pending,
-        &running,
-        0,
-        true,
-    );
+    let s = central_session(&mut c, &pending, &running);
     let mut mct = CompletionTime::mct();
     let mut ks = CompletionTime::kumar_sharma(0.2);
     mct.begin(&s);
