@@ -409,11 +409,6 @@ impl Simulation<'_> {
         }
     }
 
-    /// Re-enters a task into the queue (after a retry backoff).
-    pub(super) fn requeue(&mut self, handle: u32, position: Position) {
-        self.enqueue(handle, position);
-    }
-
     /// A pinned service replica restarts on its own node (back to the queue if it no longer fits).
     fn restart_pinned(&mut self, handle: u32, node: NodeId) {
         let demand = self.tasks.get(handle).spec.demand;

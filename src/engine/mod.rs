@@ -256,7 +256,7 @@ impl<'a> Simulation<'a> {
                 head,
             } => {
                 if self.tasks.is_current(handle, generation) {
-                    self.requeue(handle, if head { Position::Head } else { Position::Tail })
+                    self.enqueue(handle, if head { Position::Head } else { Position::Tail })
                 }
             }
             Event::NodeCrash { node, cause } => self.on_node_crash(node, cause),
