@@ -28,6 +28,14 @@ pub struct NodeGroup {
     pub domain: String,
 }
 
+/// Component-wise maximum capacity over the groups that have nodes.
+pub fn largest_capacity(groups: &[NodeGroup]) -> Resources {
+    groups
+        .iter()
+        .filter(|g| g.count > 0)
+        .fold(Resources::ZERO, |acc, g| acc.max(&g.capacity))
+}
+
 /// A node's state as seen by schedulers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {

@@ -399,10 +399,7 @@ fn check_fits(workload: &WorkloadSpec, groups: &[NodeGroup]) -> Result<(), Field
     if s.arrival.is_none() {
         return Ok(());
     }
-    let largest = groups
-        .iter()
-        .filter(|g| g.count > 0)
-        .fold(Resources::ZERO, |acc, g| acc.max(&g.capacity));
+    let largest = crate::cluster::largest_capacity(groups);
     let dims: [(&str, &DistSpec, f64, &str); 3] = [
         ("workload.cpu", &s.cpu, largest.cpu_cores(), "cores"),
         ("workload.memory", &s.memory, largest.memory as f64, "bytes"),

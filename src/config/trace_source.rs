@@ -8,17 +8,13 @@ use toml::Table;
 use crate::cluster::NodeGroup;
 use crate::config::field::{as_u64, opt, FieldError};
 use crate::config::WorkloadSpec;
-use crate::resources::Resources;
 use crate::time::SimTime;
 use crate::workload::trace::TraceSpec;
 
 /// Parses the trace workload; demands normalised to 1.0 default to the scenario's largest node.
 pub fn parse(t: &Table, base_dir: &Path, groups: &[NodeGroup]) -> Result<WorkloadSpec, FieldError> {
     let mut spec = TraceSpec::from_table(t, "workload", base_dir)?;
-    let largest = groups
-        .iter()
-        .filter(|g| g.count > 0)
-        .fold(Resources::ZERO, |acc, g| acc.max(&g.capacity));
+    let largest = crate::cluster::largest_capacity(groups);
     spec.reference_defaults_to(largest);
     let max_tasks = opt(t, "max_tasks", "workload", as_u64)?;
     if max_tasks == Some(0) {
