@@ -28,6 +28,9 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Override a scenario key, as `run --set` does.
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+        set: Vec<(String, toml::Value)>,
     },
     /// Trace utilities.
     #[command(subcommand)]
@@ -74,6 +77,10 @@ enum TraceCommand {
     },
 }
 
+fn parse_set(s: &str) -> std::result::Result<(String, toml::Value), String> {
+    config::parse_override(s)
+}
+
 fn parse_shard(s: &str) -> std::result::Result<sweep::Shard, String> {
     sweep::Shard::parse(s)
 }
@@ -110,6 +117,11 @@ struct RunArgs {
     /// skipping and counting it.
     #[arg(long)]
     strict: bool,
+    /// Override a scenario key for this run, with the dotted paths of `[sweep]`
+    /// (`--set scenario.horizon=10m --set workload.arrival.rate=3`); repeatable, recorded in
+    /// runs.json.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    set: Vec<(String, toml::Value)>,
 }
 
 /// Parses arguments, runs the command, and returns the process exit status.
@@ -118,7 +130,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Merge { out, dirs } => run::merge(&out, &dirs),
-        Command::Validate { files } => validate(&files),
+        Command::Validate { files, set } => validate(&files, &set),
         Command::Trace(TraceCommand::Info {
             file,
             format,
@@ -159,10 +171,10 @@ fn compare(dir: &Path, baseline: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn validate(files: &[PathBuf]) -> Result<()> {
+fn validate(files: &[PathBuf], set: &[(String, toml::Value)]) -> Result<()> {
     let mut failed = 0;
     for f in files {
-        match config::load(f) {
+        match config::load_with_overrides(f, set) {
             Ok(sf) => {
                 let s = sf.base();
                 println!(

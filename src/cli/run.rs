@@ -37,7 +37,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut files: Vec<ScenarioFile> = args
         .files
         .iter()
-        .map(|f| config::load(f))
+        .map(|f| config::load_with_overrides(f, &args.set))
         .collect::<Result<_, _>>()?;
     if args.strict {
         files.iter_mut().for_each(ScenarioFile::set_strict);

@@ -70,6 +70,8 @@ pub struct ScenarioFile {
     pub axes: Vec<SweepAxis>,
     /// Every sweep point (one when there is no sweep).
     pub points: Vec<SweepPoint>,
+    /// Command-line overrides (`--set key=value`), applied to the file before its sweep, in order.
+    pub overrides: Vec<(String, Value)>,
 }
 
 impl ScenarioFile {
@@ -98,27 +100,93 @@ impl ScenarioFile {
 
 /// Reads, parses and validates a scenario file, expanding its sweep.
 pub fn load(path: &Path) -> Result<ScenarioFile, ConfigError> {
+    load_with_overrides(path, &[])
+}
+
+/// [`load`] with `--set key=value` overrides applied to the document before validation (see
+/// [`parse_override`]); an override names the same dotted keys as `[sweep]`.
+pub fn load_with_overrides(
+    path: &Path,
+    overrides: &[(String, Value)],
+) -> Result<ScenarioFile, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, path)
+    parse_with_overrides(&text, path, overrides)
 }
 
 /// Parses and validates scenario text; `path` is used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile, ConfigError> {
+    parse_with_overrides(text, path, &[])
+}
+
+/// Parses one `--set KEY=VALUE` argument. The value is read as a TOML value (`3`, `2.5`, `true`,
+/// `"10m"`, `[1, 2]`, `{ dist = "constant", value = 1 }`); anything that is not valid TOML is taken
+/// as a string, so `--set scenario.horizon=10m` works without quotes.
+pub fn parse_override(arg: &str) -> Result<(String, Value), String> {
+    let (key, value) = arg.split_once('=').ok_or_else(|| {
+        format!("expected --set KEY=VALUE (a dotted scenario key), got \"{arg}\"")
+    })?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!(
+            "expected --set KEY=VALUE with a non-empty key, got \"{arg}\""
+        ));
+    }
+    let value = value.trim();
+    let parsed = toml::from_str::<Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(value.to_string()));
+    Ok((key.to_string(), parsed))
+}
+
+/// [`parse`] with overrides (see [`load_with_overrides`]). An override of a key that `[sweep]`
+/// also sets is refused: which of the two should win would be a guess.
+pub fn parse_with_overrides(
+    text: &str,
+    path: &Path,
+    overrides: &[(String, Value)],
+) -> Result<ScenarioFile, ConfigError> {
     let doc: Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
         path: path.to_path_buf(),
         message: syntax_message(text, &e),
     })?;
-    let field_err = |error: FieldError| ConfigError::Field {
-        path: path.to_path_buf(),
-        line: locate(text, &error.key),
-        error,
+    // An error at a key that `--set` overrode points at the override, not at the file's line.
+    let field_err = |error: FieldError| match overrides.iter().find(|(k, _)| *k == error.key) {
+        Some((k, v)) => ConfigError::Field {
+            path: path.to_path_buf(),
+            line: None,
+            error: FieldError::new(
+                error.key.clone(),
+                format!("{} (set by --set {k}={v})", error.message),
+            ),
+        },
+        None => ConfigError::Field {
+            path: path.to_path_buf(),
+            line: locate(text, &error.key),
+            error,
+        },
     };
     let axes = sweep::axes(&doc).map_err(field_err)?;
     let mut base = doc.clone();
     base.remove("sweep");
+    for (key, value) in overrides {
+        if axes.iter().any(|a| &a.key == key) {
+            return Err(field_err(FieldError::new(
+                format!("sweep.\"{key}\""),
+                format!(
+                    "--set {key}=... overrides a key that [sweep] also sets; remove one of the two"
+                ),
+            )));
+        }
+        sweep::apply(&mut base, key, value).map_err(|e| ConfigError::Field {
+            path: path.to_path_buf(),
+            line: None,
+            error: FieldError::new(format!("--set {key}"), e.message),
+        })?;
+    }
     let base_dir = path.parent().unwrap_or(Path::new("."));
     Scenario::from_document(&base, base_dir).map_err(field_err)?;
     let mut points = Vec::new();
@@ -144,6 +212,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile, ConfigError> {
         path: path.to_path_buf(),
         axes,
         points,
+        overrides: overrides.to_vec(),
     })
 }
 

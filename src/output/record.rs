@@ -189,6 +189,11 @@ impl RunRecord {
             "replication": spec.replication,
             "seed": spec.seed,
             "sweep": sweep,
+            "overrides": file
+                .overrides
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(value_text(v))))
+                .collect::<serde_json::Map<String, serde_json::Value>>(),
             "config": point.document,
         });
         let s = &result.summary;
