@@ -125,6 +125,7 @@ fn batch(crit: &mut Criterion) {
         let pending: Vec<_> = (0..32).map(|i| task(i, 1.0, 10 + 7 * i)).collect();
         for name in ["min-min", "max-min", "sufferage"] {
             let spec = SchedulerSpec {
+                preempt: Default::default(),
                 name: name.to_string(),
                 queue: QueuePolicy::Fifo,
                 placement: PlacementSpec::parse(name, None).expect("a listed name"),

@@ -2,7 +2,7 @@
 //! timeout, repairs, task failures, and carrying out the failover policy's decisions.
 
 use crate::cluster::Cluster;
-use crate::failover::{Action, FailoverSpec, Position};
+use crate::failover::{Action, Position};
 use crate::faults::{CrashTarget, FailureProcess};
 use crate::ids::NodeId;
 use crate::metrics::Outcome;
@@ -159,7 +159,7 @@ impl Simulation<'_> {
         h.epoch += 1;
         h.detected = false;
         let epoch = h.epoch;
-        self.metrics.node_failures += 1;
+        self.metrics.on_node_failure(self.now);
         let on_node: Vec<u32> = self
             .running
             .iter()
@@ -215,8 +215,8 @@ impl Simulation<'_> {
                 Phase::Running { stalled_at, .. } => stalled_at.unwrap_or(self.now),
                 _ => self.now,
             };
-            let (_, _, computed) = self.stop_running(handle, Outcome::Interrupted);
-            self.attempt_died(handle, node, computed, crash_time, SimDuration::ZERO);
+            let (_, start, computed) = self.stop_running(handle, Outcome::Interrupted);
+            self.attempt_died(handle, node, start, computed, crash_time, SimDuration::ZERO);
         }
         // Tasks waiting in the dead node's local queue go back to the scheduler, attempts unchanged.
         let queued: Vec<u32> = self.local_queues[node.index()].drain(..).collect();
@@ -293,10 +293,10 @@ impl Simulation<'_> {
     /// A task's attempt failed on its own: its resources are freed now; the failover policy acts
     /// after the health-check interval.
     pub(super) fn on_task_fail(&mut self, handle: u32) {
-        let (node, _, computed) = self.stop_running(handle, Outcome::Interrupted);
+        let (node, start, computed) = self.stop_running(handle, Outcome::Interrupted);
         self.after_release(node);
         let delay = self.config.faults.health_check;
-        self.attempt_died(handle, node, computed, self.now, delay);
+        self.attempt_died(handle, node, start, computed, self.now, delay);
     }
 
     /// Bookkeeping for a dead attempt; then the failover decision, now or after `notice`.
@@ -304,6 +304,7 @@ impl Simulation<'_> {
         &mut self,
         handle: u32,
         node: NodeId,
+        started: SimTime,
         computed: SimDuration,
         failed_at: SimTime,
         notice: SimDuration,
@@ -311,49 +312,56 @@ impl Simulation<'_> {
         let speed = self.cluster.node(node).speed;
         let rec = self.tasks.get_mut(handle);
         rec.failed_at = Some(failed_at);
-        rec.phase = Phase::Limbo;
         rec.last_node = Some(node);
-        let checkpointed = match &self.config.failover.policy {
-            FailoverSpec::Checkpoint { plan, .. } if rec.spec.kind == TaskKind::Batch => Some(plan),
-            _ => None,
-        };
-        if let Some(plan) = checkpointed {
-            let saved = plan.work_saved(computed, speed);
-            rec.saved = rec.saved + saved;
-            // Only the compute since the last checkpoint is thrown away (checkpoint writing is overhead).
-            self.metrics.wasted_cpu_s -=
-                rec.spec.demand.cpu_cores() * plan.wall_secured(computed).as_secs_f64();
+        let (kind, cpu) = (rec.spec.kind, rec.spec.demand.cpu_cores());
+        // Work secured by checkpoints survives; the rest of the attempt's compute is thrown away
+        // (checkpoint writing is overhead, not waste).
+        let secured = self.config.failover.policy.secured(kind, computed, speed);
+        rec.saved = rec.saved + secured.work;
+        if kind == TaskKind::Batch {
+            self.metrics
+                .on_waste(cpu, started + secured.wall, started + computed);
         }
-        // Replicas: a member's death matters only when no member of the task is left running.
-        let (copy_of, has_copies) = (rec.copy_of, !rec.copies.is_empty());
-        let primary = match copy_of {
-            Some(p) => {
+        let Some(task) = self.member_gone(handle) else {
+            return; // another replica of the task carries on
+        };
+        if notice.0 == 0 {
+            self.apply_failover(task);
+        } else {
+            let generation = self.tasks.generation(task);
+            self.events.push(
+                self.now + notice,
+                Event::Failover {
+                    handle: task,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// A member of a task (the task itself, or one of its replica copies) stopped running for good.
+    /// Replicas: that matters only when no member of the task is left running. Returns the handle
+    /// that stands for the task when none is (the primary, now idle), or `None` when another member
+    /// carries on (a copy's record is freed; a primary whose copies run is marked dead).
+    pub(super) fn member_gone(&mut self, handle: u32) -> Option<u32> {
+        let rec = self.tasks.get_mut(handle);
+        rec.phase = Phase::Idle;
+        match (rec.copy_of, rec.copies.is_empty()) {
+            (Some(p), _) => {
                 self.tasks.remove(handle);
                 let primary = self.tasks.get_mut(p);
                 primary.copies.retain(|&c| c != handle);
                 if !primary.copies.is_empty() || primary.phase != Phase::Dead {
-                    return;
+                    return None;
                 }
-                primary.phase = Phase::Limbo;
-                p
+                primary.phase = Phase::Idle;
+                Some(p)
             }
-            None if has_copies => {
-                self.tasks.get_mut(handle).phase = Phase::Dead;
-                return;
+            (None, false) => {
+                rec.phase = Phase::Dead;
+                None
             }
-            None => handle,
-        };
-        if notice.0 == 0 {
-            self.apply_failover(primary);
-        } else {
-            let generation = self.tasks.generation(primary);
-            self.events.push(
-                self.now + notice,
-                Event::Failover {
-                    handle: primary,
-                    generation,
-                },
-            );
+            (None, true) => Some(handle),
         }
     }
 
@@ -365,7 +373,7 @@ impl Simulation<'_> {
         if kind == TaskKind::Service && self.config.failover.pin_services {
             if let Some(node) = node {
                 self.tasks.get_mut(handle).attempt += 1;
-                self.metrics.restarts += 1;
+                self.metrics.on_restart(self.now);
                 if self.health[node.index()].down_causes == 0 {
                     self.restart_pinned(handle, node);
                 } else {
@@ -381,7 +389,10 @@ impl Simulation<'_> {
             .policy
             .on_failure(attempt, SimDuration::ZERO, 1.0, saved)
         {
-            Action::Lose => self.fail_for_good(handle),
+            Action::Lose => {
+                self.metrics.lost += 1;
+                self.fail_for_good(handle)
+            }
             Action::Requeue {
                 delay,
                 position,
@@ -390,7 +401,7 @@ impl Simulation<'_> {
                 let rec = self.tasks.get_mut(handle);
                 rec.attempt += 1;
                 rec.saved = saved;
-                self.metrics.restarts += 1;
+                self.metrics.on_restart(self.now);
                 if delay.0 == 0 {
                     self.enqueue(handle, position);
                 } else {

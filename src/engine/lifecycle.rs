@@ -26,11 +26,14 @@ impl Simulation<'_> {
             stalled_at: (!up).then_some(now),
         };
         if let Some(failed) = rec.failed_at.take() {
-            self.metrics
-                .restart_delay
-                .record(now.since(failed).as_secs_f64());
+            self.metrics.on_restart_delay(failed, now);
         }
-        let first_start = rec.attempt == 1 && rec.copy_of.is_none();
+        // The wait ends at the first start only (a task sent back from a dead node's local queue
+        // starts again with the same attempt number).
+        let first_start = rec.first_start.is_none() && rec.copy_of.is_none();
+        if first_start {
+            rec.first_start = Some(now);
+        }
         let is_primary = rec.copy_of.is_none();
         let spec = &rec.spec;
         let (arrival, kind, job) = (spec.arrival, spec.kind, spec.job.0);
@@ -159,7 +162,8 @@ impl Simulation<'_> {
     }
 
     /// Ends a running attempt: frees its resources (unless a preemption already did), accounts its
-    /// utilisation and wasted work, and writes its row. Returns (node, start, compute time done).
+    /// utilisation, and writes its row; the task is then idle (in no queue, on no node). What of
+    /// its work is lost is the caller's to account. Returns (node, start, wall time computed).
     pub(super) fn stop_running(
         &mut self,
         handle: u32,
@@ -190,22 +194,18 @@ impl Simulation<'_> {
         self.tasks.bump_generation(handle);
         self.metrics.on_release(node, &demand, start, self.now);
         let computed = stalled_at.unwrap_or(self.now).since(start);
-        // A service's past work is not lost when it stops; a batch attempt's is (unless it completed).
-        if outcome != Outcome::Completed && kind == TaskKind::Batch {
-            self.metrics.wasted_cpu_s += demand.cpu_cores() * computed.as_secs_f64();
-        }
         if outcome != Outcome::Preempted {
             // Session::preempt has already returned a preempted task's resources.
             self.cluster.release(node, &demand);
         }
-        self.tasks.get_mut(handle).phase = Phase::Pending;
+        self.tasks.get_mut(handle).phase = Phase::Idle;
         self.emit_attempt(handle, Some(node), Some(start), outcome);
         (node, start, computed)
     }
 
     /// A running attempt finished its work: the task completes (its other copies are cancelled).
     pub(super) fn on_finish(&mut self, handle: u32) {
-        let (node, start, _) = self.stop_running(handle, Outcome::Completed);
+        let (node, _, _) = self.stop_running(handle, Outcome::Completed);
         let rec = self.tasks.get(handle);
         let primary = rec.copy_of.unwrap_or(handle);
         let (arrival, attempts) = (rec.spec.arrival, rec.attempt);
@@ -213,16 +213,21 @@ impl Simulation<'_> {
         members.push(primary);
         for m in members.into_iter().filter(|&m| m != handle) {
             if let Phase::Running { node: n, .. } = self.tasks.get(m).phase {
-                self.stop_running(m, Outcome::Cancelled);
+                // A redundant copy's work is thrown away.
+                let (_, from, computed) = self.stop_running(m, Outcome::Cancelled);
+                let cpu = self.tasks.get(m).spec.demand.cpu_cores();
+                self.metrics.on_waste(cpu, from, from + computed);
                 self.after_release(n);
             }
             self.tasks.remove(m);
         }
-        let id = self.tasks.remove(handle).spec.id;
-        self.metrics
-            .on_complete(arrival, self.now.since(start), self.now);
-        self.dependency_done(id);
-        self.metrics.attempts.record(attempts as f64);
+        let done = self.tasks.remove(handle);
+        let ideal = done
+            .spec
+            .duration
+            .scaled_by_speed(self.cluster.node(node).speed);
+        self.metrics.on_complete(arrival, ideal, attempts, self.now);
+        self.dependency_done(done.spec.id);
         self.unfinished -= 1;
         self.after_release(node);
     }
@@ -247,8 +252,8 @@ impl Simulation<'_> {
             return;
         }
         let rec = self.tasks.get(handle);
-        let (spec, attempt) = (rec.spec.clone(), rec.attempt);
-        self.emit(&spec, attempt, node, start, outcome);
+        let (spec, attempt, first_start) = (rec.spec.clone(), rec.attempt, rec.first_start);
+        self.emit(&spec, attempt, node, start, first_start, outcome);
     }
 
     /// Writes a row for a task that is not running (final states, or at the horizon).
@@ -267,8 +272,17 @@ impl Simulation<'_> {
         attempt: u32,
         node: Option<NodeId>,
         start: Option<SimTime>,
+        first_start: Option<SimTime>,
         outcome: Outcome,
     ) {
+        // The run time a completed task needs on the node it completed on, without failures or
+        // checkpoints: the denominator of its slowdown.
+        let ideal_run = match (outcome, node) {
+            (Outcome::Completed, Some(n)) => {
+                Some(spec.duration.scaled_by_speed(self.cluster.node(n).speed))
+            }
+            _ => None,
+        };
         if let Some(sink) = self.sink.as_mut() {
             let end = match outcome {
                 Outcome::Running | Outcome::Pending => None,
@@ -281,8 +295,10 @@ impl Simulation<'_> {
                 node,
                 arrival: spec.arrival,
                 start,
+                first_start,
                 end,
                 outcome,
+                ideal_run,
                 demand: spec.demand,
                 duration: spec.duration,
                 priority: spec.priority,

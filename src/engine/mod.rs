@@ -18,13 +18,14 @@ pub use queue::EventQueue;
 use std::collections::VecDeque;
 
 use crate::cluster::Cluster;
-use crate::failover::{Failover, Position};
+use crate::failover::{Failover, Position, Secured};
 use crate::faults::{FailureProcess, FaultSpec, TaskFailures};
 use crate::ids::NodeId;
 use crate::metrics::{Collector, EndCounts, Outcome, Summary, TaskRow};
+use crate::sched::preempt::PreemptMode;
 use crate::sched::{DispatchMode, PendingTask, RunningTask, Scheduler, Session};
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{TaskSpec, WorkloadError, WorkloadSource};
+use crate::workload::{TaskKind, TaskSpec, WorkloadError, WorkloadSource};
 use services::Services;
 use tasks::{Phase, TaskTable};
 
@@ -50,6 +51,8 @@ pub struct EngineConfig {
     pub seed: u64,
     /// Node up/down events recorded in a trace: (time, node index, up).
     pub node_events: Vec<(SimTime, u32, bool)>,
+    /// What a preempted attempt keeps of its work.
+    pub preempt: PreemptMode,
 }
 
 /// What a finished run produced.
@@ -282,7 +285,14 @@ impl<'a> Simulation<'a> {
                 self.events.push(task.arrival, Event::Arrival);
                 self.next_task = Some(task);
             }
-            None => self.workload_done = true,
+            None => {
+                self.workload_done = true;
+                // Services keep the cluster busy until the horizon; otherwise measuring past the
+                // last arrival would only average the drain (see `metrics`).
+                if self.services.count() == 0 {
+                    self.metrics.close_window(self.now);
+                }
+            }
         }
         Ok(())
     }
@@ -296,10 +306,10 @@ impl<'a> Simulation<'a> {
             .on_submit(spec.arrival, spec.observed.as_ref().and_then(|o| o.wait));
         if !self.cluster.fits_any_capacity(&spec.demand) {
             self.metrics.unschedulable += 1;
-            self.emit(&spec, 1, None, None, Outcome::Unschedulable);
+            self.emit(&spec, 1, None, None, None, Outcome::Unschedulable);
             self.dependency_failed(spec.id);
         } else {
-            if spec.kind == crate::workload::TaskKind::Service {
+            if spec.kind == TaskKind::Service {
                 self.services.register(spec.job.0);
             } else {
                 self.unfinished += 1;
@@ -337,10 +347,22 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// A decision point. A decision that preempts puts its victims back in the queue, where they are
+    /// new work for another decision at the same instant: other nodes may have room for them now.
+    /// This ends: a victim can only preempt tasks of strictly lower priority than its own, so the
+    /// highest victim priority falls with every round.
     fn decide(&mut self) {
+        while self.decide_once() {}
+        if self.config.check_invariants || cfg!(debug_assertions) {
+            self.cluster.assert_within_capacity();
+        }
+    }
+
+    /// One call of the scheduler, if anything changed; returns whether it preempted anything.
+    fn decide_once(&mut self) -> bool {
         let has_new = self.first_new < self.pending.len();
         if !(has_new || (self.capacity_freed && !self.pending.is_empty())) {
-            return;
+            return false;
         }
         let mut session = Session::new(
             self.now,
@@ -356,29 +378,36 @@ impl<'a> Simulation<'a> {
         self.capacity_freed = false;
         let mut preempted: Vec<usize> = decisions.preempted;
         preempted.sort_unstable_by(|a, b| b.cmp(a));
-        let preempted_handles: Vec<u32> =
-            preempted.iter().map(|&i| self.running[i].handle).collect();
-        for &handle in &preempted_handles {
-            self.stop_running(handle, Outcome::Preempted);
-        }
+        let victims: Vec<u32> = preempted.iter().map(|&i| self.running[i].handle).collect();
+        let stopped: Vec<_> = victims
+            .iter()
+            .map(|&handle| (handle, self.stop_running(handle, Outcome::Preempted)))
+            .collect();
         let mut taken = vec![false; self.pending.len()];
         let mut starts = Vec::with_capacity(decisions.assigned.len());
         for (index, node) in decisions.assigned {
             taken[index] = true;
-            starts.push((self.pending[index].handle, node));
+            let entry = &self.pending[index];
+            // Queue entries and live records correspond one to one (see `Phase::Pending`); a
+            // mismatch here would start another task in a reused slot.
+            assert!(
+                self.tasks.is_live(entry.handle, entry.id)
+                    && self.tasks.get(entry.handle).phase == Phase::Pending,
+                "queue entry of task {} does not match a pending task",
+                entry.id.0
+            );
+            starts.push((entry.handle, node));
         }
         let mut i = 0;
         self.pending.retain(|_| {
             i += 1;
             !taken[i - 1]
         });
+        // Everything queued from here on is new to the next decision, the victims included.
         self.first_new = self.pending.len();
-        for handle in preempted_handles {
-            self.tasks.get_mut(handle).attempt += 1;
-            self.metrics.restarts += 1;
-            self.enqueue(handle, Position::Tail);
+        for &(handle, (node, start, computed)) in &stopped {
+            self.requeue_preempted(handle, node, start, computed);
         }
-        self.first_new = self.pending.len();
         for (handle, node) in starts {
             match self.config.mode {
                 DispatchMode::Central => self.start(handle, node),
@@ -389,8 +418,44 @@ impl<'a> Simulation<'a> {
                 }
             }
         }
-        if self.config.check_invariants || cfg!(debug_assertions) {
-            self.cluster.assert_within_capacity();
+        !stopped.is_empty()
+    }
+
+    /// A preempted attempt: under `restart` its work is lost (but for completed checkpoints under
+    /// the checkpoint policy), under `resume` it is kept; the task goes to the tail of the queue
+    /// (behind the tasks of its own priority). A replica member preempted while another member of
+    /// its task still runs is simply dropped, its work thrown away.
+    fn requeue_preempted(
+        &mut self,
+        handle: u32,
+        node: NodeId,
+        start: SimTime,
+        computed: SimDuration,
+    ) {
+        let speed = self.cluster.node(node).speed;
+        let rec = self.tasks.get(handle);
+        let (kind, cpu) = (rec.spec.kind, rec.spec.demand.cpu_cores());
+        let others_run = rec.copy_of.is_some() || !rec.copies.is_empty();
+        let policy = &self.config.failover.policy;
+        let kept = match self.config.preempt {
+            _ if others_run || kind != TaskKind::Batch => Secured::default(),
+            PreemptMode::Restart => policy.secured(kind, computed, speed),
+            PreemptMode::Resume => Secured {
+                wall: computed,
+                work: policy.work_done(computed, speed),
+            },
+        };
+        if kind == TaskKind::Batch {
+            self.metrics
+                .on_waste(cpu, start + kept.wall, start + computed);
+        }
+        let rec = self.tasks.get_mut(handle);
+        rec.saved = (rec.saved + kept.work).min(rec.spec.duration);
+        rec.last_node = Some(node);
+        if let Some(task) = self.member_gone(handle) {
+            self.tasks.get_mut(task).attempt += 1;
+            self.metrics.on_restart(self.now);
+            self.enqueue(task, Position::Tail);
         }
     }
 
@@ -428,14 +493,15 @@ impl<'a> Simulation<'a> {
             };
             self.emit_record(h, outcome);
         }
-        self.services.close(end, self.config.warmup);
+        let (window_start, window_end) = self.metrics.window(end);
+        self.services.close(window_end, window_start);
         let counts = EndCounts {
             running,
             pending: waiting,
             events: self.event_count,
         };
         let mut summary = self.metrics.finish(&self.cluster, end, counts);
-        summary.availability = self.services.availability(end, self.config.warmup);
+        summary.availability = self.services.availability(window_end, window_start);
         let ended = summary.tasks_completed + summary.tasks_failed + summary.tasks_unschedulable;
         assert_eq!(
             summary.tasks_submitted,

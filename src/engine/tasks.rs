@@ -6,12 +6,14 @@ use crate::ids::NodeId;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::TaskSpec;
 
-/// Where a live task is.
+/// Where a live task is. `Pending` and `Queued` are exact: a record is in one of them if and only if
+/// one entry of the scheduler's queue or of that node's local queue refers to it, which is what lets
+/// [`TaskTable::remove`] refuse to free a slot that a queue still points at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
-    /// In the scheduler's queue.
+    /// In the scheduler's queue (exactly one entry).
     Pending,
-    /// In a node's local queue (immediate dispatch).
+    /// In a node's local queue (immediate dispatch; exactly one entry).
     Queued(NodeId),
     /// Holding resources on a node.
     Running {
@@ -24,8 +26,9 @@ pub enum Phase {
         /// When the node died under it (it makes no progress since); None while healthy.
         stalled_at: Option<SimTime>,
     },
-    /// Its attempt died; waiting for the failover decision or a retry backoff.
-    Limbo,
+    /// In no queue and on no node: just arrived, or between attempts (its attempt ended and it
+    /// waits for the failover decision or a retry backoff).
+    Idle,
     /// A pinned service replica waiting for its node to be repaired.
     WaitingForNode(NodeId),
     /// A replica copy (or a primary whose copies still run) that died while others carry on.
@@ -53,6 +56,8 @@ pub struct TaskRecord {
     pub copies: Vec<u32>,
     /// The node of its last attempt.
     pub last_node: Option<NodeId>,
+    /// When its first attempt started (the end of its wait).
+    pub first_start: Option<SimTime>,
 }
 
 /// Slab of live tasks.
@@ -64,17 +69,18 @@ pub struct TaskTable {
 }
 
 impl TaskTable {
-    /// Stores a task (attempt 1, pending) and returns its handle.
+    /// Stores a task (attempt 1, in no queue yet) and returns its handle.
     pub fn insert(&mut self, spec: TaskSpec) -> u32 {
         let rec = TaskRecord {
             spec,
             attempt: 1,
-            phase: Phase::Pending,
+            phase: Phase::Idle,
             saved: SimDuration::ZERO,
             failed_at: None,
             copy_of: None,
             copies: Vec::new(),
             last_node: None,
+            first_start: None,
         };
         self.insert_record(rec)
     }
@@ -108,11 +114,18 @@ impl TaskTable {
             .expect("handle of an ended task")
     }
 
-    /// Frees the slot.
+    /// Frees the slot. A task that a queue still refers to cannot be removed (that entry would
+    /// later start whatever task reuses the slot): this panics, in every build.
     pub fn remove(&mut self, handle: u32) -> TaskRecord {
         let rec = self.slots[handle as usize]
             .take()
             .expect("removed an ended task");
+        assert!(
+            !matches!(rec.phase, Phase::Pending | Phase::Queued(_)),
+            "task {} removed while a queue still refers to it ({:?})",
+            rec.spec.id.0,
+            rec.phase
+        );
         self.bump_generation(handle);
         self.free.push(handle);
         rec

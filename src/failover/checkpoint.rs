@@ -41,6 +41,16 @@ impl CheckpointPlan {
         SimDuration(elapsed.0 / segment * segment)
     }
 
+    /// Compute time (without checkpoint writing) within `elapsed` wall time of an attempt.
+    pub fn compute_within(&self, elapsed: SimDuration) -> SimDuration {
+        let segment = self.interval.0 + self.cost.0;
+        if self.interval.0 == 0 || segment == 0 {
+            return elapsed;
+        }
+        let done = elapsed.0 / segment;
+        SimDuration(done * self.interval.0 + (elapsed.0 - done * segment).min(self.interval.0))
+    }
+
     /// Work (at speed 1.0) safely checkpointed after running `elapsed` wall time at `speed`.
     pub fn work_saved(&self, elapsed: SimDuration, speed: f64) -> SimDuration {
         let segment = self.interval.0 + self.cost.0;
@@ -98,6 +108,29 @@ mod tests {
         assert_eq!(
             p.work_saved(SimDuration::from_secs(25), 2.0),
             SimDuration::from_secs(40)
+        );
+    }
+
+    #[test]
+    fn compute_within_excludes_checkpoint_writing() {
+        let p = CheckpointPlan {
+            interval: SimDuration::from_secs(10),
+            cost: SimDuration::from_secs(2),
+        };
+        // Segments of 10 s compute + 2 s writing: after 25 s, two segments (20 s compute) and
+        // 1 s into the third; after 11 s, one segment's compute and 1 s of writing.
+        assert_eq!(
+            p.compute_within(SimDuration::from_secs(25)),
+            SimDuration::from_secs(21)
+        );
+        assert_eq!(
+            p.compute_within(SimDuration::from_secs(11)),
+            SimDuration::from_secs(10)
+        );
+        // Finishing the whole 35 s job takes wall_time = 41 s, of which 35 s compute.
+        assert_eq!(
+            p.compute_within(p.wall_time(SimDuration::from_secs(35), 1.0)),
+            SimDuration::from_secs(35)
         );
     }
 

@@ -22,6 +22,7 @@ pub use parse::parse_failover;
 use serde::Serialize;
 
 use crate::time::SimDuration;
+use crate::workload::TaskKind;
 
 /// Where a resubmitted task re-enters the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,6 +107,15 @@ impl Default for Failover {
     }
 }
 
+/// The part of a stopped attempt that is not lost.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Secured {
+    /// Wall time from the attempt's start that counts as done (computed and checkpointed).
+    pub wall: SimDuration,
+    /// Work (at speed 1.0) kept for the next attempt.
+    pub work: SimDuration,
+}
+
 /// What to do with an attempt that died.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Action {
@@ -180,6 +190,29 @@ impl FailoverSpec {
             FailoverSpec::Checkpoint { plan, .. } => plan.wall_time(work, speed),
             _ => work.scaled_by_speed(speed),
         }
+    }
+
+    /// What of an attempt that ran `elapsed` (wall time) at `speed` survives its death: under the
+    /// checkpoint policy, a batch task's completed checkpoints; otherwise nothing.
+    pub fn secured(&self, kind: TaskKind, elapsed: SimDuration, speed: f64) -> Secured {
+        match self {
+            FailoverSpec::Checkpoint { plan, .. } if kind == TaskKind::Batch => Secured {
+                wall: plan.wall_secured(elapsed),
+                work: plan.work_saved(elapsed, speed),
+            },
+            _ => Secured::default(),
+        }
+    }
+
+    /// Work (at speed 1.0) an attempt did in `elapsed` wall time at `speed`: all of it, less the
+    /// time spent writing checkpoints under the checkpoint policy. What a suspended (`resume`)
+    /// preemption keeps.
+    pub fn work_done(&self, elapsed: SimDuration, speed: f64) -> SimDuration {
+        let compute = match self {
+            FailoverSpec::Checkpoint { plan, .. } => plan.compute_within(elapsed),
+            _ => elapsed,
+        };
+        SimDuration::from_secs_f64(compute.as_secs_f64() * speed)
     }
 
     /// Copies started per task (replicate), else 1.

@@ -3,6 +3,21 @@
 //! Memory does not grow with the number of tasks: percentiles come from [`Histogram`]s, and
 //! utilisation is integrated per task when it stops holding resources (demand x time inside the
 //! measurement window), so no per-node bookkeeping happens on the hot path.
+//!
+//! **The measurement window** is `[warmup, end]`, where end is the horizon, or the last arrival when
+//! the workload runs out before the horizon (or there is none) and no long-running service keeps
+//! the cluster busy until the horizon. Both ends depend on the workload only, never on the
+//! scheduler, so every scheduler of a scenario is measured over the same window, and a run that
+//! drains its queue after the last arrival is not averaged over its own straggler tail. Every
+//! statistic respects the window by one of three rules:
+//! - statistics of tasks (wait, response, slowdown, attempts) count the tasks that arrive in it;
+//! - statistics of events (node failures, restarts, time to restart) count the events in it (a
+//!   restart delay counts when the attempt died in it);
+//! - time integrals (utilisation, imbalance, wasted CPU, goodput, availability) count the part of
+//!   each interval that lies in it.
+//!
+//! The `tasks_*` counts cover the whole run, so that they add up: submitted = completed + failed +
+//! unschedulable + running at the end + pending at the end.
 
 pub mod histogram;
 
@@ -25,7 +40,8 @@ pub enum Outcome {
     Failed,
     /// Larger than every node: can never run.
     Unschedulable,
-    /// Stopped by the scheduler to make room; requeued.
+    /// Stopped by the scheduler to make room; requeued (or, for a replica copy whose task still
+    /// runs elsewhere, dropped).
     Preempted,
     /// The attempt died (node crash or task failure); the task goes on per the failover policy.
     Interrupted,
@@ -52,10 +68,15 @@ pub struct TaskRow {
     pub arrival: SimTime,
     /// Start of this attempt.
     pub start: Option<SimTime>,
+    /// Start of the task's first attempt (the end of its wait).
+    pub first_start: Option<SimTime>,
     /// End of this attempt.
     pub end: Option<SimTime>,
     /// How it ended.
     pub outcome: Outcome,
+    /// For a completed attempt: the run time the task needs on this node without failures or
+    /// checkpoints (its duration / the node's speed), the denominator of its slowdown.
+    pub ideal_run: Option<SimDuration>,
     /// Demand.
     pub demand: Resources,
     /// Duration at speed 1.0.
@@ -87,35 +108,61 @@ pub struct Sample {
     pub nodes_up: u64,
 }
 
+/// The `tau` of the bounded slowdown, max(1, response / max(run, tau)): the HPC convention of
+/// Feitelson et al., so that very short tasks do not dominate the mean.
+pub const BOUNDED_SLOWDOWN_TAU: SimDuration = SimDuration(10_000_000);
+
+/// Slowdown of a completed task: response over the run time it needs without failures (1 for a
+/// task of zero duration).
+pub fn slowdown(response: SimDuration, ideal_run: SimDuration) -> f64 {
+    if ideal_run.0 == 0 {
+        1.0
+    } else {
+        response.as_secs_f64() / ideal_run.as_secs_f64()
+    }
+}
+
+/// Bounded slowdown: max(1, response / max(ideal run, tau)).
+pub fn bounded_slowdown(response: SimDuration, ideal_run: SimDuration, tau: SimDuration) -> f64 {
+    (response.as_secs_f64() / ideal_run.max(tau).as_secs_f64()).max(1.0)
+}
+
 /// Collects a run's statistics as the engine reports what happens.
 #[derive(Debug, Clone)]
 pub struct Collector {
     warmup: SimTime,
+    /// End of the measurement window once known (the last arrival of a workload that ran out),
+    /// else `SimTime::MAX` until the run's end closes it.
+    window_end: SimTime,
     /// Tasks submitted (all, including during warm-up).
     pub submitted: u64,
     /// Tasks completed.
     pub completed: u64,
-    /// Tasks failed for good.
+    /// Tasks failed for good (given up by the failover policy, or lost with a dependency).
     pub failed: u64,
+    /// Tasks given up by the failover policy after an attempt died.
+    pub lost: u64,
     /// Tasks rejected as larger than every node.
     pub unschedulable: u64,
-    /// Attempts restarted (preemption; later, failures).
+    /// Attempts restarted in the window (after a preemption or a failure).
     pub restarts: u64,
-    /// CPU-seconds of work thrown away by restarts.
+    /// CPU-seconds of work thrown away in the window.
     pub wasted_cpu_s: f64,
     /// Wait times of post-warm-up tasks that started, seconds.
     pub wait: Histogram,
     /// Response times of post-warm-up tasks that completed, seconds.
     pub response: Histogram,
-    /// Response time over service time of post-warm-up completed tasks.
+    /// Slowdown of post-warm-up completed tasks (see [`slowdown`]).
     pub slowdown: Histogram,
-    /// Time from an attempt's death to the start of the next attempt, seconds.
+    /// Bounded slowdown of the same tasks (see [`bounded_slowdown`]).
+    pub bounded_slowdown: Histogram,
+    /// Time from an attempt's death in the window to the start of the next attempt, seconds.
     pub restart_delay: Histogram,
-    /// Attempts per completed task.
+    /// Attempts per completed post-warm-up task.
     pub attempts: Histogram,
     /// Real waits recorded in a trace, of post-warm-up tasks that have one.
     pub observed_wait: Histogram,
-    /// Up-to-down transitions of nodes.
+    /// Up-to-down transitions of nodes in the window.
     pub node_failures: u64,
     first_arrival: Option<SimTime>,
     last_completion: Option<SimTime>,
@@ -130,15 +177,18 @@ impl Collector {
     pub fn new(nodes: usize, warmup: SimTime) -> Collector {
         Collector {
             warmup,
+            window_end: SimTime::MAX,
             submitted: 0,
             completed: 0,
             failed: 0,
+            lost: 0,
             unschedulable: 0,
             restarts: 0,
             wasted_cpu_s: 0.0,
             wait: Histogram::new(),
             response: Histogram::new(),
             slowdown: Histogram::new(),
+            bounded_slowdown: Histogram::new(),
             restart_delay: Histogram::new(),
             attempts: Histogram::new(),
             observed_wait: Histogram::new(),
@@ -172,27 +222,84 @@ impl Collector {
         }
     }
 
-    /// A task completed; `service` is the time it ran.
-    pub fn on_complete(&mut self, arrival: SimTime, service: SimDuration, now: SimTime) {
+    /// A task completed after `attempts` attempts; `ideal_run` is the run time it needs on the node
+    /// it completed on, without failures or checkpoints.
+    pub fn on_complete(
+        &mut self,
+        arrival: SimTime,
+        ideal_run: SimDuration,
+        attempts: u32,
+        now: SimTime,
+    ) {
         self.completed += 1;
         self.last_completion = Some(now);
         if self.counts(arrival) {
-            let response = now.since(arrival).as_secs_f64();
-            self.response.record(response);
-            let s = service.as_secs_f64();
-            self.slowdown
-                .record(if s > 0.0 { response / s } else { 1.0 });
+            let response = now.since(arrival);
+            self.response.record(response.as_secs_f64());
+            self.slowdown.record(slowdown(response, ideal_run));
+            self.bounded_slowdown.record(bounded_slowdown(
+                response,
+                ideal_run,
+                BOUNDED_SLOWDOWN_TAU,
+            ));
+            self.attempts.record(attempts as f64);
+        }
+    }
+
+    /// The workload ran out with its last arrival at `last_arrival`, and nothing keeps the cluster
+    /// busy until the horizon: the measurement window ends there.
+    pub fn close_window(&mut self, last_arrival: SimTime) {
+        self.window_end = last_arrival.max(self.warmup);
+    }
+
+    /// Whether an event at `t` falls in the measurement window.
+    pub fn in_window(&self, t: SimTime) -> bool {
+        t >= self.warmup && t <= self.window_end
+    }
+
+    /// The part of [`from`, `to`] inside the window, in seconds.
+    fn seconds_in_window(&self, from: SimTime, to: SimTime) -> f64 {
+        let (from, to) = (from.max(self.warmup), to.min(self.window_end));
+        if to <= from {
+            0.0
+        } else {
+            to.since(from).as_secs_f64()
+        }
+    }
+
+    /// `cpu` cores of compute done from `from` to `to` were thrown away.
+    pub fn on_waste(&mut self, cpu: f64, from: SimTime, to: SimTime) {
+        self.wasted_cpu_s += cpu * self.seconds_in_window(from, to);
+    }
+
+    /// An attempt was restarted (requeued, or a pinned service restarted) at `now`.
+    pub fn on_restart(&mut self, now: SimTime) {
+        if self.in_window(now) {
+            self.restarts += 1;
+        }
+    }
+
+    /// The next attempt of a task whose attempt died at `died` started at `now`.
+    pub fn on_restart_delay(&mut self, died: SimTime, now: SimTime) {
+        if self.in_window(died) {
+            self.restart_delay.record(now.since(died).as_secs_f64());
+        }
+    }
+
+    /// A node went down at `now`.
+    pub fn on_node_failure(&mut self, now: SimTime) {
+        if self.in_window(now) {
+            self.node_failures += 1;
         }
     }
 
     /// A task held `demand` on `node` from `start` to `end`: adds its share of the utilisation inside
-    /// the window [warm-up, `window_end`].
+    /// the measurement window.
     pub fn on_release(&mut self, node: NodeId, demand: &Resources, start: SimTime, end: SimTime) {
-        let from = start.max(self.warmup);
-        if end <= from {
+        let secs = self.seconds_in_window(start, end);
+        if secs <= 0.0 {
             return;
         }
-        let secs = end.since(from).as_secs_f64();
         self.node_cpu_integral[node.index()] += demand.cpu_milli as f64 * secs;
         for (acc, d) in self.dim_integral.iter_mut().zip(demand.dims()) {
             *acc += d as f64 * secs;
@@ -217,9 +324,15 @@ impl Collector {
         });
     }
 
-    /// Final statistics for a run whose measurement window ended at `end`.
+    /// The measurement window of a run that ended at `end`: (start, end).
+    pub fn window(&self, end: SimTime) -> (SimTime, SimTime) {
+        (self.warmup, self.window_end.min(end).max(self.warmup))
+    }
+
+    /// Final statistics for a run that ended at `end`.
     pub fn finish(&self, cluster: &Cluster, end: SimTime, counts: EndCounts) -> Summary {
-        let window = end.since(self.warmup).as_secs_f64();
+        let (window_start, window_end) = self.window(end);
+        let window = window_end.since(window_start).as_secs_f64();
         let caps = cluster.total_capacity().dims();
         let util = |i: usize| {
             if window <= 0.0 || caps[i] == 0 {
@@ -257,10 +370,14 @@ impl Collector {
             p99_response_s: self.response.quantile(0.99),
             mean_slowdown: self.slowdown.mean(),
             p99_slowdown: self.slowdown.quantile(0.99),
+            mean_bounded_slowdown: self.bounded_slowdown.mean(),
+            p99_bounded_slowdown: self.bounded_slowdown.quantile(0.99),
             makespan_s: match (self.first_arrival, self.last_completion) {
                 (Some(a), Some(c)) => c.since(a).as_secs_f64(),
                 _ => 0.0,
             },
+            window_start_s: window_start.as_secs_f64(),
+            window_end_s: window_end.as_secs_f64(),
             util_cpu: util(0),
             util_memory: util(1),
             util_disk: util(2),
@@ -268,7 +385,7 @@ impl Collector {
             node_failures: self.node_failures,
             task_restarts: self.restarts,
             wasted_cpu_s: self.wasted_cpu_s,
-            tasks_lost: self.failed,
+            tasks_lost: self.lost,
             mean_attempts: self.attempts.mean(),
             goodput: if self.dim_integral[0] > 0.0 {
                 (1.0 - self.wasted_cpu_s * 1000.0 / self.dim_integral[0]).clamp(0.0, 1.0)
@@ -294,6 +411,7 @@ impl Collector {
             ("wait_s", &self.wait),
             ("response_s", &self.response),
             ("slowdown", &self.slowdown),
+            ("bounded_slowdown", &self.bounded_slowdown),
         ] {
             for &q in &qs {
                 rows.push((name, q, h.quantile(q)));
@@ -349,7 +467,11 @@ impl Summary {
             ("p99_response_s", R(self.p99_response_s)),
             ("mean_slowdown", R(self.mean_slowdown)),
             ("p99_slowdown", R(self.p99_slowdown)),
+            ("mean_bounded_slowdown", R(self.mean_bounded_slowdown)),
+            ("p99_bounded_slowdown", R(self.p99_bounded_slowdown)),
             ("makespan_s", R(self.makespan_s)),
+            ("window_start_s", R(self.window_start_s)),
+            ("window_end_s", R(self.window_end_s)),
             ("util_cpu", R(self.util_cpu)),
             ("util_memory", R(self.util_memory)),
             ("util_disk", R(self.util_disk)),
@@ -430,12 +552,21 @@ pub struct Summary {
     pub p95_response_s: f64,
     /// 99th percentile response.
     pub p99_response_s: f64,
-    /// Mean of response / service time.
+    /// Mean slowdown: response over the run time the task needs without failures.
     pub mean_slowdown: f64,
     /// 99th percentile slowdown.
     pub p99_slowdown: f64,
+    /// Mean bounded slowdown, max(1, response / max(run, 10 s)).
+    pub mean_bounded_slowdown: f64,
+    /// 99th percentile bounded slowdown.
+    pub p99_bounded_slowdown: f64,
     /// Last completion minus first arrival, seconds.
     pub makespan_s: f64,
+    /// Start of the measurement window (the warm-up), seconds.
+    pub window_start_s: f64,
+    /// End of the measurement window (the horizon, or the last arrival of a workload that ran
+    /// out), seconds.
+    pub window_end_s: f64,
     /// Time-averaged allocated CPU over total capacity in the window.
     pub util_cpu: f64,
     /// Same for memory.
@@ -444,19 +575,20 @@ pub struct Summary {
     pub util_disk: f64,
     /// Coefficient of variation of per-node time-averaged CPU utilisation.
     pub imbalance_cv: f64,
-    /// Node failures seen.
+    /// Node failures in the window.
     pub node_failures: u64,
-    /// Task attempts restarted.
+    /// Task attempts restarted in the window.
     pub task_restarts: u64,
-    /// CPU-seconds of work thrown away.
+    /// CPU-seconds of work thrown away in the window.
     pub wasted_cpu_s: f64,
-    /// Tasks given up by the failover policy (lost).
+    /// Tasks given up by the failover policy after an attempt died (a subset of `tasks_failed`,
+    /// which also counts tasks lost with a dependency).
     pub tasks_lost: u64,
-    /// Mean attempts per completed task.
+    /// Mean attempts per completed task (tasks arriving in the window).
     pub mean_attempts: f64,
-    /// Fraction of allocated CPU time that was not thrown away (1 = nothing lost).
+    /// Fraction of the CPU time allocated in the window that was not thrown away (1 = nothing lost).
     pub goodput: f64,
-    /// Mean time from an attempt's death to the next attempt's start, seconds.
+    /// Mean time from an attempt's death (in the window) to the next attempt's start, seconds.
     pub mean_time_to_restart_s: f64,
     /// 95th percentile of that time.
     pub p95_time_to_restart_s: f64,

@@ -11,7 +11,7 @@ use crate::sweep::{run_one, RunResult, RunSpec};
 use crate::workload::WorkloadError;
 
 /// Header of `tasks.csv`.
-pub const HEADER: &str = "scheduler,sweep_point,replication,task_id,job_id,attempt,node,arrival_s,start_s,end_s,outcome,wait_s,response_s,slowdown,cpu,memory_bytes,disk_bytes,duration_s,priority,observed_wait_s,observed_runtime_s";
+pub const HEADER: &str = "scheduler,sweep_point,replication,task_id,job_id,attempt,node,arrival_s,start_s,end_s,outcome,wait_s,response_s,slowdown,bounded_slowdown,cpu,memory_bytes,disk_bytes,duration_s,priority,observed_wait_s,observed_runtime_s";
 
 /// Runs one simulation, streaming its task rows to the part file `path`.
 pub fn run_with_task_rows(
@@ -49,24 +49,29 @@ fn secs(t: Option<crate::time::SimTime>) -> String {
 }
 
 fn format_row(r: &TaskRow) -> String {
+    // One definition each, shared with summary.csv: the wait ends at the task's first start; the
+    // response and slowdowns are the task's, on the row of the attempt that completed it.
     let wait = r
-        .start
+        .first_start
         .map(|s| format!("{}", s.since(r.arrival).as_secs_f64()))
         .unwrap_or_default();
-    let (response, slowdown) = match (r.outcome, r.start, r.end) {
-        (crate::metrics::Outcome::Completed, Some(s), Some(e)) => {
-            let resp = e.since(r.arrival).as_secs_f64();
-            let service = e.since(s).as_secs_f64();
+    let (response, slowdown, bounded) = match (r.end, r.ideal_run) {
+        (Some(e), Some(ideal)) => {
+            let resp = e.since(r.arrival);
             (
-                format!("{resp}"),
-                if service > 0.0 {
-                    format!("{}", resp / service)
-                } else {
-                    "1".into()
-                },
+                format!("{}", resp.as_secs_f64()),
+                format!("{}", crate::metrics::slowdown(resp, ideal)),
+                format!(
+                    "{}",
+                    crate::metrics::bounded_slowdown(
+                        resp,
+                        ideal,
+                        crate::metrics::BOUNDED_SLOWDOWN_TAU
+                    )
+                ),
             )
         }
-        _ => (String::new(), String::new()),
+        _ => (String::new(), String::new(), String::new()),
     };
     let outcome = serde_json::to_value(r.outcome)
         .ok()
@@ -76,7 +81,7 @@ fn format_row(r: &TaskRow) -> String {
         d.map(|d| d.as_secs_f64().to_string()).unwrap_or_default()
     };
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         r.task_id,
         r.job_id,
         r.attempt,
@@ -88,6 +93,7 @@ fn format_row(r: &TaskRow) -> String {
         wait,
         response,
         slowdown,
+        bounded,
         r.demand.cpu_cores(),
         r.demand.memory,
         r.demand.disk,

@@ -254,6 +254,8 @@ pub struct SchedulerSpec {
     pub queue: QueuePolicy,
     /// Placement algorithm.
     pub placement: PlacementSpec,
+    /// What a preempted attempt keeps of its work (preemptive priority only).
+    pub preempt: crate::sched::preempt::PreemptMode,
 }
 
 impl SchedulerSpec {

@@ -135,6 +135,7 @@ fn every_scheduler_runs_a_workload_to_completion() {
     let mut specs: Vec<SchedulerSpec> = PlacementSpec::NAMES
         .iter()
         .map(|name| SchedulerSpec {
+            preempt: Default::default(),
             name: name.to_string(),
             queue: QueuePolicy::Fifo,
             placement: PlacementSpec::parse(name, None).expect("a listed name"),
@@ -154,6 +155,7 @@ fn every_scheduler_runs_a_workload_to_completion() {
             PlacementSpec::Mct,
         ] {
             specs.push(SchedulerSpec {
+                preempt: Default::default(),
                 name: format!("{queue:?}/{placement:?}"),
                 queue,
                 placement,

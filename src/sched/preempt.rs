@@ -2,12 +2,26 @@
 //! nowhere, the scheduler looks for a node where stopping strictly lower-priority running tasks
 //! would make room, takes the node needing the fewest such victims (lowest id on ties), preempts them
 //! (lowest priority first, then the most recently started, whose lost work is smallest) and starts
-//! the task there. The driver requeues the victims. Central dispatch only; under immediate dispatch
-//! this is plain priority order.
+//! the task there. The driver requeues the victims at the tail of the queue (behind the pending
+//! tasks of their own priority) and decides again at once, so a victim that fits elsewhere starts at
+//! the same instant; what a victim keeps of its work is the [`PreemptMode`]. Central dispatch only.
 
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
 use crate::sched::{DispatchMode, PendingTask, QueuePolicy, Scheduler, Session};
+
+/// What a preempted attempt keeps of its work (`preempt = "restart" | "resume"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreemptMode {
+    /// The attempt is killed: its work is lost, except what checkpoints secured under the
+    /// checkpoint failover policy (`preempt = true` means this).
+    #[default]
+    Restart,
+    /// The attempt is suspended: the next attempt continues where it stopped (as with
+    /// checkpoint/restore of a process), so no work is lost.
+    Resume,
+}
 
 /// Preemptive priority scheduler.
 pub struct PreemptivePriority {

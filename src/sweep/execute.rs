@@ -75,6 +75,7 @@ pub fn run_one(
         failover: scenario.failover.clone(),
         seed: spec.seed,
         node_events: scenario.node_events.clone(),
+        preempt: sched_spec.preempt,
     };
     let output = Simulation::new(config, cluster, scheduler, workload, tasks).run()?;
     let mut summary = output.summary;

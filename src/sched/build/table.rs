@@ -4,10 +4,11 @@
 use toml::{Table, Value};
 
 use crate::config::field::{
-    as_bool, as_f64, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
+    as_f64, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
 };
 use crate::sched::build::{PlacementParams, PlacementSpec, SchedulerSpec};
 use crate::sched::placement::Filter;
+use crate::sched::preempt::PreemptMode;
 use crate::sched::scoring::ScoreFn;
 use crate::sched::QueuePolicy;
 
@@ -65,6 +66,23 @@ fn sample_percent(v: &Value, key: &str) -> Result<u32, FieldError> {
     }
 }
 
+/// `preempt = true | false | "restart" | "resume"`: `Some(mode)` when preemption is on.
+fn preempt_mode(table: &Table, prefix: &str) -> Result<Option<PreemptMode>, FieldError> {
+    let key = join(prefix, "preempt");
+    match table.get("preempt") {
+        None | Some(Value::Boolean(false)) => Ok(None),
+        Some(Value::Boolean(true)) => Ok(Some(PreemptMode::Restart)),
+        Some(Value::String(s)) if s == "restart" => Ok(Some(PreemptMode::Restart)),
+        Some(Value::String(s)) if s == "resume" => Ok(Some(PreemptMode::Resume)),
+        Some(v) => Err(FieldError::new(
+            key,
+            format!(
+                "expected true, false, \"restart\" (a preempted task loses its work) or \"resume\" (it keeps it), got {v}"
+            ),
+        )),
+    }
+}
+
 /// Fails if `name` is present although `applies` is false, saying what it applies to.
 fn only_for(
     table: &Table,
@@ -90,12 +108,14 @@ impl SchedulerSpec {
             as_str(v, k).map(str::to_string)
         })?;
         let queue_key = join(prefix, "queue");
+        let mut preempt_kind = PreemptMode::default();
         let mut queue = match table.get("queue") {
             Some(v) => QueuePolicy::parse(as_str(v, &queue_key)?)
                 .map_err(|m| FieldError::new(&queue_key, m))?,
             None => QueuePolicy::Fifo,
         };
-        if opt(table, "preempt", prefix, as_bool)? == Some(true) {
+        let preempt = preempt_mode(table, prefix)?;
+        if let Some(mode) = preempt {
             only_for(
                 table,
                 "preempt",
@@ -104,6 +124,7 @@ impl SchedulerSpec {
                 "queue = \"priority\"",
             )?;
             queue = QueuePolicy::PreemptivePriority;
+            preempt_kind = mode;
         }
         let placement = placement(table, prefix)?;
         if placement.batch_rule().is_some() && queue != QueuePolicy::Fifo {
@@ -116,6 +137,7 @@ impl SchedulerSpec {
             name,
             queue,
             placement,
+            preempt: preempt_kind,
         })
     }
 }
