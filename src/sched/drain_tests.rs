@@ -156,12 +156,11 @@ fn drain(spec: &SchedulerSpec, seed: u64) -> SimTime {
 
 #[test]
 fn every_scheduler_runs_a_workload_to_completion() {
-    let mut specs: Vec<SchedulerSpec> = PlacementSpec::NAMES
-        .iter()
+    let mut specs: Vec<SchedulerSpec> = PlacementSpec::names()
         .map(|name| SchedulerSpec {
             name: name.to_string(),
             queue: QueuePolicy::Fifo,
-            placement: PlacementSpec::parse(name, None).expect("a listed name"),
+            placement: PlacementSpec::parse(name).expect("a listed name"),
         })
         .collect();
     for queue in [
