@@ -88,10 +88,10 @@ fn per_task(crit: &mut Criterion) {
             filters: Vec::new(),
             sample_percent: Some(10),
         };
-        let named = PlacementSpec::NAMES.iter().map(|name| {
+        let named = PlacementSpec::names().map(|name| {
             (
                 name.to_string(),
-                PlacementSpec::parse(name, None).expect("a listed name"),
+                PlacementSpec::parse(name).expect("a listed name"),
             )
         });
         for (name, spec) in named.chain([("balanced-sample-10pct".to_string(), sampled)]) {
@@ -128,7 +128,7 @@ fn batch(crit: &mut Criterion) {
                 preempt: Default::default(),
                 name: name.to_string(),
                 queue: QueuePolicy::Fifo,
-                placement: PlacementSpec::parse(name, None).expect("a listed name"),
+                placement: PlacementSpec::parse(name).expect("a listed name"),
             };
             group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter_batched(

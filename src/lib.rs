@@ -13,7 +13,7 @@
 //!   ties are deterministic;
 //! - [`cluster`] holds node capacities and allocations (integers, never drifting) and indexes;
 //! - [`sched`] is pure decision logic: queue policies, placements and the shared [`sched::scoring`]
-//!   functions, which never read a clock or do I/O (the same code drives a real-Docker runner);
+//!   functions, which never read a clock or do I/O (so a future real-Docker driver can reuse them);
 //! - [`faults`] and [`failover`] say what breaks and what happens to the work on it;
 //! - [`metrics`] keeps bounded-memory statistics; [`output`], [`compare`] and [`plot`] write them;
 //! - [`sweep`] runs the runs in parallel, with results independent of the thread count.

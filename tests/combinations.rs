@@ -15,7 +15,7 @@ fn schedulers(central: bool) -> String {
     let mut add = |name: &str, body: &str| {
         out.push_str(&format!("[[scheduler]]\nname = \"{name}\"\n{body}\n"));
     };
-    for p in PlacementSpec::NAMES {
+    for p in PlacementSpec::names() {
         add(p, &format!("placement = \"{p}\""));
     }
     for q in ["priority", "sjf", "edf", "easy-backfill", "drf"] {

@@ -1,7 +1,6 @@
 //! The cluster: nodes with capacity and allocation in every dimension, their up/down state, and the
-//! indexes that make placement fast. Both drivers (the simulation engine and the Docker runner) keep
-//! their state in a [`Cluster`]; schedulers only ever read it, and change it through
-//! [`crate::sched::Session::assign`].
+//! indexes that make placement fast. The simulation engine keeps its state in a [`Cluster`];
+//! schedulers only ever read it, and change it through [`crate::sched::Session::assign`].
 
 mod free_tree;
 mod index;

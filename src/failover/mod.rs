@@ -1,6 +1,6 @@
 //! Failover policies: what happens to a task attempt that died (its node crashed, or the task itself
 //! failed). A policy is pure decision logic, like a scheduler: it is told what failed and answers
-//! with an [`Action`]; the engine (or the Docker runner) carries it out.
+//! with an [`Action`]; the engine carries it out.
 //!
 //! | policy | on failure | knobs |
 //! |---|---|---|

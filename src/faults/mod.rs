@@ -65,15 +65,6 @@ pub struct Crash {
 }
 
 impl FaultSpec {
-    /// Whether anything can fail at all.
-    pub fn any(&self) -> bool {
-        self.node_ttf.is_some()
-            || self.domain_ttf.is_some()
-            || self.task_failure_prob > 0.0
-            || self.task_mtbf.is_some()
-            || !self.crashes.is_empty()
-    }
-
     /// Mean time between failures of one node, if nodes fail at random.
     pub fn node_mtbf(&self) -> Option<SimDuration> {
         self.node_ttf

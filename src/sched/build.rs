@@ -1,11 +1,13 @@
-//! From a validated scheduler description to a runnable [`Scheduler`]. Parsing of `[[scheduler]]`
-//! tables lives in the private `table` module ([`SchedulerSpec::from_table`]).
+//! From a validated scheduler description to a runnable [`Scheduler`]. The named placements are
+//! listed once, in [`registry`]; parsing of `[[scheduler]]` tables lives in the private `table`
+//! module ([`SchedulerSpec::from_table`]).
 
+pub mod registry;
 mod table;
 
 use serde::Serialize;
 
-pub use table::SCHEDULER_KEYS;
+pub use table::scheduler_keys;
 
 use crate::cluster::IndexNeeds;
 use crate::rng::SimRng;
@@ -18,7 +20,7 @@ use crate::sched::placement::{
     WeightedRoundRobin, WorstFit,
 };
 use crate::sched::preempt::PreemptivePriority;
-use crate::sched::scoring::{ScoreFn, DEFAULT_EPVM_BASE};
+use crate::sched::scoring::ScoreFn;
 use crate::sched::{ListScheduler, QueuePolicy, Scheduler};
 
 /// Kumar-Sharma's default overload threshold over the mean load (20%).
@@ -86,86 +88,51 @@ pub enum PlacementSpec {
     },
 }
 
-/// Optional parameters of named placements (`None`: the default).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct PlacementParams {
-    /// Power-of-d samples (default 2).
-    pub d: Option<u32>,
-    /// Kumar-Sharma threshold (default [`DEFAULT_KS_THRESHOLD`]).
-    pub threshold: Option<f64>,
-    /// E-PVM base (default [`DEFAULT_EPVM_BASE`]).
-    pub base: Option<u32>,
+/// The message for a placement name that is not in the registry.
+pub fn unknown_placement(name: &str) -> String {
+    format!(
+        "unknown placement \"{name}\" (expected one of: {})",
+        PlacementSpec::names().collect::<Vec<_>>().join(", ")
+    )
 }
 
 impl PlacementSpec {
-    /// Names accepted by `placement = "..."`.
-    pub const NAMES: &'static [&'static str] = &[
-        "first-fit",
-        "best-fit",
-        "worst-fit",
-        "random",
-        "round-robin",
-        "weighted-round-robin",
-        "least-allocated",
-        "most-allocated",
-        "balanced-allocation",
-        "dot-product",
-        "power-of-d",
-        "jsq",
-        "least-connections",
-        "mct",
-        "e-pvm",
-        "kumar-sharma",
-        "min-min",
-        "max-min",
-        "sufferage",
-    ];
-
-    /// Parses a placement name; `d` is the power-of-d parameter (default 2).
-    pub fn parse(name: &str, d: Option<u32>) -> Result<PlacementSpec, String> {
-        PlacementSpec::parse_with(
-            name,
-            &PlacementParams {
-                d,
-                ..PlacementParams::default()
-            },
-        )
+    /// Names accepted by `placement = "..."`, in catalogue order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        registry::PLACEMENTS.iter().map(|e| e.name)
     }
 
-    /// Parses a placement name with its parameters.
-    pub fn parse_with(name: &str, p: &PlacementParams) -> Result<PlacementSpec, String> {
-        Ok(match name {
-            "first-fit" => PlacementSpec::FirstFit,
-            "best-fit" => PlacementSpec::BestFit,
-            "worst-fit" => PlacementSpec::WorstFit,
-            "random" => PlacementSpec::Random,
-            "round-robin" => PlacementSpec::RoundRobin,
-            "weighted-round-robin" => PlacementSpec::WeightedRoundRobin,
-            "least-allocated" => PlacementSpec::LeastAllocated,
-            "most-allocated" => PlacementSpec::MostAllocated,
-            "balanced-allocation" => PlacementSpec::BalancedAllocation,
-            "dot-product" => PlacementSpec::DotProduct,
-            "power-of-d" => PlacementSpec::PowerOfD {
-                d: p.d.unwrap_or(2),
-            },
-            "jsq" => PlacementSpec::Jsq,
-            "least-connections" => PlacementSpec::LeastConnections,
-            "mct" => PlacementSpec::Mct,
-            "e-pvm" => PlacementSpec::EPvm {
-                base: p.base.unwrap_or(DEFAULT_EPVM_BASE),
-            },
-            "kumar-sharma" => PlacementSpec::KumarSharma {
-                threshold: p.threshold.unwrap_or(DEFAULT_KS_THRESHOLD),
-            },
-            "min-min" => PlacementSpec::MinMin,
-            "max-min" => PlacementSpec::MaxMin,
-            "sufferage" => PlacementSpec::Sufferage,
-            other => {
-                return Err(format!(
-                    "unknown placement \"{other}\" (expected one of: {})",
-                    PlacementSpec::NAMES.join(", ")
-                ))
-            }
+    /// The named placement `name` with every parameter at its default.
+    pub fn parse(name: &str) -> Result<PlacementSpec, String> {
+        let entry = registry::lookup(name).ok_or_else(|| unknown_placement(name))?;
+        (entry.spec)(&registry::Args::none()).map_err(|e| e.to_string())
+    }
+
+    /// This placement's registry entry (`None` for a weighted score list, which has no name).
+    /// Exhaustive on purpose: a new variant does not compile until it has an entry.
+    pub fn entry(&self) -> Option<&'static registry::Entry> {
+        use registry as r;
+        Some(match self {
+            PlacementSpec::FirstFit => &r::FIRST_FIT,
+            PlacementSpec::BestFit => &r::BEST_FIT,
+            PlacementSpec::WorstFit => &r::WORST_FIT,
+            PlacementSpec::Random => &r::RANDOM,
+            PlacementSpec::RoundRobin => &r::ROUND_ROBIN,
+            PlacementSpec::WeightedRoundRobin => &r::WEIGHTED_ROUND_ROBIN,
+            PlacementSpec::LeastAllocated => &r::LEAST_ALLOCATED,
+            PlacementSpec::MostAllocated => &r::MOST_ALLOCATED,
+            PlacementSpec::BalancedAllocation => &r::BALANCED_ALLOCATION,
+            PlacementSpec::DotProduct => &r::DOT_PRODUCT,
+            PlacementSpec::PowerOfD { .. } => &r::POWER_OF_D,
+            PlacementSpec::Jsq => &r::JSQ,
+            PlacementSpec::LeastConnections => &r::LEAST_CONNECTIONS,
+            PlacementSpec::Mct => &r::MCT,
+            PlacementSpec::EPvm { .. } => &r::E_PVM,
+            PlacementSpec::KumarSharma { .. } => &r::KUMAR_SHARMA,
+            PlacementSpec::MinMin => &r::MIN_MIN,
+            PlacementSpec::MaxMin => &r::MAX_MIN,
+            PlacementSpec::Sufferage => &r::SUFFERAGE,
+            PlacementSpec::Score { .. } => return None,
         })
     }
 
@@ -232,16 +199,9 @@ impl PlacementSpec {
 }
 
 impl PlacementSpec {
-    /// The cluster indexes this placement reads.
+    /// The cluster indexes this placement reads (from its registry entry; a score list reads none).
     pub fn index_needs(&self) -> IndexNeeds {
-        let mut needs = IndexNeeds::NONE;
-        match self {
-            PlacementSpec::BestFit | PlacementSpec::WorstFit => needs.free_cpu = true,
-            PlacementSpec::LeastAllocated | PlacementSpec::MostAllocated => needs.fraction = true,
-            PlacementSpec::Jsq => needs.load = true,
-            _ => {}
-        }
-        needs
+        self.entry().map_or(IndexNeeds::NONE, |e| e.needs)
     }
 }
 

@@ -51,6 +51,30 @@ fn workload(seed: u64) -> Vec<PendingTask> {
         .collect()
 }
 
+/// No schedule of `workload(seed)` on `cluster()` can finish before this: every task runs at most at
+/// the fastest speed (2.0) after its arrival, and the cluster's 36 cores at that speed deliver at
+/// most 72 core-seconds of work per second. A scheduler that dropped or double-counted a completion
+/// would end below it.
+fn makespan_lower_bound(seed: u64) -> SimTime {
+    let tasks = workload(seed);
+    let last_end = tasks
+        .iter()
+        .map(|t| t.arrival + t.estimate.scaled_by_speed(2.0))
+        .max()
+        .expect("a non-empty workload");
+    let work: f64 = tasks
+        .iter()
+        .map(|t| t.demand.cpu_cores() * t.estimate.as_secs_f64())
+        .sum();
+    let cores: f64 = cluster()
+        .nodes()
+        .iter()
+        .map(|n| n.capacity.cpu_cores())
+        .sum();
+    assert_eq!(cores, 36.0);
+    last_end.max(SimTime::ZERO + SimDuration::from_secs_f64(work / (cores * 2.0)))
+}
+
 /// Runs `spec` until every task has completed; returns the makespan.
 fn drain(spec: &SchedulerSpec, seed: u64) -> SimTime {
     let mut c = cluster();
@@ -132,13 +156,12 @@ fn drain(spec: &SchedulerSpec, seed: u64) -> SimTime {
 
 #[test]
 fn every_scheduler_runs_a_workload_to_completion() {
-    let mut specs: Vec<SchedulerSpec> = PlacementSpec::NAMES
-        .iter()
+    let mut specs: Vec<SchedulerSpec> = PlacementSpec::names()
         .map(|name| SchedulerSpec {
             preempt: Default::default(),
             name: name.to_string(),
             queue: QueuePolicy::Fifo,
-            placement: PlacementSpec::parse(name, None).expect("a listed name"),
+            placement: PlacementSpec::parse(name).expect("a listed name"),
         })
         .collect();
     for queue in [
@@ -164,8 +187,12 @@ fn every_scheduler_runs_a_workload_to_completion() {
     }
     for spec in &specs {
         for seed in 1..=3 {
-            let makespan = drain(spec, seed);
-            assert!(makespan > SimTime::ZERO, "{}", spec.name);
+            let (makespan, bound) = (drain(spec, seed), makespan_lower_bound(seed));
+            assert!(
+                makespan >= bound,
+                "{}: makespan {makespan} beats the lower bound {bound}: work went missing",
+                spec.name
+            );
         }
     }
 }

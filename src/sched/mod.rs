@@ -4,8 +4,8 @@
 //! data; schedulers never read a clock), the dispatch model, the cluster and the pending queue. It
 //! places tasks by calling [`Session::assign`], which checks the placement and applies it to the
 //! cluster at once, so later decisions in the same call see the updated state. Schedulers do no I/O;
-//! their only randomness is a generator handed to them at construction. The simulation engine and the
-//! Docker runner drive the same schedulers.
+//! their only randomness is a generator handed to them at construction, so a future real-Docker
+//! driver can use them unchanged.
 //!
 //! Most schedulers are a [`ListScheduler`]: a [`QueuePolicy`] orders the queue and a [`Placement`]
 //! picks a node for each task in turn. Disciplines that need more than an order implement
@@ -162,7 +162,7 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Current virtual (or, in the Docker runner, real) time.
+    /// Current virtual time.
     pub fn now(&self) -> SimTime {
         self.now
     }
@@ -221,11 +221,6 @@ impl<'a> Session<'a> {
         }
         self.assigned.push((index, node));
         Ok(())
-    }
-
-    /// Whether task `index` has been assigned in this session.
-    pub fn is_assigned(&self, index: usize) -> bool {
-        self.assigned.iter().any(|(i, _)| *i == index)
     }
 
     /// What was decided.

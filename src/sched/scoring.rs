@@ -1,6 +1,6 @@
 //! Scoring functions: pure functions of (node, task demand), higher is better. Score-based placements
-//! rank feasible nodes by a weighted sum of these. This module has no state, no clock and no I/O: the
-//! Docker runner calls exactly these functions.
+//! rank feasible nodes by a weighted sum of these. This module has no state, no clock and no I/O, so a
+//! future real-container driver could call exactly these functions.
 //!
 //! Every function is only meaningful on nodes where the demand fits; placements filter first.
 

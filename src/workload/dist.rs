@@ -301,58 +301,181 @@ mod tests {
     use super::*;
     use crate::rng::stream;
 
-    fn sample_mean(spec: &DistSpec, n: usize) -> (f64, f64, f64) {
+    /// Sample moments of `n` draws: mean, variance, and the standard errors of both (the variance's
+    /// from the sample's fourth central moment, `sqrt((m4 - s^4) / n)`), plus the smallest and largest.
+    struct Moments {
+        mean: f64,
+        var: f64,
+        se_mean: f64,
+        se_var: f64,
+        min: f64,
+        max: f64,
+    }
+
+    fn moments(spec: &DistSpec, n: usize) -> Moments {
         let s = spec.sampler();
         let mut rng = stream(9, "dist-test");
         let xs: Vec<f64> = (0..n).map(|_| s.sample(&mut rng)).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let min = xs.iter().cloned().fold(f64::INFINITY, f64::min);
-        let max = xs.iter().cloned().fold(0.0, f64::max);
-        (mean, min, max)
+        let nf = n as f64;
+        let mean = xs.iter().sum::<f64>() / nf;
+        let central = |k: i32| xs.iter().map(|x| (x - mean).powi(k)).sum::<f64>() / nf;
+        let (var, m4) = (central(2), central(4));
+        Moments {
+            mean,
+            var,
+            se_mean: (var / nf).sqrt(),
+            se_var: ((m4 - var * var).max(0.0) / nf).sqrt(),
+            min: xs.iter().cloned().fold(f64::INFINITY, f64::min),
+            max: xs.iter().cloned().fold(0.0, f64::max),
+        }
+    }
+
+    /// `E[X^k]` of the Pareto with tail index `a` truncated to `[l, h]`, for `k != a`: the density is
+    /// `a l^a x^(-a-1) / (1 - (l/h)^a)`, whose k-th moment integrates to
+    /// `a l^a / (1 - (l/h)^a) * (h^(k-a) - l^(k-a)) / (k - a)`.
+    fn bounded_pareto_moment(a: f64, l: f64, h: f64, k: f64) -> f64 {
+        a * l.powf(a) / (1.0 - (l / h).powf(a)) * (h.powf(k - a) - l.powf(k - a)) / (k - a)
+    }
+
+    /// Every distribution with its mean and variance in closed form, written here from the parameters
+    /// rather than taken from the module (which only knows the mean).
+    fn closed_forms() -> Vec<(DistSpec, f64, f64)> {
+        let pi = std::f64::consts::PI;
+        let (pa, pl, ph) = (1.5, 1.0, 100.0);
+        let p1 = bounded_pareto_moment(pa, pl, ph, 1.0);
+        let p2 = bounded_pareto_moment(pa, pl, ph, 2.0);
+        // Weibull(k, lambda): E[X] = lambda G(1 + 1/k), Var = lambda^2 (G(1 + 2/k) - G(1 + 1/k)^2).
+        // k = 2: G(1.5) = sqrt(pi)/2, G(2) = 1. k = 0.5: G(3) = 2, G(5) = 24.
+        let g15 = pi.sqrt() / 2.0;
+        // k = 1.5 through the crate's gamma (checked against factorials and sqrt(pi) in `special`).
+        let (g1, g2) = (gamma(1.0 + 1.0 / 1.5), gamma(1.0 + 2.0 / 1.5));
+        let (cv, cw) = ([1.0, 2.0, 4.0], [0.5, 0.25, 0.25]);
+        let c1: f64 = cv.iter().zip(cw).map(|(v, w)| v * w).sum();
+        let c2: f64 = cv.iter().zip(cw).map(|(v, w)| v * v * w).sum();
+        vec![
+            (DistSpec::Exponential { mean: 30.0 }, 30.0, 900.0),
+            (
+                DistSpec::Uniform {
+                    low: 2.0,
+                    high: 6.0,
+                },
+                4.0,
+                16.0 / 12.0,
+            ),
+            // {mean, std} describe the distribution itself: variance std^2 = 25, not a log-scale one.
+            (
+                DistSpec::Lognormal {
+                    mean: 10.0,
+                    std: 5.0,
+                },
+                10.0,
+                25.0,
+            ),
+            (
+                DistSpec::Lognormal {
+                    mean: 2.0,
+                    std: 3.0,
+                },
+                2.0,
+                9.0,
+            ),
+            (
+                DistSpec::Pareto {
+                    alpha: pa,
+                    min: pl,
+                    max: ph,
+                },
+                p1,
+                p2 - p1 * p1,
+            ),
+            (
+                DistSpec::Weibull {
+                    shape: 2.0,
+                    scale: 3.0,
+                },
+                3.0 * g15,
+                9.0 * (1.0 - g15 * g15),
+            ),
+            (
+                DistSpec::Weibull {
+                    shape: 0.5,
+                    scale: 3.0,
+                },
+                3.0 * 2.0,
+                9.0 * (24.0 - 4.0),
+            ),
+            (
+                DistSpec::Weibull {
+                    shape: 1.5,
+                    scale: 3.0,
+                },
+                3.0 * g1,
+                9.0 * (g2 - g1 * g1),
+            ),
+            (
+                DistSpec::Choice {
+                    values: cv.to_vec(),
+                    weights: cw.to_vec(),
+                },
+                c1,
+                c2 - c1 * c1,
+            ),
+        ]
     }
 
     #[test]
-    fn sample_means_match_analytic_means() {
-        let specs = [
-            DistSpec::Exponential { mean: 30.0 },
-            DistSpec::Uniform {
-                low: 2.0,
-                high: 6.0,
-            },
-            DistSpec::Lognormal {
-                mean: 10.0,
-                std: 5.0,
-            },
-            DistSpec::Pareto {
-                alpha: 1.5,
-                min: 1.0,
-                max: 100.0,
-            },
-            DistSpec::Weibull {
-                shape: 2.0,
-                scale: 3.0,
-            },
-            DistSpec::Choice {
-                values: vec![1.0, 2.0, 4.0],
-                weights: vec![0.5, 0.25, 0.25],
-            },
-        ];
-        for spec in specs {
-            let (m, lo, hi) = sample_mean(&spec, 400_000);
-            let rel = (m - spec.mean()).abs() / spec.mean();
+    fn sample_mean_and_variance_match_closed_forms() {
+        // One million draws each; a closed form must lie within 4 standard errors of the sample's
+        // estimate, and the standard errors themselves must be small enough that 4 of them is a tight
+        // test (a lognormal parameterised by its log's mean and std, say, is off by far more).
+        for (spec, mean, var) in closed_forms() {
+            let m = moments(&spec, 1_000_000);
             assert!(
-                rel < 0.01,
-                "{spec:?}: sample mean {m} vs analytic {}",
-                spec.mean()
+                m.se_mean / mean < 0.003 && m.se_var / var < 0.03,
+                "{spec:?}: standard errors too large to judge (mean {:.2e}, var {:.2e} relative)",
+                m.se_mean / mean,
+                m.se_var / var
             );
             assert!(
-                lo >= spec.min_value() - 1e-9,
-                "{spec:?}: sample {lo} below min"
+                (m.mean - mean).abs() < 4.0 * m.se_mean,
+                "{spec:?}: sample mean {} vs closed form {mean} (se {})",
+                m.mean,
+                m.se_mean
+            );
+            assert!(
+                (m.var - var).abs() < 4.0 * m.se_var,
+                "{spec:?}: sample variance {} vs closed form {var} (se {})",
+                m.var,
+                m.se_var
+            );
+            assert!(
+                m.min >= spec.min_value(),
+                "{spec:?}: sample {} below min",
+                m.min
             );
             if let Some(max) = spec.max_value() {
-                assert!(hi <= max + 1e-9, "{spec:?}: sample {hi} above max");
+                assert!(m.max <= max, "{spec:?}: sample {} above max", m.max);
             }
         }
+    }
+
+    #[test]
+    fn analytic_mean_matches_closed_forms() {
+        // The module's own mean() (Young's checkpoint interval reads it) against the same closed forms.
+        for (spec, mean, _) in closed_forms() {
+            assert!(
+                (spec.mean() - mean).abs() <= 1e-9 * mean,
+                "{spec:?}: mean() {} vs closed form {mean}",
+                spec.mean()
+            );
+        }
+        assert_eq!(DistSpec::Constant { value: 7.5 }.mean(), 7.5);
+    }
+
+    #[test]
+    fn constant_has_no_spread() {
+        let m = moments(&DistSpec::Constant { value: 7.5 }, 1000);
+        assert_eq!((m.mean, m.var, m.min, m.max), (7.5, 0.0, 7.5, 7.5));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Workloads: streams of tasks in arrival order, from synthetic distributions or (later) real traces.
+//! Workloads: streams of tasks in arrival order, from synthetic distributions or real traces.
 //!
 //! A source is pulled one task at a time by the engine, so memory does not grow with the length of a
 //! workload, and a source's output never depends on scheduling decisions (the same tasks reach every

@@ -6,24 +6,29 @@ use toml::{Table, Value};
 use crate::config::field::{
     as_f64, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
 };
-use crate::sched::build::{PlacementParams, PlacementSpec, SchedulerSpec};
+use crate::sched::build::registry::{self, Args};
+use crate::sched::build::{unknown_placement, PlacementSpec, SchedulerSpec};
 use crate::sched::placement::Filter;
 use crate::sched::preempt::PreemptMode;
 use crate::sched::scoring::ScoreFn;
 use crate::sched::QueuePolicy;
 
-/// Keys a `[[scheduler]]` table may have.
-pub const SCHEDULER_KEYS: &[&str] = &[
+/// Keys every `[[scheduler]]` table may have; the named placements' parameters come on top.
+const COMMON_KEYS: &[&str] = &[
     "name",
     "queue",
     "placement",
-    "d",
     "preempt",
-    "threshold",
-    "base",
     "filter",
     "sample_percent",
 ];
+
+/// Keys a `[[scheduler]]` table may have: the common ones and every registered placement parameter.
+pub fn scheduler_keys() -> Vec<&'static str> {
+    let mut keys = COMMON_KEYS.to_vec();
+    keys.extend(registry::param_keys());
+    keys
+}
 
 /// Keys of a `placement = { ... }` table.
 const SCORE_TABLE_KEYS: &[&str] = &["score", "filter", "sample_percent"];
@@ -103,7 +108,7 @@ fn only_for(
 impl SchedulerSpec {
     /// Parses one `[[scheduler]]` table; `prefix` is its dotted path (e.g. `scheduler[1]`).
     pub fn from_table(table: &Table, prefix: &str) -> Result<SchedulerSpec, FieldError> {
-        check_keys(table, SCHEDULER_KEYS, prefix)?;
+        check_keys(table, &scheduler_keys(), prefix)?;
         let name = req(table, "name", prefix, |v, k| {
             as_str(v, k).map(str::to_string)
         })?;
@@ -149,8 +154,11 @@ fn placement(table: &Table, prefix: &str) -> Result<PlacementSpec, FieldError> {
         None => return Err(FieldError::new(key, "is required but missing")),
         Some(Value::String(s)) => named(table, prefix, s)?,
         Some(v) => {
-            for k in ["d", "threshold", "base"] {
-                only_for(table, k, prefix, false, "the named placement that takes it")?;
+            if let Some(k) = registry::param_keys()
+                .into_iter()
+                .find(|k| table.contains_key(*k))
+            {
+                return Err(registry::not_taken(prefix, k));
             }
             parse_score_table(as_table(v, &key)?, &key)?
         }
@@ -195,46 +203,11 @@ fn placement(table: &Table, prefix: &str) -> Result<PlacementSpec, FieldError> {
 
 /// A named placement with the parameters it takes; a parameter it does not take is an error.
 fn named(table: &Table, prefix: &str, name: &str) -> Result<PlacementSpec, FieldError> {
-    let d = opt(table, "d", prefix, as_u64)?;
-    if d == Some(0) {
-        return Err(FieldError::new(join(prefix, "d"), "must be at least 1"));
-    }
-    let threshold = opt(table, "threshold", prefix, as_f64)?;
-    if let Some(t) = threshold.filter(|t| !(t.is_finite() && *t >= 0.0)) {
-        return Err(FieldError::new(
-            join(prefix, "threshold"),
-            format!("must be a non-negative fraction, got {t}"),
-        ));
-    }
-    let base = opt(table, "base", prefix, epvm_base)?;
-    only_for(
-        table,
-        "d",
-        prefix,
-        name == "power-of-d",
-        "placement = \"power-of-d\"",
-    )?;
-    only_for(
-        table,
-        "threshold",
-        prefix,
-        name == "kumar-sharma",
-        "placement = \"kumar-sharma\"",
-    )?;
-    only_for(
-        table,
-        "base",
-        prefix,
-        name == "e-pvm",
-        "placement = \"e-pvm\"",
-    )?;
-    let params = PlacementParams {
-        d: d.map(|d| d.min(u64::from(u32::MAX)) as u32),
-        threshold,
-        base,
-    };
-    PlacementSpec::parse_with(name, &params)
-        .map_err(|m| FieldError::new(join(prefix, "placement"), m))
+    let entry = registry::lookup(name)
+        .ok_or_else(|| FieldError::new(join(prefix, "placement"), unknown_placement(name)))?;
+    let args = Args::new(table, prefix);
+    args.check_accepted_by(entry)?;
+    (entry.spec)(&args)
 }
 
 /// Parses `{ score = [{ fn = "...", weight = w }, ...], filter = [...], sample_percent = p }`.
