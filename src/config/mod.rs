@@ -189,21 +189,26 @@ pub fn parse_with_overrides(
         message: syntax_message(text, &e),
     })?;
     // An error at a key that `--set` overrode points at the override, not at the file's line.
-    let field_err = |error: FieldError| match overrides.iter().find(|(k, _)| *k == error.key) {
-        Some((k, v)) => ConfigError::Field {
-            path: path.to_path_buf(),
-            line: None,
-            error: FieldError::new(
-                error.key.clone(),
-                format!("{} (set by --set {k}={v})", error.message),
-            ),
-        },
-        None => ConfigError::Field {
-            path: path.to_path_buf(),
-            line: locate(text, &error.key),
-            error,
-        },
+    // An override of `a.b.c` that makes `a.b` wrong (a misspelt table) counts too.
+    let overridden = |k: &str, key: &str| {
+        k == key || k.starts_with(&format!("{key}.")) || key.starts_with(&format!("{k}."))
     };
+    let field_err =
+        |error: FieldError| match overrides.iter().find(|(k, _)| overridden(k, &error.key)) {
+            Some((k, v)) => ConfigError::Field {
+                path: path.to_path_buf(),
+                line: None,
+                error: FieldError::new(
+                    error.key.clone(),
+                    format!("{} (set by --set {k}={v})", error.message),
+                ),
+            },
+            None => ConfigError::Field {
+                path: path.to_path_buf(),
+                line: locate(text, &error.key),
+                error,
+            },
+        };
     let axes = sweep::axes(&doc).map_err(field_err)?;
     if let Some(a) = axes.iter().find(|a| UNSWEEPABLE.contains(&a.key.as_str())) {
         return Err(field_err(FieldError::new(
