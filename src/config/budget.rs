@@ -104,7 +104,7 @@ impl Estimate {
                 ),
             ));
         }
-        if let Some(t) = self.tasks.filter(|t| !(*t <= MAX_TASKS_PER_RUN)) {
+        if let Some(t) = self.tasks.filter(|t| !within(*t, MAX_TASKS_PER_RUN)) {
             let key = match &s.workload {
                 WorkloadSpec::Synthetic(w) if w.max_tasks.is_some_and(|m| m as f64 <= t) => {
                     "workload.max_tasks"
@@ -118,7 +118,7 @@ impl Estimate {
             )));
         }
         let bytes = self.bytes();
-        if !(bytes <= MAX_RUN_BYTES) {
+        if !within(bytes, MAX_RUN_BYTES) {
             let parts = [
                 ("cluster.nodes", self.nodes as f64 * NODE_BYTES),
                 ("output.timeseries", self.samples * SAMPLE_BYTES),
@@ -172,6 +172,11 @@ impl Estimate {
             size(MAX_RUN_BYTES)
         )
     }
+}
+
+/// `x <= max`, false for NaN (an estimate that is not a number is not within any limit).
+fn within(x: f64, max: f64) -> bool {
+    x.partial_cmp(&max).is_some_and(|o| o.is_le())
 }
 
 /// A count: exact below a million, three significant digits above.
