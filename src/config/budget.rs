@@ -11,7 +11,7 @@
 //! The byte costs are rounded-up sizes of the engine's per-node, per-sample and per-task records.
 
 use crate::config::field::FieldError;
-use crate::config::load::OfferedLoad;
+use crate::config::offered::OfferedLoad;
 use crate::config::{Scenario, WorkloadSpec};
 
 /// Most tasks one run may be expected to simulate.
@@ -208,6 +208,35 @@ pub fn size(bytes: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn scenario(rate: f64, tasks_csv: bool) -> Scenario {
+        let text = format!(
+            "[scenario]\nname = \"b\"\nhorizon = \"1000s\"\n[[cluster.nodes]]\ncount = 2\ncpu = 1\nmemory = \"1GiB\"\n\
+             [workload]\narrival = {{ process = \"poisson\", rate = {rate} }}\nduration = \"1s\"\n\
+             [[scheduler]]\nname = \"ff\"\nplacement = \"first-fit\"\n\
+             [output]\ntimeseries = \"10s\"\ntasks_csv = {tasks_csv}\n"
+        );
+        crate::config::parse(&text, Path::new("t.toml"))
+            .unwrap()
+            .base()
+            .clone()
+    }
+
+    #[test]
+    fn a_stable_queue_holds_no_tasks_an_overloaded_one_holds_its_backlog() {
+        // 1 task/s x 1 core x 1 s on 2 cores: load 0.5, nothing accumulates.
+        let e = Estimate::of(&scenario(1.0, false));
+        assert_eq!(e.tasks, Some(1000.0));
+        assert_eq!(e.samples, 101.0);
+        assert_eq!(e.tasks_held, 0.0);
+        assert_eq!(e.bytes(), 2.0 * NODE_BYTES + 101.0 * SAMPLE_BYTES);
+        // 4 tasks/s: load 2, so half of the 4000 arrivals are still queued at the horizon.
+        let e = Estimate::of(&scenario(4.0, false));
+        assert_eq!(e.tasks_held, 2000.0);
+        // Per-task rows keep every task.
+        assert_eq!(Estimate::of(&scenario(1.0, true)).tasks_held, 1000.0);
+    }
 
     #[test]
     fn counts_and_sizes_read_well() {

@@ -6,7 +6,7 @@
 
 pub mod budget;
 pub mod field;
-pub mod load;
+pub mod offered;
 pub mod quantity;
 pub mod scenario;
 pub mod sweep;

@@ -1,8 +1,8 @@
 //! Offered load: how much of the cluster a synthetic workload asks for, per resource, before any
 //! simulation. At or above 1 no scheduler can keep up and the queue grows without bound.
 //!
-//! For resource r, with arrival rate λ (the process's long-run mean), mean duration E[D] at speed
-//! 1.0, mean demand E[d_r] and node groups g of `count` nodes with capacity c_{g,r} and speed s_g:
+//! For resource r, with arrival rate λ (the process's long-run mean), mean duration `E[D]` at speed
+//! 1.0, mean demand `E[d_r]` and node groups g of `count` nodes with capacity `c_{g,r}` and speed `s_g`:
 //!
 //! ```text
 //! load_r = λ · E[d_r] · E[D] / Σ_g count_g · c_{g,r} · s_g  +  services_r / Σ_g count_g · c_{g,r}
