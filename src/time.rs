@@ -54,6 +54,27 @@ impl SimDuration {
         }
     }
 
+    /// The longest span a configuration may ask for: `u64::MAX` microseconds (about 584,542 years).
+    pub const MAX: SimDuration = SimDuration(u64::MAX);
+
+    /// A span from seconds for a configured value, rounded to the nearest microsecond, or why it
+    /// cannot be one: negative or not a number, too long for `u64` microseconds, or positive but
+    /// shorter than half a microsecond (it would round to zero). Unlike
+    /// [`SimDuration::from_secs_f64`], which the engine uses on sampled values, nothing is clamped.
+    pub fn try_from_secs_f64(secs: f64) -> Result<SimDuration, DurationError> {
+        if secs.is_nan() || secs < 0.0 {
+            return Err(DurationError::Negative);
+        }
+        let micros = (secs * MICROS_PER_SEC as f64).round();
+        if micros >= u64::MAX as f64 {
+            return Err(DurationError::TooLong);
+        }
+        if secs > 0.0 && micros == 0.0 {
+            return Err(DurationError::BelowResolution);
+        }
+        Ok(SimDuration(micros as u64))
+    }
+
     /// A span of whole seconds.
     pub const fn from_secs(secs: u64) -> SimDuration {
         SimDuration(secs * MICROS_PER_SEC)
@@ -73,6 +94,20 @@ impl SimDuration {
     pub fn scaled_by_speed(self, speed: f64) -> SimDuration {
         SimDuration::from_secs_f64(self.as_secs_f64() / speed)
     }
+}
+
+/// Why a configured number of seconds is not a [`SimDuration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Negative or not a number.
+    #[error("must not be negative")]
+    Negative,
+    /// More microseconds than a `u64` holds.
+    #[error("is longer than the longest simulated time (2^64 microseconds, about 584,542 years)")]
+    TooLong,
+    /// Positive but rounds to zero microseconds.
+    #[error("is shorter than the time resolution (1 microsecond) and would round to zero")]
+    BelowResolution,
 }
 
 impl Add<SimDuration> for SimTime {
@@ -124,6 +159,35 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(0.0000004), SimDuration(0));
         assert_eq!(SimDuration::from_secs_f64(0.0000006), SimDuration(1));
         assert_eq!(SimDuration::from_secs_f64(-3.0), SimDuration::ZERO);
+    }
+
+    #[test]
+    fn configured_durations_are_never_clamped_or_rounded_to_zero() {
+        assert_eq!(
+            SimDuration::try_from_secs_f64(1.5),
+            Ok(SimDuration(1_500_000))
+        );
+        assert_eq!(SimDuration::try_from_secs_f64(0.0), Ok(SimDuration::ZERO));
+        assert_eq!(
+            SimDuration::try_from_secs_f64(0.0000006),
+            Ok(SimDuration(1))
+        );
+        assert_eq!(
+            SimDuration::try_from_secs_f64(0.0000004),
+            Err(DurationError::BelowResolution)
+        );
+        assert_eq!(
+            SimDuration::try_from_secs_f64(99999999999999999.0 * 86400.0),
+            Err(DurationError::TooLong)
+        );
+        assert_eq!(
+            SimDuration::try_from_secs_f64(-1.0),
+            Err(DurationError::Negative)
+        );
+        assert_eq!(
+            SimDuration::try_from_secs_f64(f64::NAN),
+            Err(DurationError::Negative)
+        );
     }
 
     #[test]

@@ -3,9 +3,7 @@
 
 /// Parses a duration string into seconds. Accepts `us`, `ms`, `s`, `m`, `h`, `d` suffixes.
 pub fn parse_duration_secs(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
+    let (num, unit) = split_unit(text);
     let value: f64 = num.trim().parse().map_err(|_| {
         format!("expected a duration like \"250ms\", \"30s\", \"5m\", \"2h\", \"1d\" or a number of seconds, got \"{text}\"")
     })?;
@@ -28,9 +26,7 @@ pub fn parse_duration_secs(text: &str) -> Result<f64, String> {
 /// Parses a size string into bytes. Accepts B, KB, MB, GB, TB (powers of 1000) and KiB, MiB, GiB, TiB
 /// (powers of 1024); a plain number is bytes.
 pub fn parse_size_bytes(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
+    let (num, unit) = split_unit(text);
     let value: f64 = num
         .trim()
         .parse()
@@ -48,6 +44,16 @@ pub fn parse_size_bytes(text: &str) -> Result<f64, String> {
         other => return Err(format!("unknown size unit \"{other}\" in \"{text}\" (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)")),
     };
     check_finite(value * scale, text)
+}
+
+/// Splits "1.5e3ms" into ("1.5e3", "ms"): the unit is the trailing run of letters, so exponent
+/// notation in the number works.
+fn split_unit(text: &str) -> (&str, &str) {
+    let t = text.trim();
+    let split = t
+        .rfind(|c: char| !c.is_ascii_alphabetic())
+        .map_or(0, |i| i + 1);
+    t.split_at(split)
 }
 
 fn check_finite(v: f64, text: &str) -> Result<f64, String> {
@@ -74,6 +80,17 @@ mod tests {
             .unwrap_err()
             .contains("unknown duration unit"));
         assert!(parse_duration_secs("abc").is_err());
+    }
+
+    #[test]
+    fn exponent_notation_is_a_number_not_a_unit() {
+        assert_eq!(parse_duration_secs("1e12s").unwrap(), 1e12);
+        assert_eq!(parse_duration_secs("1e3").unwrap(), 1000.0);
+        assert_eq!(parse_duration_secs("2.5E-3 ms").unwrap(), 2.5e-6);
+        assert_eq!(parse_size_bytes("1e3KB").unwrap(), 1e6);
+        let e = parse_duration_secs("5 parsecs").unwrap_err();
+        assert!(e.contains("unknown duration unit \"parsecs\""), "{e}");
+        assert!(parse_duration_secs("inf").is_err());
     }
 
     #[test]

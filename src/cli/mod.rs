@@ -2,6 +2,7 @@
 //! interrupted run), 2 for usage errors (clap's own).
 
 mod run;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
@@ -69,12 +70,24 @@ enum TraceCommand {
         file: PathBuf,
         /// Its format: google2011, alibaba2017, alibaba2018, alibaba2018-machines, gpu2023,
         /// gpu2023-nodes, swf, azure-llm, csv.
-        #[arg(long)]
-        format: String,
+        #[arg(long, value_parser = parse_format)]
+        format: crate::workload::trace::TraceFormat,
         /// Stop at the first malformed line (exit 1, naming file and line) instead of skipping it.
         #[arg(long)]
         strict: bool,
     },
+}
+
+fn parse_format(s: &str) -> std::result::Result<crate::workload::trace::TraceFormat, String> {
+    crate::workload::trace::TraceFormat::parse(s)
+}
+
+fn parse_jobs(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (the number of worker threads)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a number of worker threads, got \"{s}\"")),
+    }
 }
 
 fn parse_set(s: &str) -> std::result::Result<(String, toml::Value), String> {
@@ -96,8 +109,8 @@ struct RunArgs {
     /// Override every scenario's master seed.
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, short = 'j')]
+    /// Worker threads, at least 1 (default: all cores). Results do not depend on it.
+    #[arg(long, short = 'j', value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// No progress bar and no table.
     #[arg(long, short = 'q')]
@@ -135,7 +148,7 @@ pub fn main() -> i32 {
             file,
             format,
             strict,
-        }) => trace_info(&file, &format, strict),
+        }) => trace_info(&file, format, strict),
         Command::Plot { dir } => plot(&dir),
         Command::Compare { dir, baseline } => compare(&dir, baseline.as_deref()),
     };
@@ -148,8 +161,11 @@ pub fn main() -> i32 {
     }
 }
 
-fn trace_info(file: &Path, format: &str, strict: bool) -> Result<()> {
-    let format = crate::workload::trace::TraceFormat::parse(format).map_err(anyhow::Error::msg)?;
+fn trace_info(
+    file: &Path,
+    format: crate::workload::trace::TraceFormat,
+    strict: bool,
+) -> Result<()> {
     let info = crate::workload::trace::trace_info(file, format, strict)?;
     print!("{info}");
     Ok(())
@@ -176,19 +192,14 @@ fn validate(files: &[PathBuf], set: &[(String, toml::Value)]) -> Result<()> {
     for f in files {
         match config::load_with_overrides(f, set) {
             Ok(sf) => {
-                let s = sf.base();
-                println!(
-                    "{}: ok, scenario \"{}\": {} sweep point(s) x {} scheduler(s) x {} replication(s) = {} runs",
-                    f.display(),
-                    s.name,
-                    sf.points.len(),
-                    s.schedulers.len(),
-                    s.replications,
-                    sf.run_count()
-                );
+                let (report, warnings) = validate::report(&sf);
+                print!("{report}");
+                for w in warnings {
+                    eprintln!("warning: {w}");
+                }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {:#}", anyhow::Error::new(e));
                 failed += 1;
             }
         }

@@ -4,7 +4,9 @@
 //! (so errors in the file point at the file), and then re-validated for every `[sweep]` point with
 //! that point's values substituted.
 
+pub mod budget;
 pub mod field;
+pub mod offered;
 pub mod quantity;
 pub mod scenario;
 pub mod sweep;
@@ -22,13 +24,27 @@ pub use sweep::SweepAxis;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{path}: cannot read the scenario file: {source}")]
+    // The io error is exposed as `source()`, so the message does not repeat it: `{e:#}` prints
+    // the chain once.
+    #[error("{path}: cannot read the scenario file")]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// The file is not UTF-8 text.
+    #[error("{path}:{line}: not UTF-8 text (invalid byte at byte offset {byte}, line {line}, column {column}); scenario files must be UTF-8")]
+    Encoding {
+        /// The file.
+        path: PathBuf,
+        /// Line of the first invalid byte (1-based).
+        line: usize,
+        /// Column (1-based, in bytes) of the first invalid byte.
+        column: usize,
+        /// Offset of the first invalid byte (0-based).
+        byte: usize,
     },
     /// The file is not valid TOML.
     #[error("{path}: {message}")]
@@ -109,11 +125,30 @@ pub fn load_with_overrides(
     path: &Path,
     overrides: &[(String, Value)],
 ) -> Result<ScenarioFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    let text = decode(bytes, path)?;
     parse_with_overrides(&text, path, overrides)
+}
+
+/// The file's text, or where its first non-UTF-8 byte is.
+fn decode(bytes: Vec<u8>, path: &Path) -> Result<String, ConfigError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let byte = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..byte];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        ConfigError::Encoding {
+            path: path.to_path_buf(),
+            line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+            column: byte - line_start + 1,
+            byte,
+        }
+    })
 }
 
 /// Parses and validates scenario text; `path` is used in messages.
@@ -154,22 +189,33 @@ pub fn parse_with_overrides(
         message: syntax_message(text, &e),
     })?;
     // An error at a key that `--set` overrode points at the override, not at the file's line.
-    let field_err = |error: FieldError| match overrides.iter().find(|(k, _)| *k == error.key) {
-        Some((k, v)) => ConfigError::Field {
-            path: path.to_path_buf(),
-            line: None,
-            error: FieldError::new(
-                error.key.clone(),
-                format!("{} (set by --set {k}={v})", error.message),
-            ),
-        },
-        None => ConfigError::Field {
-            path: path.to_path_buf(),
-            line: locate(text, &error.key),
-            error,
-        },
+    // An override of `a.b.c` that makes `a.b` wrong (a misspelt table) counts too.
+    let overridden = |k: &str, key: &str| {
+        k == key || k.starts_with(&format!("{key}.")) || key.starts_with(&format!("{k}."))
     };
+    let field_err =
+        |error: FieldError| match overrides.iter().find(|(k, _)| overridden(k, &error.key)) {
+            Some((k, v)) => ConfigError::Field {
+                path: path.to_path_buf(),
+                line: None,
+                error: FieldError::new(
+                    error.key.clone(),
+                    format!("{} (set by --set {k}={v})", error.message),
+                ),
+            },
+            None => ConfigError::Field {
+                path: path.to_path_buf(),
+                line: locate(text, &error.key),
+                error,
+            },
+        };
     let axes = sweep::axes(&doc).map_err(field_err)?;
+    if let Some(a) = axes.iter().find(|a| UNSWEEPABLE.contains(&a.key.as_str())) {
+        return Err(field_err(FieldError::new(
+            format!("sweep.\"{}\"", a.key),
+            "cannot be swept: every sweep point of a scenario writes to one results directory, labelled with one scenario name; write one scenario file per name or directory instead",
+        )));
+    }
     let mut base = doc.clone();
     base.remove("sweep");
     for (key, value) in overrides {
@@ -195,25 +241,44 @@ pub fn parse_with_overrides(
         for (key, value) in &values {
             sweep::apply(&mut resolved, key, value).map_err(field_err)?;
         }
-        let scenario = Scenario::from_document(&resolved, base_dir).map_err(|e| {
-            let at: Vec<String> = values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-            field_err(FieldError::new(
-                e.key,
-                format!("{} (at sweep point {})", e.message, at.join(", ")),
-            ))
-        })?;
+        let scenario = Scenario::from_document(&resolved, base_dir)
+            .map_err(|e| field_err(at_point(e, &values)))?;
+        budget::Estimate::of(&scenario)
+            .check(&scenario)
+            .map_err(|e| at_point(e, &values))
+            .map_err(field_err)?;
         points.push(SweepPoint {
             values,
             scenario,
             document: resolved,
         });
     }
+    let failover_tables: Vec<Option<&Table>> = points
+        .iter()
+        .map(|p| p.document.get("failover").and_then(Value::as_table))
+        .collect();
+    crate::failover::check_applicable(&failover_tables).map_err(field_err)?;
     Ok(ScenarioFile {
         path: path.to_path_buf(),
         axes,
         points,
         overrides: overrides.to_vec(),
     })
+}
+
+/// Keys that name where and under which label results go: one per scenario file, never swept.
+const UNSWEEPABLE: &[&str] = &["scenario", "scenario.name", "output", "output.dir"];
+
+/// Adds "(at sweep point k = v, ...)" to an error found at a sweep point (nothing without a sweep).
+fn at_point(e: FieldError, values: &[(String, Value)]) -> FieldError {
+    if values.is_empty() {
+        return e;
+    }
+    let at: Vec<String> = values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    FieldError::new(
+        e.key,
+        format!("{} (at sweep point {})", e.message, at.join(", ")),
+    )
 }
 
 /// One line: "line L, column C: what TOML expected (near `source text`)".
@@ -233,6 +298,14 @@ fn syntax_message(text: &str, e: &toml::de::Error) -> String {
 
 /// Best-effort line number (1-based) of the key named by a dotted path, for error messages.
 fn locate(text: &str, key: &str) -> Option<usize> {
+    // A key that is a table's own header (`[[cluster.nodes]]`): its first header line.
+    let header = text.lines().position(|l| {
+        let t = l.split('#').next().unwrap_or("").trim();
+        t.starts_with('[') && t.trim_matches(|c| c == '[' || c == ']').trim() == key
+    });
+    if header.is_some() {
+        return header.map(|i| i + 1);
+    }
     let segments: Vec<&str> = key
         .split('.')
         .map(|s| s.split('[').next().unwrap_or(s).trim_matches('"'))

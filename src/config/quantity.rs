@@ -14,7 +14,9 @@ pub enum Unit {
     Duration,
     /// Bytes (strings like "4GiB" allowed).
     Size,
-    /// A plain number (cores, priority).
+    /// Cores (a plain number, at most [`field::MAX_CORES`]).
+    Cores,
+    /// A plain number (priority, weights).
     Plain,
 }
 
@@ -23,6 +25,7 @@ pub fn number(v: &Value, key: &str, unit: Unit) -> Result<f64, FieldError> {
     match unit {
         Unit::Duration => field::duration_secs(v, key),
         Unit::Size => field::size_bytes(v, key),
+        Unit::Cores => field::check_cores(as_f64(v, key)?, key),
         Unit::Plain => as_f64(v, key),
     }
 }

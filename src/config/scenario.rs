@@ -128,11 +128,8 @@ impl Scenario {
             ));
         }
         let seed = opt(meta, "seed", "scenario", as_u64)?.unwrap_or(1);
-        let horizon =
-            opt(meta, "horizon", "scenario", field::duration_secs)?.map(SimDuration::from_secs_f64);
-        let warmup = SimDuration::from_secs_f64(
-            opt(meta, "warmup", "scenario", field::duration_secs)?.unwrap_or(0.0),
-        );
+        let horizon = opt(meta, "horizon", "scenario", field::sim_duration)?;
+        let warmup = opt(meta, "warmup", "scenario", field::sim_duration)?.unwrap_or_default();
         let replications = opt(meta, "replications", "scenario", as_u64)?.unwrap_or(1);
         if replications == 0 || replications > 100_000 {
             return Err(FieldError::new(
@@ -143,20 +140,51 @@ impl Scenario {
         if horizon.is_some_and(|h| h.0 == 0) {
             return Err(FieldError::new("scenario.horizon", "must be positive"));
         }
-        let mut node_groups = parse_cluster(doc)?;
+        if let Some(h) = horizon.filter(|h| warmup >= *h) {
+            return Err(FieldError::new(
+                "scenario.warmup",
+                format!(
+                    "{} s is not shorter than the horizon ({} s): no task would be counted",
+                    warmup.as_secs_f64(),
+                    h.as_secs_f64()
+                ),
+            ));
+        }
+        let declared_groups = match doc.get("cluster") {
+            Some(_) => Some(parse_cluster(doc)?),
+            None => None,
+        };
         let workload_table = as_table(
             doc.get("workload")
                 .ok_or_else(|| FieldError::new("workload", "the [workload] table is required"))?,
             "workload",
         )?;
-        let (dispatch, workload) = parse_workload(workload_table, base_dir, &node_groups)?;
+        let (dispatch, workload) = parse_workload(
+            workload_table,
+            base_dir,
+            declared_groups.as_deref().unwrap_or_default(),
+        )?;
         let mut node_events = Vec::new();
+        let mut trace_groups = None;
         if let WorkloadSpec::Trace { spec, .. } = &workload {
-            if let Some(groups) = trace_source::cluster(spec)? {
-                node_groups = groups;
-            }
+            trace_groups = trace_source::cluster(spec)?;
             node_events = trace_source::node_events(spec)?;
         }
+        let node_groups = match (declared_groups, trace_groups) {
+            (Some(_), Some(_)) => {
+                return Err(FieldError::new(
+                    "cluster.nodes",
+                    "the trace's node list (workload.nodes) defines the cluster; remove [[cluster.nodes]], which would be ignored",
+                ))
+            }
+            (Some(g), None) | (None, Some(g)) => g,
+            (None, None) => {
+                return Err(FieldError::new(
+                    "cluster",
+                    "the [cluster] table is required (unless workload.nodes gives a trace's node list)",
+                ))
+            }
+        };
         if horizon.is_none()
             && matches!(&workload, WorkloadSpec::Synthetic(s) if s.max_tasks.is_none() || s.services.is_some())
         {
@@ -171,7 +199,9 @@ impl Scenario {
             Some(v) => parse_failover(as_table(v, "failover")?, faults.node_mtbf())?,
             None => Failover::default(),
         };
+        check_cluster_totals(&node_groups)?;
         let schedulers = parse_schedulers(doc)?;
+        check_scheduler_fit(doc, dispatch, &node_groups)?;
         let output = parse_output(doc, &name)?;
         Ok(Scenario {
             name,
@@ -225,7 +255,7 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
                 format!("{count} nodes is more than simctl supports (10 million)"),
             ));
         }
-        let cpu = req(t, "cpu", &key, field::positive_f64)?;
+        let cpu = req(t, "cpu", &key, field::cores)?;
         let memory = req(t, "memory", &key, field::size_bytes)?;
         let disk = opt(t, "disk", &key, field::size_bytes)?.unwrap_or(0.0);
         let speed = opt(t, "speed", &key, field::positive_f64)?.unwrap_or(1.0);
@@ -348,7 +378,7 @@ fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
     Ok(SyntheticSpec {
         arrival,
         duration,
-        cpu: q("cpu", Unit::Plain, 1.0)?,
+        cpu: q("cpu", Unit::Cores, 1.0)?,
         memory: q("memory", Unit::Size, 0.0)?,
         disk: q("disk", Unit::Size, 0.0)?,
         priority: q("priority", Unit::Plain, 0.0)?,
@@ -370,7 +400,7 @@ fn parse_services(v: &Value, key: &str) -> Result<ServiceSpec, FieldError> {
             format!("count must be 1..1000000 and replicas 1..64, got {count} and {replicas}"),
         ));
     }
-    let cpu = req(t, "cpu", key, field::positive_f64)?;
+    let cpu = req(t, "cpu", key, field::cores)?;
     let memory = opt(t, "memory", key, field::size_bytes)?.unwrap_or(0.0);
     let disk = opt(t, "disk", key, field::size_bytes)?.unwrap_or(0.0);
     Ok(ServiceSpec {
@@ -476,6 +506,54 @@ fn parse_schedulers(doc: &Table) -> Result<Vec<SchedulerSpec>, FieldError> {
         out.push(spec);
     }
     Ok(out)
+}
+
+/// Rejects clusters whose summed capacity does not fit the integer resource vectors.
+fn check_cluster_totals(groups: &[NodeGroup]) -> Result<(), FieldError> {
+    for (dim, name) in crate::resources::DIM_NAMES.iter().enumerate() {
+        let total = groups.iter().try_fold(0u64, |acc, g| {
+            acc.checked_add(g.capacity.dims()[dim].checked_mul(u64::from(g.count))?)
+        });
+        if total.is_none() {
+            return Err(FieldError::new(
+                "cluster.nodes",
+                format!("the cluster's total {name} capacity does not fit in 64 bits (2^64 bytes or millicores); use fewer or smaller nodes"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Scheduler keys that depend on the cluster or the dispatch mode: power-of-d's `d` must be in
+/// 1..=nodes (it samples `d` distinct nodes), and `preempt` needs the central queue.
+fn check_scheduler_fit(
+    doc: &Table,
+    dispatch: DispatchMode,
+    groups: &[NodeGroup],
+) -> Result<(), FieldError> {
+    let nodes: u64 = groups.iter().map(|g| u64::from(g.count)).sum();
+    let Some(Value::Array(list)) = doc.get("scheduler") else {
+        return Ok(());
+    };
+    for (i, t) in list.iter().enumerate() {
+        let Some(t) = t.as_table() else { continue };
+        if let Some(Value::Integer(d)) = t.get("d") {
+            if *d as u64 > nodes {
+                return Err(FieldError::new(
+                    format!("scheduler[{i}].d"),
+                    format!("must be between 1 and the number of nodes ({nodes}), got {d}"),
+                ));
+            }
+        }
+        let preempt = t.get("preempt").is_some_and(|v| v.as_bool() != Some(false));
+        if preempt && dispatch == DispatchMode::Immediate {
+            return Err(FieldError::new(
+                format!("scheduler[{i}].preempt"),
+                "preemption needs the central queue (workload.dispatch = \"central\"); with \"immediate\" dispatch each node runs its own FIFO queue",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_output(doc: &Table, name: &str) -> Result<OutputSpec, FieldError> {

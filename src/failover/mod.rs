@@ -17,7 +17,7 @@ mod checkpoint;
 mod parse;
 
 pub use checkpoint::CheckpointPlan;
-pub use parse::parse_failover;
+pub use parse::{check_applicable, parse_failover};
 
 use serde::Serialize;
 

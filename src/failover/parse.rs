@@ -1,5 +1,7 @@
 //! The `[failover]` table.
 
+use std::collections::BTreeSet;
+
 use toml::Table;
 
 use crate::config::field::{self, as_bool, as_f64, as_str, as_u64, check_keys, opt, FieldError};
@@ -19,6 +21,53 @@ const KEYS: &[&str] = &[
     "spread",
     "pin_services",
 ];
+
+const POLICIES: &[&str] = &["none", "resubmit", "retry", "checkpoint", "replicate"];
+
+/// The policies a `[failover]` key applies to (`policy` and `pin_services` apply to all).
+fn applies_to(key: &str) -> &'static [&'static str] {
+    match key {
+        "max_attempts" => &["resubmit", "retry", "checkpoint", "replicate"],
+        "position" => &["resubmit"],
+        "backoff" | "backoff_factor" | "max_backoff" => &["retry"],
+        "checkpoint_interval" | "checkpoint_cost" => &["checkpoint"],
+        "replicas" | "spread" => &["replicate"],
+        _ => POLICIES,
+    }
+}
+
+/// Rejects a `[failover]` key that applies to none of the policies the scenario runs. `tables` are
+/// the `[failover]` tables of every sweep point (`None` where a point has none). When the policy is
+/// swept, a key that applies to any of the swept policies is accepted (each policy ignores the keys
+/// of the others, so one table can configure them all); otherwise a key must apply to the one
+/// policy, as `[[scheduler]]` keys must apply to their placement.
+pub fn check_applicable(tables: &[Option<&Table>]) -> Result<(), FieldError> {
+    let policies: BTreeSet<&str> = tables
+        .iter()
+        .map(|t| {
+            t.and_then(|t| t.get("policy"))
+                .and_then(toml::Value::as_str)
+                .unwrap_or("resubmit")
+        })
+        .collect();
+    for key in tables.iter().flatten().flat_map(|t| t.keys()) {
+        let takes = applies_to(key);
+        if policies.iter().any(|p| takes.contains(p)) {
+            continue;
+        }
+        let run: Vec<String> = policies.iter().map(|p| format!("\"{p}\"")).collect();
+        let users: Vec<String> = takes.iter().map(|p| format!("\"{p}\"")).collect();
+        return Err(FieldError::new(
+            format!("failover.{key}"),
+            format!(
+                "applies only to policy {}, and the scenario runs policy {}; remove it",
+                users.join(" or "),
+                run.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Parses `[failover]`; `mtbf` is the nodes' mean time between failures (for the `auto` interval).
 pub fn parse_failover(t: &Table, mtbf: Option<SimDuration>) -> Result<Failover, FieldError> {

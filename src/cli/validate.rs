@@ -1,0 +1,95 @@
+//! `simctl validate`: what a valid scenario would do, before running it — where results go, how
+//! many runs, the offered load per resource and the work and memory estimate of each run — with
+//! warnings for loads at or above 1 and for demands that can exceed every node.
+
+use crate::cluster::largest_capacity;
+use crate::config::budget::{size, Estimate};
+use crate::config::{Scenario, ScenarioFile, SweepPoint, WorkloadSpec};
+use crate::workload::dist::DistSpec;
+
+/// The report on stdout, and the warnings (for stderr), of one valid scenario file.
+pub fn report(sf: &ScenarioFile) -> (String, Vec<String>) {
+    let s = sf.base();
+    let mut out = format!(
+        "{}: ok, scenario \"{}\": {} sweep point(s) x {} scheduler(s) x {} replication(s) = {} runs\n",
+        sf.path.display(),
+        s.name,
+        sf.points.len(),
+        s.schedulers.len(),
+        s.replications,
+        sf.run_count()
+    );
+    out += &format!(
+        "  results: {} (run --out DIR writes DIR/{} instead)\n",
+        s.output.dir.display(),
+        s.name
+    );
+    let mut warnings = Vec::new();
+    for p in &sf.points {
+        let (indent, at) = if sf.points.len() == 1 {
+            ("  ", String::new())
+        } else {
+            let label = label(p);
+            out += &format!("  sweep point {label}:\n");
+            ("    ", format!(" at sweep point {label}"))
+        };
+        let est = Estimate::of(&p.scenario);
+        out += &format!("{indent}per run: {}\n", est.render());
+        match est.load {
+            Some(load) => {
+                out += &format!("{indent}offered load: {}\n", load.render());
+                for (i, name) in crate::resources::DIM_NAMES.iter().enumerate() {
+                    if load.0[i] >= 1.0 {
+                        warnings.push(format!(
+                            "{}: offered {name} load {:.3} is at or above 1{at}: the queue grows without bound",
+                            sf.path.display(),
+                            load.0[i]
+                        ));
+                    }
+                }
+            }
+            None => {
+                out += &format!(
+                    "{indent}offered load: unknown for a trace replay (see simctl trace info)\n"
+                )
+            }
+        }
+        for w in unbounded_demands(&p.scenario) {
+            warnings.push(format!("{}: {w}{at}", sf.path.display()));
+        }
+    }
+    (out, warnings)
+}
+
+/// `workload.arrival.rate = 2, scheduler.d = 3`.
+fn label(p: &SweepPoint) -> String {
+    let parts: Vec<String> = p.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    parts.join(", ")
+}
+
+/// Demands drawn from an unbounded distribution can exceed the largest node; such tasks are
+/// unschedulable (bounded ones that can were refused when the file was read).
+fn unbounded_demands(s: &Scenario) -> Vec<String> {
+    let WorkloadSpec::Synthetic(w) = &s.workload else {
+        return Vec::new();
+    };
+    if w.arrival.is_none() {
+        return Vec::new();
+    }
+    let largest = largest_capacity(&s.node_groups);
+    let dims: [(&str, &DistSpec, String); 3] = [
+        (
+            "workload.cpu",
+            &w.cpu,
+            format!("{} cores", largest.cpu_cores()),
+        ),
+        ("workload.memory", &w.memory, size(largest.memory as f64)),
+        ("workload.disk", &w.disk, size(largest.disk as f64)),
+    ];
+    dims.iter()
+        .filter(|(_, d, _)| d.max_value().is_none())
+        .map(|(key, _, cap)| {
+            format!("{key} is unbounded: tasks that draw more than the largest node's {cap} can never fit and are counted as unschedulable")
+        })
+        .collect()
+}
