@@ -64,12 +64,12 @@ fn csv_is_tidy_and_deterministic() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "scheduler,sweep_point,workload.arrival.rate,metric,direction,n,mean,std_dev,ci95_low,\
-ci95_high,rank,best,ratio_to_baseline"
+        "scheduler,sweep_point,workload.arrival.rate,group,metric,direction,n,mean,std_dev,\
+ci95_low,ci95_high,rank,best,p_value,verdict,ratio_to_baseline"
     );
     assert_eq!(text.lines().count(), 1 + 2 * 3);
     assert!(
-        text.contains("\nfast,0,2,mean_response_s,lower,3,11,1,"),
+        text.contains("\nfast,0,2,0,mean_response_s,lower,3,11,1,"),
         "{text}"
     );
     assert_eq!(cmp.csv_bytes().unwrap(), std::fs::read(&path).unwrap());
@@ -93,14 +93,18 @@ fn table_marks_best_and_shows_intervals() {
         table.contains("*") && table.contains(" ± ") && table.contains(" x1.00"),
         "{table}"
     );
+    // least-allocated has the lowest imbalance at both rates, significantly (Welch p < 0.05), but
+    // its lead in mean response over power-of-2 is within noise.
     let first = table
         .lines()
-        .find(|l| l.trim_start().starts_with("least-allocated"))
+        .find(|l| l.contains("least-allocated"))
         .unwrap();
-    assert!(
-        first.contains('*'),
-        "least-allocated has the best mean response: {table}"
-    );
+    assert!(first.contains("*0.07484"), "{table}");
+    let cell = cmp.cell("least-allocated", 0, "imbalance_cv").unwrap();
+    assert!(cell.best && cell.p_value.unwrap() < 0.05, "{cell:?}");
+    let cell = cmp.cell("least-allocated", 0, "mean_response_s").unwrap();
+    assert_eq!((cell.rank, cell.best), (Some(1), false));
+    assert!(matches!(cell.verdict, Verdict::NoDifference { .. }));
 }
 
 #[test]
@@ -176,11 +180,16 @@ fn a_lone_scheduler_is_ranked_but_not_best_and_no_sweep_has_no_heading() {
     let table = cmp.render_table();
     let row = table
         .lines()
-        .find(|l| l.trim_start().starts_with("only"))
+        .find(|l| l.contains("only"))
         .unwrap();
     assert!(
         !row.contains('*') && !table.contains("sweep point"),
         "{table}"
     );
-    assert!(table.starts_with("  scheduler"), "{table}");
+    assert!(table.starts_with("  rank  scheduler"), "{table}");
+    assert_eq!(cell.verdict, Verdict::Uncontested);
+    assert!(
+        !table.lines().any(|l| l.trim_start().starts_with("verdict")),
+        "nothing to judge: {table}"
+    );
 }
