@@ -50,8 +50,9 @@ enum Command {
         /// Results directory (holding summary.csv).
         dir: PathBuf,
     },
-    /// Compare schedulers in a results directory: mean and 95% CI over replications, ranked;
-    /// writes DIR/compare.csv.
+    /// Compare schedulers (and swept scheduler/failover settings) in a results directory: mean and
+    /// 95% CI over replications, rows ranked, best marked only when Welch's t-test against the
+    /// runner-up is significant at 5%; writes DIR/compare.csv.
     Compare {
         /// Results directory (holding summary.csv).
         dir: PathBuf,
