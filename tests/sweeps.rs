@@ -314,12 +314,24 @@ fn rerun_without_resume_refuses_to_discard_recorded_runs_unless_forced() {
     run(&["--shard", "1/2"], &scenario, &out);
     let dir = out.join("sweep");
     assert_eq!(recorded(&dir), 20);
+    // Another scenario listed first: the refusal comes before it runs, too.
+    let other = tmp.path().join("other.toml");
+    std::fs::write(
+        &other,
+        SWEEP.replace("name = \"sweep\"", "name = \"other\""),
+    )
+    .unwrap();
     let o = simctl()
         .args(["run", "--quiet", "--out"])
         .arg(&out)
+        .arg(&other)
         .arg(&scenario)
         .output()
         .unwrap();
+    assert!(
+        !out.join("other").exists(),
+        "nothing may run before the refusal"
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

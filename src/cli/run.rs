@@ -48,6 +48,17 @@ pub fn run(args: &RunArgs) -> Result<()> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    // Every results directory is checked before any scenario runs: a refusal never comes after
+    // an earlier file's work.
+    for file in &files {
+        let dir = results_dir(file, args.out.as_deref());
+        let fp = fingerprint(file, &sweep::plan(file, args.seed));
+        if args.resume {
+            check_resumable(&dir, &fp)?;
+        } else if !args.force {
+            check_fresh(&dir, &fp)?;
+        }
+    }
     let stop = stop_flag();
     for file in &files {
         run_file(file, args, jobs, stop)?;
@@ -79,10 +90,9 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool)
         );
         return Ok(());
     }
-    if args.resume {
-        check_resumable(&dir, &fp)?;
-    } else {
-        check_fresh(&dir, &fp, args.force)?;
+    if !args.resume {
+        // Checked before any file ran (see `run`): what is left here is --force's to discard.
+        remove_records(&dir)?;
     }
     let recorded: BTreeSet<usize> = RunRecord::indices(&dir)?.into_iter().collect();
     let todo: Vec<RunSpec> = mine
@@ -140,7 +150,7 @@ fn check_resumable(dir: &Path, fp: &str) -> Result<()> {
         let rec = RunRecord::load(dir, first)?.expect("listed record exists");
         if rec.fingerprint != fp {
             bail!(
-                "{}: the recorded runs belong to a different scenario or seed; run without --resume to start over",
+                "{}: the recorded runs belong to a different scenario or seed; rerun with --force instead of --resume to discard them and start over",
                 dir.display()
             );
         }
@@ -148,16 +158,13 @@ fn check_resumable(dir: &Path, fp: &str) -> Result<()> {
     Ok(())
 }
 
-/// Without `--resume`, refuses to discard the runs an interrupted (or sharded) run recorded in
-/// `dir`, unless `force`, in which case they are removed (only they: see [`clear_records`]).
-fn check_fresh(dir: &Path, fp: &str, force: bool) -> Result<()> {
+/// Without `--resume` or `--force`, refuses to discard the runs an interrupted (or sharded) run
+/// recorded in `dir`, saying how many there are and what to do.
+fn check_fresh(dir: &Path, fp: &str) -> Result<()> {
     let recorded = RunRecord::indices(dir)?;
     let Some(&first) = recorded.first() else {
         return Ok(());
     };
-    if force {
-        return remove_records(dir);
-    }
     let whose = match RunRecord::load(dir, first) {
         Ok(Some(rec)) if rec.fingerprint == fp => {
             format!("of this scenario, of {} in all", rec.total_runs)
