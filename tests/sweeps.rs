@@ -285,6 +285,15 @@ fn ctrl_c_stops_cleanly_and_resume_completes() {
         leftovers.iter().all(|n| n == ".runs"),
         "only run records may remain: {leftovers:?}"
     );
+    // A plain rerun would discard the recorded runs: it refuses and says how to keep them.
+    let o = simctl()
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rerun with --resume"));
     run(&["--resume"], &scenario, &out);
     assert_same(&tmp.path().join("whole/sweep"), &dir);
 }
