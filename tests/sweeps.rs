@@ -120,8 +120,18 @@ fn assert_same(a: &Path, b: &Path) {
     }
 }
 
+fn merge(out: &Path, dirs: &[PathBuf]) -> std::process::Output {
+    simctl()
+        .arg("merge")
+        .arg("--out")
+        .arg(out)
+        .args(dirs)
+        .output()
+        .unwrap()
+}
+
 #[test]
-fn shards_merged_equal_the_unsharded_run() {
+fn merge_takes_the_shards_out_dirs_and_writes_out_slash_scenario_like_run() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = write_scenario(tmp.path());
     run(&[], &scenario, &tmp.path().join("whole"));
@@ -132,25 +142,56 @@ fn shards_merged_equal_the_unsharded_run() {
             &tmp.path().join(format!("shard{k}")),
         );
     }
-    let merged = tmp.path().join("merged");
-    let mut cmd = simctl();
-    cmd.arg("merge").arg("--out").arg(&merged);
-    for k in 1..=3 {
-        cmd.arg(tmp.path().join(format!("shard{k}/sweep")));
-    }
-    let o = cmd.output().unwrap();
+    let shard = |k: usize| tmp.path().join(format!("shard{k}"));
+    // The shards' --out directories, as given to `run`: results land in merged/<scenario>/.
+    let o = merge(&tmp.path().join("merged"), &[shard(1), shard(2), shard(3)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_same(&tmp.path().join("whole/sweep"), &merged);
+    assert_same(
+        &tmp.path().join("whole/sweep"),
+        &tmp.path().join("merged/sweep"),
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("merged/sweep"));
+    // The scenario directories inside them work too, mixed with --out directories.
+    let o = merge(
+        &tmp.path().join("mixed"),
+        &[shard(1).join("sweep"), shard(2), shard(3).join("sweep")],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same(
+        &tmp.path().join("whole/sweep"),
+        &tmp.path().join("mixed/sweep"),
+    );
     // A missing shard is refused, naming the gap.
-    let o = simctl()
-        .arg("merge")
-        .arg("--out")
-        .arg(tmp.path().join("partial"))
-        .arg(tmp.path().join("shard1/sweep"))
-        .arg(tmp.path().join("shard3/sweep"))
-        .output()
-        .unwrap();
+    let o = merge(&tmp.path().join("partial"), &[shard(1), shard(3)]);
     assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is in none of the shard directories"));
+}
+
+#[test]
+fn merge_refuses_a_shard_dir_holding_several_scenarios() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    let other = tmp.path().join("other.toml");
+    std::fs::write(
+        &other,
+        SWEEP.replace("name = \"sweep\"", "name = \"other\""),
+    )
+    .unwrap();
+    let base = tmp.path().join("shard1");
+    run(&["--shard", "1/2"], &scenario, &base);
+    run(&["--shard", "1/2"], &other, &base);
+    let o = merge(&tmp.path().join("merged"), std::slice::from_ref(&base));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ambiguous")
+            && err.contains(&base.join("other").display().to_string())
+            && err.contains(&base.join("sweep").display().to_string()),
+        "{err}"
+    );
+    assert!(!tmp.path().join("merged").exists(), "nothing written");
+    // Naming the scenario directory settles it (and then only the missing shard is reported).
+    let o = merge(&tmp.path().join("merged"), &[base.join("other")]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("is in none of the shard directories"));
 }
 
@@ -244,6 +285,15 @@ fn ctrl_c_stops_cleanly_and_resume_completes() {
         leftovers.iter().all(|n| n == ".runs"),
         "only run records may remain: {leftovers:?}"
     );
+    // A plain rerun would discard the recorded runs: it refuses and says how to keep them.
+    let o = simctl()
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rerun with --resume"));
     run(&["--resume"], &scenario, &out);
     assert_same(&tmp.path().join("whole/sweep"), &dir);
 }
@@ -261,6 +311,89 @@ fn resume_refuses_records_of_another_scenario() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("different scenario or seed"));
+}
+
+#[test]
+fn rerun_without_resume_refuses_to_discard_recorded_runs_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    run(&[], &scenario, &tmp.path().join("whole"));
+    // Half the runs recorded, as an interrupt (or a shard) leaves them.
+    let out = tmp.path().join("out");
+    run(&["--shard", "1/2"], &scenario, &out);
+    let dir = out.join("sweep");
+    assert_eq!(recorded(&dir), 20);
+    // Another scenario listed first: the refusal comes before it runs, too.
+    let other = tmp.path().join("other.toml");
+    std::fs::write(
+        &other,
+        SWEEP.replace("name = \"sweep\"", "name = \"other\""),
+    )
+    .unwrap();
+    let o = simctl()
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&other)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert!(
+        !out.join("other").exists(),
+        "nothing may run before the refusal"
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("20 run(s) of this scenario, of 40 in all")
+            && err.contains("--resume")
+            && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(recorded(&dir), 20, "the records must be left alone");
+    run(&["--force"], &scenario, &out);
+    assert_same(&tmp.path().join("whole/sweep"), &dir);
+    assert!(
+        !dir.join(".runs").exists(),
+        "a finished run removes its records"
+    );
+}
+
+#[test]
+fn output_dir_dot_never_deletes_files_simctl_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SWEEP.replace("plots = false", "plots = false\ndir = \".\"");
+    std::fs::write(tmp.path().join("sweep.toml"), text).unwrap();
+    // The user's own .runs/ with unrelated files, one of them named like a record.
+    let runs = tmp.path().join(".runs");
+    std::fs::create_dir(&runs).unwrap();
+    std::fs::write(runs.join("notes.txt"), "mine").unwrap();
+    std::fs::write(runs.join("run-000099.tasks.csv"), "not,a,task,part\n").unwrap();
+    let simctl_in_tmp = |args: &[&str]| {
+        let o = simctl()
+            .current_dir(tmp.path())
+            .arg("run")
+            .args(args)
+            .args(["--quiet", "sweep.toml"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    simctl_in_tmp(&["--shard", "2/2"]);
+    let err = simctl_in_tmp(&["--force"]);
+    assert!(err.contains("holds files simctl did not write"), "{err}");
+    assert!(tmp.path().join("summary.csv").exists());
+    assert_eq!(
+        std::fs::read_to_string(runs.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(runs.join("run-000099.tasks.csv").exists());
+    assert_eq!(recorded(tmp.path()), 0, "simctl's own records are gone");
+    assert_eq!(
+        std::fs::read_dir(&runs).unwrap().count(),
+        2,
+        "only the user's files remain"
+    );
 }
 
 fn check_png(path: &Path) {
@@ -362,13 +495,19 @@ fn deploy_script(script: &str, env: &[(&str, String)]) {
 #[test]
 fn slurm_array_and_indexed_job_scripts_reproduce_the_single_machine_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(tmp.path());
-    run(&[], &scenario, &tmp.path().join("whole"));
+    // A named node group before [scenario]: its `name = ...` line comes first in the file, which
+    // once made merge-shards.sh look for the shards under the node group's name.
+    let (head, nodes) = SWEEP.split_once("[[cluster.nodes]]").unwrap();
+    let (nodes, rest) = nodes.split_once("[workload]").unwrap();
+    let reordered = format!("[[cluster.nodes]]\nname = \"workers\"{nodes}{head}[workload]{rest}");
+    let scenario_named_nodes = tmp.path().join("named-nodes.toml");
+    std::fs::write(&scenario_named_nodes, reordered).unwrap();
+    run(&[], &scenario_named_nodes, &tmp.path().join("whole"));
     // The index variable each scheduler sets: Slurm's 1-based array id, Kubernetes' 0-based index.
     for (var, first) in [("SLURM_ARRAY_TASK_ID", 1), ("JOB_COMPLETION_INDEX", 0)] {
         let results = tmp.path().join(var);
         let base = vec![
-            ("SCENARIO", scenario.display().to_string()),
+            ("SCENARIO", scenario_named_nodes.display().to_string()),
             ("SHARDS", "3".to_string()),
             ("RESULTS", results.display().to_string()),
         ];
@@ -378,6 +517,9 @@ fn slurm_array_and_indexed_job_scripts_reproduce_the_single_machine_run() {
             deploy_script("shard-entry.sh", &env);
         }
         deploy_script("merge-shards.sh", &base);
-        assert_same(&tmp.path().join("whole/sweep"), &results.join("merged"));
+        assert_same(
+            &tmp.path().join("whole/sweep"),
+            &results.join("merged/sweep"),
+        );
     }
 }

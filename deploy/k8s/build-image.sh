@@ -15,6 +15,6 @@ if [ -z "$busybox" ]; then
     exit 1
 fi
 cp "$busybox" "$root/bin/busybox"
-for tool in sh sed head seq; do ln -s busybox "$root/bin/$tool"; done
+for tool in sh seq; do ln -s busybox "$root/bin/$tool"; done
 tar -C "$root" -cf - . | docker import -c 'ENV PATH=/bin' -c 'ENTRYPOINT ["/simctl"]' - simctl:latest
 echo "built simctl:latest"

@@ -11,4 +11,4 @@ export SIMCTL="${SIMCTL:-$(command -v simctl || echo target/release/simctl)}"
 mkdir -p "$RESULTS"
 array=$(sbatch --parsable --export=ALL --array="1-$SHARDS" --output="$RESULTS/slurm-%A_%a.out" deploy/slurm/sweep.sbatch)
 sbatch --parsable --export=ALL --dependency="afterok:$array" --output="$RESULTS/slurm-merge-%j.out" deploy/slurm/merge.sbatch
-echo "queued array job $array ($SHARDS shards) and its merge; results in $RESULTS/merged"
+echo "queued array job $array ($SHARDS shards) and its merge; results in $RESULTS/merged/<scenario>/"

@@ -36,13 +36,13 @@ enum Command {
     /// Trace utilities.
     #[command(subcommand)]
     Trace(TraceCommand),
-    /// Combine the results directories of `run --shard K/N` runs into the files one machine would
-    /// have written.
+    /// Combine the results of `run --shard K/N` runs into the files one machine would have
+    /// written, in DIR/<scenario>/ (as `run --out DIR`).
     Merge {
-        /// Where to write the merged results.
+        /// Base directory for the merged results: they go to DIR/<scenario>/.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// The shards' results directories (each holding a .runs/ folder).
+        /// The shards' `--out` directories (or the <scenario> directories inside them).
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
@@ -51,8 +51,9 @@ enum Command {
         /// Results directory (holding summary.csv).
         dir: PathBuf,
     },
-    /// Compare schedulers in a results directory: mean and 95% CI over replications, ranked;
-    /// writes DIR/compare.csv.
+    /// Compare schedulers (and swept scheduler/failover settings) in a results directory: mean and
+    /// 95% CI over replications, rows ranked, best marked only when Welch's t-test against the
+    /// runner-up is significant at 5%; writes DIR/compare.csv.
     Compare {
         /// Results directory (holding summary.csv).
         dir: PathBuf,
@@ -122,6 +123,10 @@ struct RunArgs {
     /// crash) and run only the missing ones.
     #[arg(long)]
     resume: bool,
+    /// Discard the runs recorded by an earlier unfinished run and start over (without it, `run`
+    /// refuses to discard them).
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
     /// Run only this deterministic share of the runs (runs whose index is K-1 modulo N); combine
     /// the shards' directories with `simctl merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]

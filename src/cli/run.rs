@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::RunArgs;
 use crate::config::{self, ScenarioFile};
 use crate::output::assemble::{assemble, Assembled, Source};
+use crate::output::cleanup::clear_records;
 use crate::output::record::{fingerprint, RunRecord, RUNS_DIR};
 use crate::output::table;
 use crate::sweep::{self, ExecOptions, RunSpec};
@@ -47,6 +48,17 @@ pub fn run(args: &RunArgs) -> Result<()> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    // Every results directory is checked before any scenario runs: a refusal never comes after
+    // an earlier file's work.
+    for file in &files {
+        let dir = results_dir(file, args.out.as_deref());
+        let fp = fingerprint(file, &sweep::plan(file, args.seed));
+        if args.resume {
+            check_resumable(&dir, &fp)?;
+        } else if !args.force {
+            check_fresh(&dir, &fp)?;
+        }
+    }
     let stop = stop_flag();
     for file in &files {
         run_file(file, args, jobs, stop)?;
@@ -63,7 +75,6 @@ fn results_dir(file: &ScenarioFile, out: Option<&Path>) -> PathBuf {
 
 fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool) -> Result<()> {
     let dir = results_dir(file, args.out.as_deref());
-    let runs_dir = dir.join(RUNS_DIR);
     let all = sweep::plan(file, args.seed);
     let fp = fingerprint(file, &all);
     let mine: Vec<RunSpec> = all
@@ -79,11 +90,9 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool)
         );
         return Ok(());
     }
-    if args.resume {
-        check_resumable(&dir, &fp)?;
-    } else if runs_dir.exists() {
-        std::fs::remove_dir_all(&runs_dir)
-            .with_context(|| format!("cannot clear {}", runs_dir.display()))?;
+    if !args.resume {
+        // Checked before any file ran (see `run`): what is left here is --force's to discard.
+        remove_records(&dir)?;
     }
     let recorded: BTreeSet<usize> = RunRecord::indices(&dir)?.into_iter().collect();
     let todo: Vec<RunSpec> = mine
@@ -116,8 +125,7 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool)
     report_warnings(&file.path, &assembled);
     finish_dir(&dir, file.base().output.plots && args.shard.is_none())?;
     if args.shard.is_none() {
-        std::fs::remove_dir_all(&runs_dir)
-            .with_context(|| format!("cannot remove {}", runs_dir.display()))?;
+        remove_records(&dir)?;
     }
     if !args.quiet {
         let shard = args
@@ -142,10 +150,47 @@ fn check_resumable(dir: &Path, fp: &str) -> Result<()> {
         let rec = RunRecord::load(dir, first)?.expect("listed record exists");
         if rec.fingerprint != fp {
             bail!(
-                "{}: the recorded runs belong to a different scenario or seed; run without --resume to start over",
+                "{}: the recorded runs belong to a different scenario or seed; rerun with --force instead of --resume to discard them and start over",
                 dir.display()
             );
         }
+    }
+    Ok(())
+}
+
+/// Without `--resume` or `--force`, refuses to discard the runs an interrupted (or sharded) run
+/// recorded in `dir`, saying how many there are and what to do.
+fn check_fresh(dir: &Path, fp: &str) -> Result<()> {
+    let recorded = RunRecord::indices(dir)?;
+    let Some(&first) = recorded.first() else {
+        return Ok(());
+    };
+    let whose = match RunRecord::load(dir, first) {
+        Ok(Some(rec)) if rec.fingerprint == fp => {
+            format!("of this scenario, of {} in all", rec.total_runs)
+        }
+        _ => "of a different scenario or seed".to_string(),
+    };
+    bail!(
+        "{}: {} run(s) {whose} are recorded in {} from an earlier, unfinished or sharded run; \
+rerun with --resume to keep them and run only the missing ones, or with --force to discard them and start over",
+        dir.display(),
+        recorded.len(),
+        dir.join(RUNS_DIR).display()
+    )
+}
+
+/// Removes simctl's run records from `dir`, saying so if files it did not write keep `.runs/` alive.
+fn remove_records(dir: &Path) -> Result<()> {
+    let runs = dir.join(RUNS_DIR);
+    let cleared = clear_records(dir)
+        .with_context(|| format!("cannot remove the run records in {}", runs.display()))?;
+    if !cleared.kept.is_empty() {
+        eprintln!(
+            "note: {} left in place: it holds files simctl did not write ({})",
+            runs.display(),
+            cleared.kept.join(", ")
+        );
     }
     Ok(())
 }
@@ -181,16 +226,25 @@ fn finish_dir(dir: &Path, plots: bool) -> Result<()> {
     Ok(())
 }
 
-/// `simctl merge --out DIR SHARD_DIR...`: every run exactly once, all from one scenario and seed.
+/// `simctl merge --out DIR SHARD_DIR...`: every run exactly once, all from one scenario and seed,
+/// written to `DIR/<scenario>/` as `run --out DIR` would have. A shard directory is either the
+/// `--out` directory of `run --shard` or the scenario directory inside it.
 pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<()> {
     let mut sources: Vec<Source> = Vec::new();
     for d in dirs {
         // A shard may own no runs (more shards than runs): its directory is then empty or absent.
-        sources.extend(RunRecord::indices(d)?.into_iter().map(|i| (d.clone(), i)));
+        if let Some(scenario_dir) = shard_scenario_dir(d)? {
+            sources.extend(
+                RunRecord::indices(&scenario_dir)?
+                    .into_iter()
+                    .map(|i| (scenario_dir.clone(), i)),
+            );
+        }
     }
     if sources.is_empty() {
-        bail!("no run records in any of the directories (expected {RUNS_DIR}/ folders written by `simctl run --shard`)");
+        bail!("no run records in any of the directories (expected the --out directories of `simctl run --shard`, holding <scenario>/{RUNS_DIR}/)");
     }
+    let name = scenario_name(&sources)?;
     sources.sort_by_key(|(_, i)| *i);
     if let Some(w) = sources.windows(2).find(|w| w[0].1 == w[1].1) {
         bail!(
@@ -207,18 +261,72 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<()> {
     if let Some(missing) = (0..total).find(|i| sources.get(*i).is_none_or(|(_, j)| j != i)) {
         bail!("run {missing} of {total} is in none of the shard directories; is a shard missing?");
     }
-    let assembled = assemble(out, &sources)
-        .with_context(|| format!("cannot write results to {}", out.display()))?;
-    report_warnings(out, &assembled);
-    finish_dir(out, true)?;
-    let comparison = crate::compare::compare_dir(out, None)?;
+    let dest = out.join(&name);
+    let assembled = assemble(&dest, &sources)
+        .with_context(|| format!("cannot write results to {}", dest.display()))?;
+    report_warnings(&dest, &assembled);
+    finish_dir(&dest, true)?;
+    let comparison = crate::compare::compare_dir(&dest, None)?;
     print!("{}", comparison.render_table());
     println!(
         "merged {total} runs from {} shard(s) -> {}",
         dirs.len(),
-        out.display()
+        dest.display()
     );
     Ok(())
+}
+
+/// The directory holding a shard's run records: `dir` itself (a scenario directory) or its one
+/// subdirectory that holds records (`dir` is a `run --out` directory); `None` if there are none.
+fn shard_scenario_dir(dir: &Path) -> Result<Option<PathBuf>> {
+    let own = !RunRecord::indices(dir)?.is_empty();
+    let mut inner: Vec<PathBuf> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() && !RunRecord::indices(&path)?.is_empty() {
+                inner.push(path);
+            }
+        }
+    }
+    inner.sort();
+    match (own, inner.len()) {
+        (true, 0) => Ok(Some(dir.to_path_buf())),
+        (false, 0) => Ok(None),
+        (false, 1) => Ok(inner.pop()),
+        _ => {
+            let mut found: Vec<String> = inner.iter().map(|p| p.display().to_string()).collect();
+            if own {
+                found.insert(0, dir.display().to_string());
+            }
+            bail!(
+                "{}: ambiguous shard directory: run records of several scenarios are in {}; name the scenario directory to merge",
+                dir.display(),
+                found.join(", ")
+            )
+        }
+    }
+}
+
+/// The scenario every source's records belong to; an error naming two that differ.
+fn scenario_name(sources: &[Source]) -> Result<String> {
+    let mut seen: Vec<(String, PathBuf)> = Vec::new();
+    for (dir, index) in sources {
+        if seen.iter().any(|(_, d)| d == dir) {
+            continue;
+        }
+        let rec = RunRecord::load(dir, *index)?.expect("listed record exists");
+        if let Some((name, other)) = seen.iter().find(|(n, _)| *n != rec.scenario) {
+            bail!(
+                "the shard directories hold different scenarios: \"{name}\" in {} and \"{}\" in {}",
+                other.display(),
+                rec.scenario,
+                dir.display()
+            );
+        }
+        seen.push((rec.scenario, dir.clone()));
+    }
+    Ok(seen.remove(0).0)
 }
 
 fn progress_bar(total: u64, quiet: bool, name: &str) -> ProgressBar {

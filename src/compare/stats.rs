@@ -210,6 +210,34 @@ mod tests {
     }
 
     #[test]
+    fn t_cdf_matches_published_table() {
+        // Student-t table (one-sided upper quantiles): t_{0.95,10} = 1.812, t_{0.975,10} = 2.228,
+        // t_{0.995,10} = 3.169, t_{0.975,4} = 2.776, t_{0.99,30} = 2.457; the table rounds to 3
+        // decimals, which moves the CDF by less than 1e-4 there.
+        for (t, df, p) in [
+            (1.812, 10.0, 0.95),
+            (2.228, 10.0, 0.975),
+            (3.169, 10.0, 0.995),
+            (2.776, 4.0, 0.975),
+            (2.457, 30.0, 0.99),
+        ] {
+            let got = t_cdf(t, df);
+            assert!(
+                (got - p).abs() < 1e-4,
+                "F({t}; {df}) = {got}, table says {p}"
+            );
+            assert!((t_cdf(-t, df) - (1.0 - p)).abs() < 1e-4, "symmetry at {t}");
+        }
+        assert_eq!(t_cdf(0.0, 7.0), 0.5);
+        // df = 1 is Cauchy: F(t) = 1/2 + atan(t)/pi; non-integer df (Welch) is fine too: with
+        // df = 2 the closed form is F(t) = 1/2 + t / (2 sqrt(2 + t^2)).
+        assert!((t_cdf(3.0, 1.0) - (0.5 + 3f64.atan() / std::f64::consts::PI)).abs() < 1e-12);
+        assert!((t_cdf(1.5, 2.0) - (0.5 + 1.5 / (2.0 * (2.0f64 + 2.25).sqrt()))).abs() < 1e-12);
+        // Inverse of t_quantile at a fractional df.
+        assert!((t_cdf(t_quantile(0.975, 5.5846), 5.5846) - 0.975).abs() < 1e-12);
+    }
+
+    #[test]
     fn estimate_of_three_replications() {
         // mean 2, s = 1, half-width = 4.303 * 1 / sqrt(3) = 2.4843.
         let e = Estimate::of(&[1.0, 2.0, 3.0]);

@@ -7,6 +7,7 @@
 
 pub mod assemble;
 pub mod atomic;
+pub mod cleanup;
 pub mod record;
 pub mod table;
 pub mod tasks;
