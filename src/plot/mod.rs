@@ -16,6 +16,7 @@
 mod bars;
 mod cdf;
 mod data;
+mod ranked;
 pub mod style;
 mod sweep;
 mod timeseries;
