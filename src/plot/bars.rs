@@ -114,6 +114,22 @@ impl<'a> MetricBars<'a> {
         self.bar_labels.is_none()
     }
 
+    /// The row labels of each ranked panel, top to bottom (empty for the bar layout).
+    pub fn ranked_rows(&self) -> Vec<Vec<String>> {
+        if !self.is_ranked() {
+            return Vec::new();
+        }
+        self.panels
+            .iter()
+            .map(|p| self.ranked_panel(p).rows)
+            .collect()
+    }
+
+    /// The subtitle: what the whiskers mean and whether some were clipped.
+    pub fn subtitle(&self) -> &str {
+        &self.subtitle
+    }
+
     fn grid(&self) -> (usize, usize) {
         let cols = if self.panels.len() > 1 { 2 } else { 1 };
         (self.panels.len().div_ceil(cols).max(1), cols)

@@ -92,11 +92,11 @@ impl CdfFigure {
                 names.push(s.label.clone());
             }
         }
-        let mut notes = vec!["mean of the replications' quantiles"];
+        let mut notes = vec!["mean of replications' quantiles"];
         if log_x {
-            notes.push("log axis from the 1st percentile");
+            notes.push("log axis from p1");
         }
-        notes.push("dots where neighbouring quantiles are too far apart to join");
+        notes.push("no line across gaps in the data");
         Ok(Some(CdfFigure {
             title: "Response time distribution".to_string(),
             subtitle: notes.join("; "),
@@ -105,6 +105,11 @@ impl CdfFigure {
             log_x,
             x_range: (lo, hi),
         }))
+    }
+
+    /// The value axis range: on a log axis it starts at the smallest first percentile.
+    pub fn x_range(&self) -> (f64, f64) {
+        self.x_range
     }
 
     /// Whether the panels are ranked dot plots (too many schedulers to overlay).

@@ -282,7 +282,7 @@ pub fn facets(keys: &[String], points: &[SweepPoint], key: usize) -> Vec<Facet> 
 /// Largest gap between neighbouring quantile points that a CDF line may bridge, as a fraction of the
 /// x axis (in log10 units on a log axis). A wider gap means no quantile fell inside it: interpolating
 /// would draw a straight line through a range where the data says nothing.
-pub const CDF_MAX_GAP: f64 = 0.08;
+pub const CDF_MAX_GAP: f64 = 0.2;
 
 /// Splits a CDF's (value, q) points, in q order, into the runs a line may join: a run ends where the
 /// next point is more than [`CDF_MAX_GAP`] of the axis span away along x. `log_x` measures distances in
@@ -348,4 +348,24 @@ pub fn decimate(points: &[(f64, f64)], bins: usize, (t0, t1): (f64, f64)) -> Vec
             max,
         })
         .collect()
+}
+
+/// For each run, the index of the first earlier run whose utilisation and queue series are identical
+/// (drawn once, named in the subtitle: otherwise the later line hides the earlier one exactly and a
+/// scheduler seems to be missing); `None` for the first of its kind.
+pub fn same_as_earlier(runs: &RunSeries) -> Vec<Option<usize>> {
+    (0..runs.util.len())
+        .map(|i| {
+            (0..i).find(|&j| {
+                runs.util[j].points == runs.util[i].points
+                    && runs.queue.get(j).map(|s| &s.points) == runs.queue.get(i).map(|s| &s.points)
+            })
+        })
+        .collect()
+}
+
+/// Whether every sample of every series is zero (or there are none): such a panel carries no
+/// information beyond a note.
+pub fn all_zero(series: &[Series]) -> bool {
+    series.iter().flat_map(|s| &s.points).all(|p| p.1 == 0.0)
 }

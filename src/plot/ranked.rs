@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{self, DrawResult};
 
-/// Pixels per row.
+/// Pixels per row (at least; more when several series are offset within a row).
 pub const ROW: u32 = 34;
 /// Pixels of a ranked panel that are not rows (caption, x axis, its label).
 pub const CHROME: u32 = 150;
@@ -46,9 +46,28 @@ pub struct RankedPanel {
 }
 
 impl RankedPanel {
+    /// Number of series (markers a row can hold).
+    fn series(&self) -> usize {
+        self.marks
+            .iter()
+            .flatten()
+            .map(|m| m.series + 1)
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// Height of one row: room for every series' marker when they are offset vertically.
+    fn row_height(&self) -> u32 {
+        if self.connect {
+            ROW
+        } else {
+            ROW.max(10 + 14 * self.series() as u32)
+        }
+    }
+
     /// Height of the panel in pixels.
     pub fn height(&self) -> u32 {
-        CHROME + ROW * self.rows.len().max(1) as u32
+        CHROME + self.row_height() * self.rows.len().max(1) as u32
     }
 
     /// Draws the panel on `area`.
@@ -101,13 +120,7 @@ impl RankedPanel {
         let plot = chart.plotting_area();
         let (x0, x1) = (plot.get_x_range().start, plot.get_x_range().end);
         let label = style::text(style::TICK).pos(Pos::new(HPos::Right, VPos::Center));
-        let series = self
-            .marks
-            .iter()
-            .flatten()
-            .map(|m| m.series + 1)
-            .max()
-            .unwrap_or(1);
+        let series = self.series();
         for (r, (name, marks)) in self.rows.iter().zip(&self.marks).enumerate() {
             let y = n as f64 - r as f64 - 0.5;
             plot.draw(&PathElement::new(
@@ -129,10 +142,11 @@ impl RankedPanel {
                 ))?;
             }
             for m in marks {
+                // The first series on top.
                 let dy = if self.connect || series < 2 {
                     0.0
                 } else {
-                    (m.series as f64 - (series as f64 - 1.0) / 2.0) * 0.7 / series as f64
+                    ((series as f64 - 1.0) / 2.0 - m.series as f64) * 0.7 / series as f64
                 };
                 if let Some((l, h)) = m.ci {
                     let ink = style::INK.stroke_width(2);

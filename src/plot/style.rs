@@ -227,6 +227,9 @@ where
     DB::ErrorType: 'static,
 {
     const LINE_HEIGHT: i32 = 40;
+    if names.is_empty() {
+        return Ok(area.clone());
+    }
     const SWATCH: i32 = 36;
     let style = text(TICK).pos(Pos::new(HPos::Left, VPos::Center));
     let widths: Vec<i32> = names

@@ -158,9 +158,17 @@ impl SweepFigure {
         })
     }
 
-    /// Number of facets (rows of panels) drawn.
-    pub fn facet_count(&self) -> usize {
-        self.facets.len()
+    /// The caption of every panel, facet by facet.
+    pub fn captions(&self) -> Vec<Vec<String>> {
+        self.facets
+            .iter()
+            .map(|row| row.iter().map(|p| p.0.clone()).collect())
+            .collect()
+    }
+
+    /// The subtitle: what the bands and whiskers mean.
+    pub fn subtitle(&self) -> &str {
+        &self.subtitle
     }
 
     fn x_range(&self) -> (f64, f64) {

@@ -53,9 +53,35 @@ impl TimeseriesFigure {
             }
         }
         let many = !data::overlay_fits(runs.util.len());
+        let unit = style::time_unit(t_max);
         let mut notes = Vec::new();
+        let mut runs = runs;
         if many {
-            notes.push("one cell per scheduler, shared axes".to_string());
+            notes.push(format!(
+                "one cell per scheduler, shared axes, time in {}",
+                unit.1
+            ));
+            if data::all_zero(&runs.queue) {
+                notes.push("queue length 0 throughout in every run".to_string());
+                runs.queue.clear();
+            }
+        } else {
+            let same = data::same_as_earlier(&runs);
+            for (i, j) in same.iter().enumerate() {
+                if let Some(j) = j {
+                    let (a, b) = (&runs.util[i].label, &runs.util[*j].label);
+                    notes.push(format!("{a} identical to {b}"));
+                }
+            }
+            let keep = |v: &mut Vec<Series>| {
+                let mut k = 0;
+                v.retain(|_| {
+                    k += 1;
+                    same[k - 1].is_none()
+                });
+            };
+            keep(&mut runs.util);
+            keep(&mut runs.queue);
         }
         if runs.util.iter().any(|s| s.points.len() > BINS) {
             notes.push(format!(
@@ -67,7 +93,7 @@ impl TimeseriesFigure {
             subtitle: notes.join("; "),
             names,
             runs,
-            unit: style::time_unit(t_max),
+            unit,
             t_max,
         }))
     }
@@ -93,7 +119,8 @@ impl TimeseriesFigure {
 impl Figure for TimeseriesFigure {
     fn size(&self) -> (u32, u32) {
         if self.is_small_multiples() {
-            return (1600, 170 + 420 * self.grid().0 as u32);
+            let cell = if self.runs.queue.is_empty() { 240 } else { 420 };
+            return (1600, 170 + cell * self.grid().0 as u32);
         }
         (1400, 1040)
     }
@@ -105,19 +132,26 @@ impl Figure for TimeseriesFigure {
         let area = style::frame(root, &self.title, &self.subtitle)?;
         if self.is_small_multiples() {
             let cells = area.split_evenly(self.grid());
+            let util_end = self.y_end(&self.runs.util, true);
+            let queue_end = self.y_end(&self.runs.queue, false);
             for (i, cell) in cells.iter().enumerate().take(self.runs.util.len()) {
                 let cell = cell.titled(&self.runs.util[i].label, style::text(style::TICK))?;
+                // One colour per metric: the cell title names the scheduler.
+                let util = [Series {
+                    index: 0,
+                    ..self.runs.util[i].clone()
+                }];
+                let Some(queue) = self.runs.queue.get(i) else {
+                    self.panel(&cell, &util, UTIL, util_end, true)?;
+                    continue;
+                };
+                let queue = [Series {
+                    index: 3,
+                    ..queue.clone()
+                }];
                 let (top, bottom) = cell.split_vertically(cell.dim_in_pixel().1 / 2);
-                let util = std::slice::from_ref(&self.runs.util[i]);
-                let queue = std::slice::from_ref(&self.runs.queue[i]);
-                self.panel(&top, util, UTIL, self.y_end(&self.runs.util, true), true)?;
-                self.panel(
-                    &bottom,
-                    queue,
-                    QUEUE,
-                    self.y_end(&self.runs.queue, false),
-                    true,
-                )?;
+                self.panel(&top, &util, UTIL, util_end, true)?;
+                self.panel(&bottom, &queue, QUEUE, queue_end, true)?;
             }
             return Ok(());
         }
