@@ -114,6 +114,7 @@ impl<'a> MetricBars<'a> {
         self.bar_labels.is_none()
     }
 
+    #[cfg(test)]
     /// The row labels of each ranked panel, top to bottom (empty for the bar layout).
     pub fn ranked_rows(&self) -> Vec<Vec<String>> {
         if !self.is_ranked() {
@@ -125,6 +126,7 @@ impl<'a> MetricBars<'a> {
             .collect()
     }
 
+    #[cfg(test)]
     /// The subtitle: what the whiskers mean and whether some were clipped.
     pub fn subtitle(&self) -> &str {
         &self.subtitle

@@ -107,6 +107,7 @@ impl CdfFigure {
         }))
     }
 
+    #[cfg(test)]
     /// The value axis range: on a log axis it starts at the smallest first percentile.
     pub fn x_range(&self) -> (f64, f64) {
         self.x_range

@@ -158,6 +158,7 @@ impl SweepFigure {
         })
     }
 
+    #[cfg(test)]
     /// The caption of every panel, facet by facet.
     pub fn captions(&self) -> Vec<Vec<String>> {
         self.facets
@@ -166,6 +167,7 @@ impl SweepFigure {
             .collect()
     }
 
+    #[cfg(test)]
     /// The subtitle: what the bands and whiskers mean.
     pub fn subtitle(&self) -> &str {
         &self.subtitle
