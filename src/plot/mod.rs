@@ -9,6 +9,11 @@
 //! | `timeseries` | `timeseries.csv` | CPU utilisation and queue length over time, replication 0, first sweep point |
 //! | `failover` | `summary.csv` | goodput, availability, tasks lost, time to restart, when those columns exist |
 //!
+//! Every figure says in a subtitle what its whiskers mean ("mean and 95% CI over N replications", or
+//! "1 replication, no CI"). More than 8 schedulers (`data::MAX_OVERLAID`) are not overlaid: bars, sweeps
+//! and CDFs become ranked dot plots (module `ranked`), the time series a grid of small multiples. The data
+//! behind each choice is prepared in module `data`, apart from drawing, and tested there.
+//!
 //! `summary.csv` is required; a missing `quantiles.csv` or `timeseries.csv` only skips its plot.
 //! Output is deterministic: the same CSV files give byte-identical PNG and SVG files (the font is
 //! shipped in the repo, nothing depends on the system or the clock).
@@ -16,6 +21,7 @@
 mod bars;
 mod cdf;
 mod data;
+mod ranked;
 pub mod style;
 mod sweep;
 mod timeseries;

@@ -109,17 +109,112 @@ pub fn save(fig: &impl Figure, dir: &Path, stem: &str) -> Result<Vec<PathBuf>, P
     Ok(vec![png, svg])
 }
 
-/// Fills the background and draws the figure title; returns the area below it.
+/// Fills the background and draws the figure title and, when not empty, a subtitle line under it
+/// (what the whiskers mean, notes); returns the area below them.
 pub fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
+    subtitle: &str,
 ) -> Result<DrawingArea<DB, Shift>, Box<dyn Error>>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
     let area = root.margin(10, 10, 16, 16);
-    Ok(area.titled(title, text(TITLE))?)
+    let area = area.titled(title, text(TITLE))?;
+    if subtitle.is_empty() {
+        return Ok(area);
+    }
+    Ok(area.titled(subtitle, text(AXIS))?)
+}
+
+/// Width in pixels of `s` in the figure font at `size` px (for layout decided before drawing).
+pub fn text_width(s: &str, size: u32) -> u32 {
+    (FONT, size)
+        .into_font()
+        .box_size(s)
+        .map(|(w, _)| w)
+        .unwrap_or(size * s.chars().count() as u32 * 3 / 5)
+}
+
+/// Breaks a label after `-` or `_` into lines no wider than `width` px at tick size, at most
+/// `max_lines`; `None` when it cannot fit.
+pub fn wrap_label(label: &str, width: u32, max_lines: usize) -> Option<Vec<String>> {
+    let mut pieces: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in label.chars() {
+        cur.push(c);
+        if c == '-' || c == '_' {
+            pieces.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        pieces.push(cur);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for piece in pieces {
+        match lines.last_mut() {
+            Some(line) if text_width(&format!("{line}{piece}"), TICK) <= width => {
+                line.push_str(&piece)
+            }
+            _ => lines.push(piece),
+        }
+    }
+    let fits = lines.iter().all(|l| text_width(l, TICK) <= width);
+    (fits && lines.len() <= max_lines).then_some(lines)
+}
+
+/// Draws a line through `points` as separate two-point segments. One long thick path would be
+/// polygonised with mitred joins, and at the sharp reversals of a dense series those joins shoot
+/// spikes far outside the plot (across the title); separate segments have no joins. Repeated points
+/// are skipped.
+pub fn draw_polyline<DB, X, Y>(
+    area: &DrawingArea<DB, Cartesian2d<X, Y>>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    width: u32,
+) -> DrawResult
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let px: Vec<(i32, i32)> = points.iter().map(|p| area.map_coordinate(p)).collect();
+    let mut last: Option<usize> = None;
+    for i in 0..points.len() {
+        if let Some(j) = last {
+            if px[i] == px[j] {
+                continue;
+            }
+            area.draw(&PathElement::new(
+                vec![points[j], points[i]],
+                color.stroke_width(width),
+            ))?;
+        }
+        last = Some(i);
+    }
+    Ok(())
+}
+
+/// Writes `note` centred in the plotting area (e.g. "every value is 0"), so an empty-looking panel
+/// says why.
+pub fn draw_note<DB, X, Y>(area: &DrawingArea<DB, Cartesian2d<X, Y>>, note: &str) -> DrawResult
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: Ranged,
+    Y: Ranged,
+{
+    let (w, h) = area.dim_in_pixel();
+    let style = text(AXIS).pos(Pos::new(HPos::Center, VPos::Center));
+    let base = area.strip_coord_spec();
+    base.draw(&Text::new(
+        note.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        style,
+    ))?;
+    Ok(())
 }
 
 /// Draws a centred legend (colour swatch + marker + name per series) at the top of `area`, wrapping
@@ -132,6 +227,9 @@ where
     DB::ErrorType: 'static,
 {
     const LINE_HEIGHT: i32 = 40;
+    if names.is_empty() {
+        return Ok(area.clone());
+    }
     const SWATCH: i32 = 36;
     let style = text(TICK).pos(Pos::new(HPos::Left, VPos::Center));
     let widths: Vec<i32> = names

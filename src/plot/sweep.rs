@@ -1,106 +1,186 @@
 //! One swept key against p99 response time and CPU utilisation, a line per scheduler with its 95%
-//! confidence band. With several swept keys the others are held at the first sweep point's values.
+//! confidence band. With several swept keys the figure has one row of panels (a facet) per
+//! combination of the other keys' values ([`data::facets`]), so no slice of the sweep is dropped.
 //! Non-numeric keys (e.g. `failover.policy`) get a categorical axis with dodged dots and whiskers.
+//! With more than [`data::MAX_OVERLAID`] schedulers each panel is a ranked dot plot instead: a row per
+//! scheduler, a marker per value of the key, joined by a line.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::data;
+use super::ranked::{Mark, RankedPanel};
 use super::style::{self, DrawResult, Figure};
-use crate::compare::metrics;
-use crate::compare::{Comparison, Summary};
+use crate::compare::metrics::{self, MetricInfo};
+use crate::compare::{Comparison, Direction, Summary, SweepPoint};
+
+/// At most this many facets are drawn (the subtitle says when more were left out).
+const MAX_FACETS: usize = 6;
 
 /// A point of a scheduler's line: x, mean and CI, scaled for display.
 type Point = (f64, f64, Option<(f64, f64)>);
 
+/// One panel: metric caption, axis label, per-scheduler points (overlaid layout).
+type Panel = (String, String, Vec<Vec<Point>>);
+
 /// The figure for one swept key.
 pub struct SweepFigure {
     title: String,
+    subtitle: String,
     key: String,
     names: Vec<String>,
     /// `Some(labels)` for a categorical key (x = 0, 1, ...).
     categories: Option<Vec<String>>,
     /// Where to put x tick labels, and their text: every sweep value when there are few of them.
     ticks: Option<Vec<(f64, String)>>,
-    /// (metric caption, axis label, per-scheduler points).
-    panels: Vec<(String, String, Vec<Vec<Point>>)>,
+    /// Overlaid layout: a row of panels (one per metric) per facet.
+    facets: Vec<Vec<Panel>>,
+    /// Ranked layout (many schedulers): a row of ranked panels per facet, and the legend.
+    ranked: Option<(Vec<Vec<RankedPanel>>, Vec<String>)>,
 }
 
 impl SweepFigure {
-    /// Builds the figure for swept key number `key`; `None` when it takes fewer than two values.
+    /// Builds the figure for swept key number `key`; `None` when no facet has two values of it.
     pub fn new(summary: &Summary, cmp: &Comparison, key: usize) -> Option<SweepFigure> {
+        let keys = &summary.sweep_keys;
         let all = summary.sweep_points();
-        let first = all.first()?;
-        let points: Vec<_> = all
-            .iter()
-            .filter(|p| (0..p.values.len()).all(|k| k == key || p.values[k] == first.values[k]))
+        let mut facets: Vec<data::Facet> = data::facets(keys, &all, key)
+            .into_iter()
+            .filter(|f| f.points.len() >= 2)
             .collect();
-        if points.len() < 2 {
+        if facets.is_empty() {
             return None;
         }
-        let numbers: Option<Vec<f64>> = points.iter().map(|p| p.values[key].parse().ok()).collect();
-        let xs = numbers
-            .clone()
-            .unwrap_or_else(|| (0..points.len()).map(|i| i as f64).collect());
-        let mut panels = Vec::new();
-        for name in ["p99_response_s", "util_cpu"] {
-            let Some(info) = metrics::info(name).filter(|_| cmp.metrics.iter().any(|m| m == name))
-            else {
-                continue;
-            };
-            let percent = info.unit == "fraction";
-            let scale = if percent { 100.0 } else { 1.0 };
-            let lines = cmp
-                .schedulers
+        let total = facets.len();
+        facets.truncate(MAX_FACETS);
+        let numbers: Option<Vec<f64>> = all.iter().map(|p| p.values[key].parse().ok()).collect();
+        let mut values: Vec<String> = Vec::new();
+        for p in &all {
+            if !values.contains(&p.values[key]) {
+                values.push(p.values[key].clone());
+            }
+        }
+        let x_of = |p: &SweepPoint| -> f64 {
+            match &numbers {
+                Some(_) => p.values[key].parse().unwrap_or(f64::NAN),
+                None => values.iter().position(|v| *v == p.values[key]).unwrap_or(0) as f64,
+            }
+        };
+        let metrics: Vec<&'static MetricInfo> = ["p99_response_s", "util_cpu"]
+            .iter()
+            .filter(|n| cmp.metrics.iter().any(|m| m == *n))
+            .filter_map(|n| metrics::info(n))
+            .collect();
+        let scale = |info: &MetricInfo| if data::is_fraction(info) { 100.0 } else { 1.0 };
+        let unit = |info: &'static MetricInfo| {
+            if data::is_fraction(info) {
+                "%"
+            } else {
+                info.unit
+            }
+        };
+        let caption = |info: &MetricInfo, f: &data::Facet| {
+            if f.label.is_empty() {
+                info.label.to_string()
+            } else {
+                format!("{} at {}", info.label, f.label)
+            }
+        };
+        let mut clipped = false;
+        let mut overlaid = Vec::new();
+        for f in &facets {
+            let mut row = Vec::new();
+            for &info in &metrics {
+                let lines = cmp
+                    .schedulers
+                    .iter()
+                    .map(|s| {
+                        f.points
+                            .iter()
+                            .filter_map(|p| {
+                                let c = cmp.cell(s, p.id, info.name)?;
+                                let shown = data::shown(&c.estimate, info, scale(info))?;
+                                clipped |= shown.clipped;
+                                Some((x_of(p), shown.mean, shown.ci))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let axis = format!("{} ({})", info.label, unit(info));
+                row.push((caption(info, f), axis, lines));
+            }
+            overlaid.push(row);
+        }
+        let ranked = (!data::overlay_fits(cmp.schedulers.len())).then(|| {
+            let panels = facets
                 .iter()
-                .map(|s| {
-                    let cells = points
+                .zip(&overlaid)
+                .map(|(f, row)| {
+                    metrics
                         .iter()
-                        .zip(&xs)
-                        .filter_map(|(p, x)| Some((x, cmp.cell(s, p.id, name)?)));
-                    cells
-                        .filter_map(|(x, c)| {
-                            let ci = c.estimate.ci95().map(|(l, h)| (l * scale, h * scale));
-                            Some((*x, c.estimate.mean? * scale, ci))
-                        })
+                        .zip(row)
+                        .map(|(info, panel)| ranked_panel(cmp, info, f, panel))
                         .collect()
                 })
                 .collect();
-            let unit = if percent { "%" } else { info.unit };
-            panels.push((
-                info.label.to_string(),
-                format!("{} ({unit})", info.label),
-                lines,
-            ));
+            let legend = facets[0]
+                .points
+                .iter()
+                .map(|p| format!("{}={}", keys[key], p.values[key]));
+            (panels, legend.collect())
+        });
+        let mut notes = vec![data::ci_subtitle(cmp)];
+        if clipped {
+            notes.push(data::CLIP_NOTE.to_string());
         }
-        let key_name = summary.sweep_keys[key].clone();
-        let n = cmp.cells.iter().map(|c| c.estimate.n).max().unwrap_or(0);
-        let mut title = format!("Effect of {key_name} (mean and 95% CI over {n} replications)");
-        let others: Vec<String> = (0..first.values.len())
-            .filter(|&k| k != key)
-            .map(|k| format!("{}={}", summary.sweep_keys[k], first.values[k]))
-            .collect();
-        if !others.is_empty() {
-            title = format!("{title}; {}", others.join(", "));
+        if total > facets.len() {
+            notes.push(format!("first {} of {total} facets", facets.len()));
         }
-        let ticks = (points.len() <= 12).then(|| {
-            let labels = points.iter().map(|p| p.values[key].clone());
-            xs.iter().copied().zip(labels).collect()
+        let ticks = (values.len() <= 12).then(|| {
+            let mut t: Vec<(f64, String)> = Vec::new();
+            for p in &all {
+                if !t.iter().any(|(_, v)| *v == p.values[key]) {
+                    t.push((x_of(p), p.values[key].clone()));
+                }
+            }
+            t
         });
         Some(SweepFigure {
             ticks,
-            title,
-            key: key_name,
+            title: format!("Effect of {}", keys[key]),
+            subtitle: notes.join("; "),
+            key: keys[key].clone(),
             names: cmp.schedulers.clone(),
-            categories: numbers
-                .is_none()
-                .then(|| points.iter().map(|p| p.values[key].clone()).collect()),
-            panels,
+            categories: numbers.is_none().then_some(values),
+            facets: overlaid,
+            ranked,
         })
     }
 
+    #[cfg(test)]
+    /// The caption of every panel, facet by facet.
+    pub fn captions(&self) -> Vec<Vec<String>> {
+        self.facets
+            .iter()
+            .map(|row| row.iter().map(|p| p.0.clone()).collect())
+            .collect()
+    }
+
+    #[cfg(test)]
+    /// The subtitle: what the bands and whiskers mean.
+    pub fn subtitle(&self) -> &str {
+        &self.subtitle
+    }
+
     fn x_range(&self) -> (f64, f64) {
-        let xs = self.panels.iter().flat_map(|p| &p.2).flatten().map(|p| p.0);
+        let xs = self
+            .facets
+            .iter()
+            .flatten()
+            .flat_map(|p| &p.2)
+            .flatten()
+            .map(|p| p.0);
         let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
             (a.min(x), b.max(x))
         });
@@ -115,19 +195,89 @@ impl SweepFigure {
     }
 }
 
+/// The ranked panel of one facet and metric: schedulers ordered by the metric at the facet's first
+/// point, a mark per value of the key.
+fn ranked_panel(
+    cmp: &Comparison,
+    info: &MetricInfo,
+    facet: &data::Facet,
+    (caption, axis, lines): &Panel,
+) -> RankedPanel {
+    let first = |line: &Vec<Point>| line.first().map(|p| p.1);
+    let firsts: Vec<Option<f64>> = lines.iter().map(first).collect();
+    let order = data::rank_order(&firsts, info.direction == Direction::Higher);
+    let marks: Vec<Vec<Mark>> = order
+        .iter()
+        .map(|&i| {
+            let s = &cmp.schedulers[i];
+            facet
+                .points
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| {
+                    let c = cmp.cell(s, p.id, info.name)?;
+                    let scale = if data::is_fraction(info) { 100.0 } else { 1.0 };
+                    let shown = data::shown(&c.estimate, info, scale)?;
+                    Some(Mark {
+                        series: k,
+                        value: shown.mean,
+                        ci: shown.ci,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let hi = marks
+        .iter()
+        .flatten()
+        .map(|m| m.ci.map_or(m.value, |c| c.1))
+        .fold(0.0, f64::max);
+    let mut end = if hi > 0.0 { hi * 1.1 } else { 1.0 };
+    if data::is_fraction(info) {
+        end = end.min(100.0);
+    }
+    RankedPanel {
+        caption: format!("{caption} (best first)"),
+        x_desc: axis.clone(),
+        rows: order.iter().map(|&i| cmp.schedulers[i].clone()).collect(),
+        marks,
+        x_range: (0.0, end),
+        log_x: false,
+        connect: true,
+    }
+}
+
 impl Figure for SweepFigure {
     fn size(&self) -> (u32, u32) {
-        (1600, 760)
+        let rows = self.facets.len().max(1) as u32;
+        if let Some((panels, _)) = &self.ranked {
+            let h = panels
+                .first()
+                .and_then(|r| r.first())
+                .map_or(400, |p| p.height());
+            return (1600, 180 + h * rows);
+        }
+        (1600, 180 + 600 * rows)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = style::frame(root, &self.title)?;
+        let area = style::frame(root, &self.title, &self.subtitle)?;
+        if let Some((panels, legend)) = &self.ranked {
+            let area = style::legend_row(&area, legend)?;
+            let cols = panels.first().map_or(1, |r| r.len().max(1));
+            let grid = area.split_evenly((panels.len().max(1), cols));
+            for (panel, sub) in panels.iter().flatten().zip(grid) {
+                panel.draw(&sub)?;
+            }
+            return Ok(());
+        }
         let area = style::legend_row(&area, &self.names)?;
-        let cols = self.panels.len().max(1);
-        for (panel, sub) in self.panels.iter().zip(area.split_evenly((1, cols))) {
+        let cols = self.facets.first().map_or(1, |r| r.len().max(1));
+        let grid = area.split_evenly((self.facets.len().max(1), cols));
+        for (panel, sub) in self.facets.iter().flatten().zip(grid) {
             self.panel(&sub, panel)?;
         }
         Ok(())
@@ -135,11 +285,7 @@ impl Figure for SweepFigure {
 }
 
 impl SweepFigure {
-    fn panel<DB>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        panel: &(String, String, Vec<Vec<Point>>),
-    ) -> DrawResult
+    fn panel<DB>(&self, area: &DrawingArea<DB, Shift>, panel: &Panel) -> DrawResult
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
@@ -151,7 +297,10 @@ impl SweepFigure {
             .map(|p| p.2.map_or(p.1, |c| c.1))
             .fold(0.0, f64::max);
         let (x0, x1) = self.x_range();
-        let y1 = if top > 0.0 { top * 1.1 } else { 1.0 };
+        let mut y1 = if top > 0.0 { top * 1.1 } else { 1.0 };
+        if y_desc.ends_with("(%)") {
+            y1 = y1.min(100.0);
+        }
         let mut chart = ChartBuilder::on(area)
             .caption(caption, style::text(style::CAPTION))
             .margin(14)
@@ -205,7 +354,7 @@ impl SweepFigure {
                 }
             } else {
                 let path: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
-                plot.draw(&PathElement::new(path, c.stroke_width(style::LINE)))?;
+                style::draw_polyline(plot, &path, c, style::LINE)?;
             }
             for &(x, m, _) in &pts {
                 style::draw_marker(plot, i, (x, m), 8, c)?;

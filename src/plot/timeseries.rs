@@ -1,5 +1,8 @@
 //! CPU utilisation and queue length over simulated time for one representative run per scheduler
-//! (replication 0 at the first sweep point), stacked on a shared time axis.
+//! (replication 0 at the first sweep point), stacked on a shared time axis. Value axes start at zero
+//! and end just above the largest sample (utilisation at 100% at most); a panel whose samples are all
+//! zero says so. Long runs are decimated to [`BINS`] time bins (mean line, min-max band). With more
+//! than [`data::MAX_OVERLAID`] schedulers the figure is a grid of small multiples, one per scheduler.
 
 use std::path::Path;
 
@@ -13,6 +16,7 @@ use crate::compare::{CompareError, Summary};
 /// The time-series figure.
 pub struct TimeseriesFigure {
     title: String,
+    subtitle: String,
     names: Vec<String>,
     runs: RunSeries,
     /// (divisor from seconds, unit name) of the time axis.
@@ -48,88 +52,210 @@ impl TimeseriesFigure {
                 names.push(s.label.clone());
             }
         }
+        let many = !data::overlay_fits(runs.util.len());
+        let unit = style::time_unit(t_max);
+        let mut notes = Vec::new();
+        let mut runs = runs;
+        if many {
+            notes.push(format!(
+                "one cell per scheduler, shared axes, time in {}",
+                unit.1
+            ));
+            if data::all_zero(&runs.queue) {
+                notes.push("queue length 0 throughout in every run".to_string());
+                runs.queue.clear();
+            }
+        } else {
+            let same = data::same_as_earlier(&runs);
+            for (i, j) in same.iter().enumerate() {
+                if let Some(j) = j {
+                    let (a, b) = (&runs.util[i].label, &runs.util[*j].label);
+                    notes.push(format!("{a} identical to {b}"));
+                }
+            }
+            let keep = |v: &mut Vec<Series>| {
+                let mut k = 0;
+                v.retain(|_| {
+                    k += 1;
+                    same[k - 1].is_none()
+                });
+            };
+            keep(&mut runs.util);
+            keep(&mut runs.queue);
+        }
+        if runs.util.iter().any(|s| s.points.len() > BINS) {
+            notes.push(format!(
+                "{BINS} time bins: line = bin mean, shaded = bin min to max"
+            ));
+        }
         Ok(Some(TimeseriesFigure {
             title: format!("Utilisation and queue over time (replication 0{at})"),
+            subtitle: notes.join("; "),
             names,
             runs,
-            unit: style::time_unit(t_max),
+            unit,
             t_max,
         }))
     }
 }
 
+/// Series with more points than this are decimated to this many time bins ([`data::decimate`]).
+const BINS: usize = 600;
+/// Columns of the small-multiples grid (many schedulers).
+const GRID_COLS: usize = 5;
+
+impl TimeseriesFigure {
+    /// Whether the figure is a grid of small multiples, one cell per scheduler.
+    pub fn is_small_multiples(&self) -> bool {
+        !data::overlay_fits(self.runs.util.len())
+    }
+
+    fn grid(&self) -> (usize, usize) {
+        let n = self.runs.util.len().max(1);
+        (n.div_ceil(GRID_COLS), GRID_COLS)
+    }
+}
+
 impl Figure for TimeseriesFigure {
     fn size(&self) -> (u32, u32) {
-        (1400, 1000)
+        if self.is_small_multiples() {
+            let cell = if self.runs.queue.is_empty() { 240 } else { 420 };
+            return (1600, 170 + cell * self.grid().0 as u32);
+        }
+        (1400, 1040)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = style::frame(root, &self.title)?;
+        let area = style::frame(root, &self.title, &self.subtitle)?;
+        if self.is_small_multiples() {
+            let cells = area.split_evenly(self.grid());
+            let util_end = self.y_end(&self.runs.util, true);
+            let queue_end = self.y_end(&self.runs.queue, false);
+            for (i, cell) in cells.iter().enumerate().take(self.runs.util.len()) {
+                let cell = cell.titled(&self.runs.util[i].label, style::text(style::TICK))?;
+                // One colour per metric: the cell title names the scheduler.
+                let util = [Series {
+                    index: 0,
+                    ..self.runs.util[i].clone()
+                }];
+                let Some(queue) = self.runs.queue.get(i) else {
+                    self.panel(&cell, &util, UTIL, util_end, true)?;
+                    continue;
+                };
+                let queue = [Series {
+                    index: 3,
+                    ..queue.clone()
+                }];
+                let (top, bottom) = cell.split_vertically(cell.dim_in_pixel().1 / 2);
+                self.panel(&top, &util, UTIL, util_end, true)?;
+                self.panel(&bottom, &queue, QUEUE, queue_end, true)?;
+            }
+            return Ok(());
+        }
         let area = style::legend_row(&area, &self.names)?;
         let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 / 2);
-        self.panel(&top, &self.runs.util, "CPU utilisation (%)", Some(100.0))?;
-        self.panel(
-            &bottom,
-            &self.runs.queue,
-            "Queue length (tasks waiting)",
-            None,
-        )?;
+        let util_end = self.y_end(&self.runs.util, true);
+        self.panel(&top, &self.runs.util, UTIL, util_end, false)?;
+        let queue_end = self.y_end(&self.runs.queue, false);
+        self.panel(&bottom, &self.runs.queue, QUEUE, queue_end, false)?;
         Ok(())
     }
 }
 
+/// Axis label of the utilisation panel.
+const UTIL: &str = "CPU utilisation (%)";
+/// Axis label of the queue panel.
+const QUEUE: &str = "Queue length (tasks waiting)";
+
 impl TimeseriesFigure {
+    /// Top of a zero-based value axis fitted to `series` (a utilisation axis ends at 100% at most), so a
+    /// lightly loaded run is not a flat line at the bottom of a 0-100% axis.
+    fn y_end(&self, series: &[Series], percent: bool) -> f64 {
+        let top = series
+            .iter()
+            .flat_map(|s| &s.points)
+            .map(|p| p.1)
+            .fold(0.0, f64::max);
+        let end = if top > 0.0 { top * 1.08 } else { 1.0 };
+        if percent {
+            end.min(100.0)
+        } else {
+            end
+        }
+    }
+
     fn panel<DB>(
         &self,
         area: &DrawingArea<DB, Shift>,
         series: &[Series],
         y_desc: &str,
-        y_max: Option<f64>,
+        y1: f64,
+        small: bool,
     ) -> DrawResult
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
         let (div, unit) = self.unit;
-        let top = series
-            .iter()
-            .flat_map(|s| &s.points)
-            .map(|p| p.1)
-            .fold(0.0, f64::max);
-        let y1 = y_max.unwrap_or(if top > 0.0 { top * 1.08 } else { 1.0 });
         let x1 = if self.t_max > 0.0 {
             self.t_max / div
         } else {
             1.0
         };
         let mut chart = ChartBuilder::on(area)
-            .margin(14)
-            .margin_right(30)
-            .x_label_area_size(70)
-            .y_label_area_size(100)
+            .margin(if small { 6 } else { 14 })
+            .margin_right(if small { 14 } else { 30 })
+            .x_label_area_size(if small { 34 } else { 70 })
+            .y_label_area_size(if small { 56 } else { 100 })
             .build_cartesian_2d(0.0..x1, 0.0..y1)?;
         let x_desc = format!("Simulated time ({unit})");
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .x_labels(10)
-            .y_labels(6)
+        let mut mesh = chart.configure_mesh();
+        mesh.x_labels(if small { 4 } else { 10 })
+            .y_labels(if small { 4 } else { 6 })
             .x_label_formatter(&|v| style::fmt_num(*v))
             .y_label_formatter(&|v| style::fmt_num(*v))
-            .label_style(style::text(style::TICK))
-            .axis_desc_style(style::text(style::AXIS))
+            .label_style(style::text(if small { 16 } else { style::TICK }))
+            .axis_desc_style(style::text(if small { 16 } else { style::AXIS }))
             .light_line_style(TRANSPARENT)
             .bold_line_style(style::GRID)
-            .axis_style(style::INK)
-            .draw()?;
+            .axis_style(style::INK);
+        if small {
+            mesh.y_desc(if y_desc == UTIL { "CPU %" } else { "queue" });
+        } else {
+            mesh.x_desc(x_desc).y_desc(y_desc);
+        }
+        mesh.draw()?;
+        let plot = chart.plotting_area();
         for s in series {
             let c = style::color(s.index);
-            let pts = s.points.iter().map(|&(t, v)| (t / div, v));
-            chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?;
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|&(t, v)| (t / div, v)).collect();
+            if pts.len() > BINS {
+                let bins = data::decimate(&pts, BINS, (0.0, x1));
+                let upper = bins.iter().map(|b| (b.t, b.max));
+                let lower = bins.iter().rev().map(|b| (b.t, b.min));
+                plot.draw(&Polygon::new(
+                    upper.chain(lower).collect::<Vec<_>>(),
+                    c.mix(0.3).filled(),
+                ))?;
+                let mean: Vec<(f64, f64)> = bins.iter().map(|b| (b.t, b.mean)).collect();
+                style::draw_polyline(plot, &mean, c, 2)?;
+            } else if pts.len() == 1 {
+                style::draw_marker(plot, s.index, pts[0], 7, c)?;
+            } else {
+                style::draw_polyline(plot, &pts, c, 2)?;
+            }
+        }
+        let values = series.iter().flat_map(|s| &s.points).map(|p| p.1);
+        let note = match values.clone().next() {
+            None => Some("no samples"),
+            Some(_) if values.clone().all(|v| v == 0.0) => Some("every sample is 0"),
+            Some(_) => None,
+        };
+        if let Some(note) = note {
+            style::draw_note(plot, note)?;
         }
         Ok(())
     }
