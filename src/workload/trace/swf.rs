@@ -69,7 +69,6 @@ impl SwfJob {
 
 /// Parses one data line. Each field must be in range, and so must the job's memory (each factor
 /// being in range does not make their product so).
-
 pub fn parse_job(text: &str) -> Result<SwfJob, String> {
     let mut out = [0.0; 18];
     let mut n = 0;
