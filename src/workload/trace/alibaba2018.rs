@@ -21,7 +21,7 @@ use crate::workload::trace::report::Reporter;
 use crate::workload::trace::{name_id, secs, us, TraceSpec, Unfinished};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
-/// The task number and the numbers it depends on, from a DAG task name (`R2_1` → (2, [1])).
+/// The task number and the numbers it depends on, from a DAG task name (`R2_1` → `(2, [1])`).
 pub fn parse_task_name(name: &str) -> Option<(u64, Vec<u64>)> {
     let digits = name.trim_start_matches(|c: char| c.is_ascii_alphabetic());
     if digits.len() == name.len() || digits.is_empty() {
