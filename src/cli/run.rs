@@ -41,7 +41,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .map(|f| config::load_with_overrides(f, &args.set))
         .collect::<Result<_, _>>()?;
     if args.strict {
-        files.iter_mut().for_each(ScenarioFile::set_strict);
+        for file in &mut files {
+            file.set_strict()?;
+        }
     }
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()

@@ -96,13 +96,16 @@ impl ScenarioFile {
         &self.points[0].scenario
     }
 
-    /// Makes every trace replay strict: the first malformed line is an error.
-    pub fn set_strict(&mut self) {
+    /// Makes every trace replay strict: the first malformed line is an error. Node lists, read
+    /// leniently when the file was loaded, are read again strictly, so a malformed one fails here.
+    pub fn set_strict(&mut self) -> Result<(), crate::workload::WorkloadError> {
         for p in &mut self.points {
             if let WorkloadSpec::Trace { spec, .. } = &mut p.scenario.workload {
                 spec.strict = true;
+                spec.check_nodes()?;
             }
         }
+        Ok(())
     }
 
     /// Number of runs: sweep points x schedulers x replications.

@@ -26,6 +26,8 @@ pub fn parse(t: &Table, base_dir: &Path, groups: &[NodeGroup]) -> Result<Workloa
             format!("trace file {} does not exist", spec.path.display()),
         ));
     }
+    spec.verify_compressed()
+        .map_err(|e| FieldError::new("workload.path", e.chain()))?;
     Ok(WorkloadSpec::Trace {
         spec: Box::new(spec),
         max_tasks,
@@ -36,7 +38,7 @@ pub fn parse(t: &Table, base_dir: &Path, groups: &[NodeGroup]) -> Result<Workloa
 pub fn cluster(spec: &TraceSpec) -> Result<Option<Vec<NodeGroup>>, FieldError> {
     let groups = spec
         .cluster()
-        .map_err(|e| FieldError::new("workload.nodes", e.to_string()))?;
+        .map_err(|e| FieldError::new("workload.nodes", e.chain()))?;
     if groups
         .as_ref()
         .is_some_and(|g| g.iter().all(|g| g.count == 0))
@@ -53,6 +55,6 @@ pub fn cluster(spec: &TraceSpec) -> Result<Option<Vec<NodeGroup>>, FieldError> {
 pub fn node_events(spec: &TraceSpec) -> Result<Vec<(SimTime, u32, bool)>, FieldError> {
     let events = spec
         .node_events()
-        .map_err(|e| FieldError::new("workload.nodes", e.to_string()))?;
+        .map_err(|e| FieldError::new("workload.nodes", e.chain()))?;
     Ok(events.into_iter().map(|e| (e.time, e.node, e.up)).collect())
 }

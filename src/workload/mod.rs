@@ -62,11 +62,6 @@ pub struct Observed {
     pub wait: Option<SimDuration>,
     /// Real run time.
     pub runtime: Option<SimDuration>,
-    /// Real final state as the trace names it (e.g. "FINISH", "FAIL", "Terminated").
-    pub outcome: Option<String>,
-    /// Scheduling / QoS class as the trace gives it (Google scheduling_class 0-3, 3 most
-    /// latency-sensitive), for policies that treat latency-sensitive work apart.
-    pub class: Option<u8>,
 }
 
 impl TaskSpec {
@@ -82,8 +77,9 @@ pub enum WorkloadError {
     /// The workload's input is malformed (file, line and reason in the message).
     #[error("{0}")]
     Invalid(String),
-    /// Reading the workload's input failed.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed. The message names the file; the cause is the error's
+    /// `source()` (print the chain, as the CLI does with `{:#}`, or use [`WorkloadError::chain`]).
+    #[error("i/o error on {path}")]
     Io {
         /// The file being read.
         path: String,
@@ -91,6 +87,20 @@ pub enum WorkloadError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl WorkloadError {
+    /// The message followed by its causes, `": "`-separated, for callers that keep only a string.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
 }
 
 /// A stream of tasks in non-decreasing arrival order.

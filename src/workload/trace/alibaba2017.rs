@@ -2,8 +2,8 @@
 //!
 //! One record per task row: arrival = task_create_time, duration = task_end_time − task_create_time
 //! (the table has no start time, so this includes any wait; `Observed.runtime` is that span and
-//! `Observed.wait` is unknown), outcome = status. `number_of_instances` identical instances: one simctl
-//! task per row standing for them, or one per instance with `expand_instances = true`. CPU: 100 = one
+//! `Observed.wait` is unknown); status decides whether the task ended. `number_of_instances`
+//! identical instances: one simctl task per row standing for them, or one per instance with `expand_instances = true`. CPU: 100 = one
 //! core; memory: fraction of the largest machine × `ref_memory`; no disk. Rows still Running or Waiting
 //! get the `unfinished` policy; rows without a CPU or memory request (8,847 Waiting rows and a few
 //! others in the sample) are dropped as "no resource request" (trace end = the latest time read so far). Rows created before the trace
@@ -15,10 +15,11 @@
 //! default): memory is O(rows), about 80 k in the 24 h table.
 
 use crate::resources::Resources;
+use crate::workload::trace::field::{self, num};
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{num, secs, us, TraceSpec, Unfinished};
+use crate::workload::trace::{secs, us, TraceSpec, Unfinished};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
 /// Streaming reader of `batch_task.csv`.
@@ -52,15 +53,18 @@ fn parse(text: &str) -> Result<Option<Row>, String> {
         return Err("wrong field count".into());
     }
     Ok(Some(Row {
-        create: num(fields[0], "task_create_time")?,
-        end: num(fields[1], "task_end_time")?,
-        job: num(fields[2], "job_id")?,
-        task: num(fields[3], "task_id")?,
-        instances: num(fields[4], "number_of_instances")?,
+        create: num(fields[0], "task_create_time", field::SIGNED_SECONDS)?,
+        end: num(fields[1], "task_end_time", field::SIGNED_SECONDS)?,
+        job: num(fields[2], "job_id", field::ID)?,
+        task: num(fields[3], "task_id", field::ID)?,
+        instances: num(fields[4], "number_of_instances", field::INSTANCES)?,
         status: fields[5].to_string(),
         request: match (fields[6], fields[7]) {
             ("", _) | (_, "") => None,
-            (c, m) => Some((num(c, "cpu request")?, num(m, "memory request")?)),
+            (c, m) => Some((
+                num(c, "cpu request", field::CENTI_CORES)?,
+                num(m, "memory request", field::NORMALISED)?,
+            )),
         },
     }))
 }
@@ -79,6 +83,7 @@ impl Reader {
     }
 
     fn record(&mut self, line: u64, row: Row) -> Option<RawTask> {
+        self.rep.submitted();
         self.latest = self.latest.max(row.create).max(row.end);
         if row.create < 0 && !self.keep_at_start {
             self.rep.dropped(line, "present at trace start");
@@ -94,13 +99,13 @@ impl Reader {
                 self.rep.dropped(line, "ends before it is created");
                 return None;
             }
-            (true, _) => secs(row.end.saturating_sub(row.create)),
+            (true, _) => secs(row.end - row.create),
             (false, Unfinished::Drop) => {
                 self.rep.dropped(line, "no end in trace");
                 return None;
             }
             (false, Unfinished::Fixed(d)) => d,
-            (false, Unfinished::TraceEnd) => secs(self.latest.saturating_sub(row.create)),
+            (false, Unfinished::TraceEnd) => secs(self.latest - row.create),
         };
         Some(RawTask {
             line,
@@ -111,8 +116,8 @@ impl Reader {
             duration,
             requested: None,
             demand: Resources {
-                cpu_milli: (cpu * 10.0).round().max(0.0) as u64,
-                memory: (memory * self.ref_memory).round().max(0.0) as u64,
+                cpu_milli: (cpu * 10.0).round() as u64,
+                memory: (memory * self.ref_memory).round() as u64,
                 disk: 0,
             },
             priority: 0,
@@ -122,8 +127,6 @@ impl Reader {
             observed: Some(Observed {
                 wait: None,
                 runtime: Some(duration).filter(|_| ended),
-                outcome: Some(row.status),
-                class: None,
             }),
             copies: row.instances.max(1),
         })

@@ -9,10 +9,11 @@
 
 use crate::resources::Resources;
 use crate::time::SimDuration;
+use crate::workload::trace::field::{self, num};
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{num, LlmRule, TraceSpec};
+use crate::workload::trace::{LlmRule, TraceSpec};
 use crate::workload::{TaskKind, WorkloadError};
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
@@ -45,9 +46,9 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
     if !(1..=9999).contains(&y)
         || !(1..=12).contains(&mo)
         || !(1..=31).contains(&da)
-        || h > 23
-        || mi > 59
-        || s > 60
+        || !(0..=23).contains(&h)
+        || !(0..=59).contains(&mi)
+        || !(0..=60).contains(&s)
     {
         return Err(bad());
     }
@@ -81,8 +82,8 @@ impl Reader {
 
 impl RawSource for Reader {
     fn next_raw(&mut self) -> Result<Option<RawTask>, WorkloadError> {
-        let (rule, request) = (self.rule, self.request);
-        let next = next_record(&mut self.lines, &self.rep, |line, text| {
+        let (rule, request, rep) = (self.rule, self.request, &self.rep);
+        let next = next_record(&mut self.lines, rep, |line, text| {
             let mut f = Vec::with_capacity(3);
             split_into(text, ',', &mut f);
             if f[0] == "TIMESTAMP" {
@@ -92,9 +93,11 @@ impl RawSource for Reader {
                 return Err("wrong field count".into());
             }
             let arrival = parse_timestamp(f[0])?;
-            let context: f64 = num(f[1], "ContextTokens")?;
-            let generated: f64 = num(f[2], "GeneratedTokens")?;
+            let context: f64 = num(f[1], "ContextTokens", field::TOKENS)?;
+            let generated: f64 = num(f[2], "GeneratedTokens", field::TOKENS)?;
             let secs = rule.base + rule.per_context * context + rule.per_generated * generated;
+            let secs = field::check(secs, "service time", field::SECONDS)?;
+            rep.submitted();
             Ok(Some(RawTask {
                 line,
                 key: line,

@@ -15,10 +15,11 @@
 use crate::resources::{cores_to_milli, Resources};
 use crate::time::SimDuration;
 use crate::units::parse_size_bytes;
+use crate::workload::trace::field::{self, num, opt_num};
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{num, TraceSpec};
+use crate::workload::trace::TraceSpec;
 use crate::workload::{TaskKind, WorkloadError};
 
 const REQUIRED: [&str; 5] = ["arrival_s", "duration_s", "cpu", "memory", "disk"];
@@ -40,16 +41,13 @@ struct Layout {
     rows: u64,
 }
 
+/// A size in bytes: a plain number or a number with a unit, as in scenarios.
 fn size(text: &str, column: &str) -> Result<u64, String> {
     let bytes = match text.parse::<f64>() {
         Ok(b) => b,
         Err(_) => parse_size_bytes(text).map_err(|_| format!("non-numeric {column}"))?,
     };
-    if bytes.is_finite() && bytes >= 0.0 {
-        Ok(bytes.round() as u64)
-    } else {
-        Err(format!("negative {column}"))
-    }
+    field::check(bytes, column, field::BYTES).map(|b| b.round() as u64)
 }
 
 impl Reader {
@@ -68,11 +66,11 @@ impl Reader {
             return Err(invalid(0, "empty file: expected a header row".into()));
         };
         let names: Vec<&str> = header.split(',').map(str::trim).collect();
-        if let Some(unknown) = names
+        if let Some(i) = names
             .iter()
-            .find(|n| !REQUIRED.contains(n) && !OPTIONAL.contains(n))
+            .position(|n| !REQUIRED.contains(n) && !OPTIONAL.contains(n))
         {
-            return Err(invalid(line, format!("unknown column \"{unknown}\"")));
+            return Err(invalid(line, unknown_column(i, names[i])));
         }
         let columns: Vec<Option<usize>> = REQUIRED
             .iter()
@@ -91,6 +89,28 @@ impl Reader {
     }
 }
 
+/// The error for an unknown header column. The name is quoted only when it looks like a column
+/// name (a short identifier): the path may point at any file, and an error must not echo the content
+/// of a file that is not a trace (the first line of `/etc/passwd` is no column name).
+fn unknown_column(index: usize, name: &str) -> String {
+    let expected = format!(
+        "expected {} and optionally {}",
+        REQUIRED.join(", "),
+        OPTIONAL.join(", ")
+    );
+    let plausible = !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if plausible {
+        format!("unknown column \"{name}\" ({expected})")
+    } else {
+        format!(
+            "header field {} is not a column name ({expected}); is this a simctl CSV trace?",
+            index + 1
+        )
+    }
+}
+
 impl Layout {
     fn parse(&mut self, line: u64, text: &str) -> Result<Option<RawTask>, String> {
         if text.trim().is_empty() || text.starts_with('#') {
@@ -105,20 +125,17 @@ impl Layout {
         }
         let get = |i: usize| self.columns[i].map(|c| f[c]).filter(|s| !s.is_empty());
         let req = |i: usize| get(i).ok_or_else(|| format!("missing {}", REQUIRED[i]));
-        let arrival: f64 = num(req(0)?, "arrival_s")?;
-        let duration: f64 = num(req(1)?, "duration_s")?;
-        let cpu: f64 = num(req(2)?, "cpu")?;
-        if arrival < 0.0 || duration < 0.0 || cpu < 0.0 || !(arrival + duration + cpu).is_finite() {
-            return Err("negative or infinite value".into());
-        }
-        let opt_num = |i: usize, name: &str| get(i).map(|t| num::<f64>(t, name)).transpose();
+        let arrival: f64 = num(req(0)?, "arrival_s", field::SECONDS)?;
+        let duration: f64 = num(req(1)?, "duration_s", field::SECONDS)?;
+        let cpu: f64 = num(req(2)?, "cpu", field::CORES)?;
+        let opt = |i: usize| get(i).unwrap_or("");
         let deps = match get(8) {
             None => Vec::new(),
             Some(t) => t
                 .split([';', ' '])
                 .filter(|s| !s.is_empty())
                 .map(|d| {
-                    num::<u64>(d, "deps").and_then(|d| {
+                    num::<u64>(d, "deps", field::ID).and_then(|d| {
                         if d < row {
                             Ok(d)
                         } else {
@@ -131,17 +148,18 @@ impl Layout {
         Ok(Some(RawTask {
             line,
             key: row,
-            job: opt_num(7, "job")?.map_or(row, |j| j as u64),
+            job: opt_num(opt(7), "job", field::ID)?.unwrap_or(row),
             arrival: (arrival * 1e6).round() as i64,
             duration: SimDuration::from_secs_f64(duration),
-            requested: opt_num(9, "requested_s")?.map(SimDuration::from_secs_f64),
+            requested: opt_num::<f64>(opt(9), "requested_s", field::SECONDS)?
+                .map(SimDuration::from_secs_f64),
             demand: Resources {
                 cpu_milli: cores_to_milli(cpu),
                 memory: size(req(3)?, "memory")?,
                 disk: size(req(4)?, "disk")?,
             },
-            priority: opt_num(5, "priority")?.map_or(0, |p| p as i32),
-            user: opt_num(6, "user")?.map_or(0, |u| u as u32),
+            priority: opt_num(opt(5), "priority", field::PRIORITY)?.unwrap_or(0),
+            user: opt_num(opt(6), "user", field::USER)?.unwrap_or(0),
             kind: TaskKind::Batch,
             deps,
             observed: None,
@@ -153,7 +171,14 @@ impl Layout {
 impl RawSource for Reader {
     fn next_raw(&mut self) -> Result<Option<RawTask>, WorkloadError> {
         let layout = &mut self.layout;
-        let next = next_record(&mut self.lines, &self.rep, |n, t| layout.parse(n, t))?;
+        let rep = &self.rep;
+        let next = next_record(&mut self.lines, rep, |n, t| {
+            let task = layout.parse(n, t)?;
+            if task.is_some() {
+                rep.submitted();
+            }
+            Ok(task)
+        })?;
         Ok(next.map(|(_, raw)| raw))
     }
 }

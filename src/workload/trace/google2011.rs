@@ -9,8 +9,8 @@
 //! capped by `max_open`; one pass over the file, no seeking (gzip cannot seek).
 //!
 //! Each SUBMIT is one simctl task (a task resubmitted after EVICT/FAIL is a new task of the same job):
-//! duration = end − SCHEDULE, `Observed.wait` = SCHEDULE − SUBMIT, outcome = the end event's name,
-//! priority = the trace's priority (0–11), `Observed.class` = scheduling_class, job = job_id.
+//! duration = end − SCHEDULE, `Observed.wait` = SCHEDULE − SUBMIT, `Observed.runtime` = the duration
+//! when the end is in the file, priority = the trace's priority (0–11), job = job_id.
 //! Demands are fractions of the largest machine: cpu × `ref_cpu` cores, memory × `ref_memory`,
 //! disk × `ref_disk`; a SUBMIT without them takes them from a later event of the same task.
 //! Tasks present at trace start (timestamp 0) arrive at simulated 0 (= 600 s, the window's start) with
@@ -20,27 +20,20 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::resources::Resources;
 use crate::time::SimDuration;
+use crate::workload::trace::field::{self, num, opt_num, Limit};
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{name_id, num, TraceSpec, Unfinished};
+use crate::workload::trace::{name_id, TraceSpec, Unfinished};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
 /// Where the trace window opens (µs): timestamp 0 means "before the window".
 pub const WINDOW_START_US: i64 = 600_000_000;
 /// Timestamp meaning "after the window".
 const AFTER_WINDOW: u64 = i64::MAX as u64;
-const EVENT_NAMES: [&str; 9] = [
-    "SUBMIT",
-    "SCHEDULE",
-    "EVICT",
-    "FAIL",
-    "FINISH",
-    "KILL",
-    "LOST",
-    "UPDATE_PENDING",
-    "UPDATE_RUNNING",
-];
+/// Event types 0..=8: SUBMIT, SCHEDULE, EVICT, FAIL, FINISH, KILL, LOST, UPDATE_PENDING,
+/// UPDATE_RUNNING.
+const EVENT_TYPES: u8 = 9;
 
 /// One parsed task_events line.
 struct Event {
@@ -49,17 +42,8 @@ struct Event {
     index: u64,
     kind: u8,
     user: u32,
-    class: Option<u8>,
     priority: i32,
     demand: Option<[f64; 3]>,
-}
-
-fn opt_f64(text: &str, column: &str) -> Result<Option<f64>, String> {
-    if text.is_empty() {
-        Ok(None)
-    } else {
-        num(text, column).map(Some)
-    }
 }
 
 fn parse(line: &str) -> Result<Event, String> {
@@ -68,21 +52,25 @@ fn parse(line: &str) -> Result<Event, String> {
     if fields.len() != 13 {
         return Err("wrong field count".into());
     }
-    let kind: u8 = num(fields[5], "event_type")?;
-    if kind as usize >= EVENT_NAMES.len() {
+    let kind: u8 = num(fields[5], "event_type", Limit::new(0.0, 255.0))?;
+    if kind >= EVENT_TYPES {
         return Err("unknown event_type".into());
     }
-    let cpu = opt_f64(fields[9], "cpu_request")?;
-    let mem = opt_f64(fields[10], "memory_request")?;
-    let disk = opt_f64(fields[11], "disk_space_request")?;
+    let demand = |i: usize, name: &str| opt_num::<f64>(fields[i], name, field::NORMALISED);
+    let (cpu, mem, disk) = (
+        demand(9, "cpu_request")?,
+        demand(10, "memory_request")?,
+        demand(11, "disk_space_request")?,
+    );
+    // Checked like every field, though the replay has no use for it.
+    opt_num::<u8>(fields[7], "scheduling_class", Limit::new(0.0, 3.0))?;
     Ok(Event {
-        time: num(fields[0], "timestamp")?,
-        job: num(fields[2], "job_id")?,
-        index: num(fields[3], "task_index")?,
+        time: num(fields[0], "timestamp", field::MICROS)?,
+        job: num(fields[2], "job_id", field::ID)?,
+        index: num(fields[3], "task_index", field::ID)?,
         kind,
         user: name_id(fields[6]),
-        class: opt_f64(fields[7], "scheduling_class")?.map(|c| c as u8),
-        priority: opt_f64(fields[8], "priority")?.map_or(0, |p| p as i32),
+        priority: opt_num(fields[8], "priority", Limit::new(0.0, 11.0))?.unwrap_or(0),
         demand: match (cpu, mem, disk) {
             (Some(c), Some(m), d) => Some([c, m, d.unwrap_or(0.0)]),
             _ => None,
@@ -97,7 +85,7 @@ struct Open {
     line: u64,
     ev: Event,
     schedule: Option<u64>,
-    end: Option<(u64, u8)>,
+    end: Option<u64>,
     orphan: bool,
 }
 
@@ -161,8 +149,16 @@ impl Reader {
     }
 
     fn apply(&mut self, line: u64, ev: Event) {
+        let submit = ev.kind == 0;
+        if submit {
+            self.rep.submitted();
+        }
         if ev.time < self.last_time {
-            return self.rep.dropped(line, "timestamp goes backwards");
+            const REASON: &str = "timestamp goes backwards";
+            return match submit {
+                true => self.rep.dropped(line, REASON),
+                false => self.rep.ignored(line, REASON),
+            };
         }
         self.last_time = ev.time;
         let key = (ev.job, ev.index);
@@ -181,14 +177,14 @@ impl Reader {
             }
             (_, None) => self
                 .rep
-                .dropped(line, "event for a task not submitted in this file"),
+                .ignored(line, "event for a task not submitted in this file"),
             (1, Some(i)) => {
                 let open = &mut self.queue[i];
                 open.schedule.get_or_insert(ev.time);
                 open.ev.demand = open.ev.demand.or(ev.demand);
             }
             (2..=6, Some(i)) if ev.time != AFTER_WINDOW => {
-                self.queue[i].end = Some((ev.time, ev.kind));
+                self.queue[i].end = Some(ev.time);
                 self.open.remove(&key);
             }
             (_, Some(i)) => self.queue[i].ev.demand = self.queue[i].ev.demand.or(ev.demand),
@@ -216,16 +212,17 @@ impl Reader {
     fn demand(&self, d: [f64; 3]) -> Resources {
         let r = &self.reference;
         Resources {
-            cpu_milli: (d[0] * r.cpu_milli as f64).round().max(0.0) as u64,
-            memory: (d[1] * r.memory as f64).round().max(0.0) as u64,
-            disk: (d[2] * r.disk as f64).round().max(0.0) as u64,
+            cpu_milli: (d[0] * r.cpu_milli as f64).round() as u64,
+            memory: (d[1] * r.memory as f64).round() as u64,
+            disk: (d[2] * r.disk as f64).round() as u64,
         }
     }
 
-    /// Duration and outcome of a task leaving the look-ahead, or `None` (dropped with a reason).
-    fn run_time(&self, o: &Open) -> Option<(SimDuration, Option<String>)> {
+    /// Duration of a task leaving the look-ahead, or `None` (dropped with a reason).
+    fn run_time(&self, o: &Open) -> Option<SimDuration> {
         let at_start = o.ev.time == 0;
-        // Work before the window opens is not replayed: at-start tasks run from 600 s on.
+        // Work before the window opens is not replayed: at-start tasks run from 600 s on (an
+        // at-start task that ended before 600 s has nothing left to run).
         let floor = |t: u64| {
             if at_start {
                 t.max(WINDOW_START_US as u64)
@@ -234,14 +231,11 @@ impl Reader {
             }
         };
         let start = o.schedule.map(floor);
-        let (duration, outcome) = match (o.end, start) {
-            (Some((end, kind)), Some(s)) => (
-                SimDuration(end.saturating_sub(s)),
-                Some(EVENT_NAMES[kind as usize].to_string()),
-            ),
+        match (o.end, start) {
+            (Some(end), Some(s)) => Some(SimDuration(end.saturating_sub(s))),
             (Some(_), None) => {
                 self.rep.dropped(o.line, "ended before it was scheduled");
-                return None;
+                None
             }
             (None, _) => match self.unfinished {
                 Unfinished::Drop => {
@@ -251,16 +245,15 @@ impl Reader {
                         (false, false) => "end beyond look-ahead",
                     };
                     self.rep.dropped(o.line, reason);
-                    return None;
+                    None
                 }
-                Unfinished::Fixed(d) => (d, None),
+                Unfinished::Fixed(d) => Some(d),
                 Unfinished::TraceEnd => {
                     let from = start.unwrap_or(floor(o.ev.time));
-                    (SimDuration(self.last_time.saturating_sub(from)), None)
+                    Some(SimDuration(self.last_time.saturating_sub(from)))
                 }
             },
-        };
-        Some((duration, outcome))
+        }
     }
 
     /// Turns a task leaving the look-ahead into a record, or drops it with a reason.
@@ -273,7 +266,7 @@ impl Reader {
             self.rep.dropped(o.line, "no resource request");
             return None;
         };
-        let (duration, outcome) = self.run_time(&o)?;
+        let duration = self.run_time(&o)?;
         let known = !at_start && o.end.is_some();
         Some(RawTask {
             line: o.line,
@@ -294,8 +287,6 @@ impl Reader {
                     .filter(|_| !at_start)
                     .map(|s| SimDuration(s - o.ev.time)),
                 runtime: Some(duration).filter(|_| known),
-                outcome,
-                class: o.ev.class,
             }),
             copies: 1,
         })
@@ -303,6 +294,10 @@ impl Reader {
 }
 
 impl RawSource for Reader {
+    fn held(&self) -> u64 {
+        self.queue.len() as u64
+    }
+
     fn next_raw(&mut self) -> Result<Option<RawTask>, WorkloadError> {
         loop {
             if self.head_ready() {

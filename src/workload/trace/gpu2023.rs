@@ -2,19 +2,20 @@
 //! num_gpu, gpu_milli, gpu_spec, qos, pod_phase, creation_time, deletion_time, scheduled_time).
 //!
 //! arrival = creation_time, duration = deletion_time − scheduled_time, `Observed.wait` =
-//! scheduled_time − creation_time, outcome = pod_phase. Pods still Running have their deletion time
+//! scheduled_time − creation_time. Pods still Running have their deletion time
 //! at the snapshot's end and are replayed with it. Pods never scheduled (Pending, empty
 //! scheduled_time) did not run and are dropped ("never scheduled"). CPU and memory are exact
 //! (millicores, MiB); **GPUs are ignored**: simctl has no GPU dimension, so a GPU pod is replayed as
-//! its CPU and memory only (pods requesting GPUs are counted in `trace info`). QoS becomes the priority
-//! and `Observed.class`: Guaranteed 3, LS 2, Burstable 1, BE 0. The cluster is the node list (see
+//! its CPU and memory only. QoS becomes the priority:
+//! Guaranteed 3, LS 2, Burstable 1, BE 0. The cluster is the node list (see
 //! [`crate::workload::trace::nodes`]), by default `openb_node_list_all_node.csv` beside the pod list.
 
 use crate::resources::Resources;
+use crate::workload::trace::field::{self, num};
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{mib, num, secs, us, TraceSpec};
+use crate::workload::trace::{mib, secs, us, TraceSpec};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
 /// The node list used when the spec names none: all 1,523 nodes of the published cluster.
@@ -53,18 +54,18 @@ fn parse(line: u64, text: &str) -> Result<Option<Result<RawTask, ()>>, String> {
     if f.len() != 11 {
         return Err("wrong field count".into());
     }
-    let creation: i64 = num(f[8], "creation_time")?;
-    let deletion: i64 = num(f[9], "deletion_time")?;
-    let cpu: u64 = num(f[1], "cpu_milli")?;
-    let mem: u64 = num(f[2], "memory_mib")?;
+    let creation: i64 = num(f[8], "creation_time", field::SECONDS)?;
+    let deletion: i64 = num(f[9], "deletion_time", field::SECONDS)?;
+    let cpu: u64 = num(f[1], "cpu_milli", field::MILLI_CORES)?;
+    let mem: u64 = num(f[2], "memory_mib", field::MIB)?;
     if f[10].is_empty() {
         return Ok(Some(Err(())));
     }
-    let scheduled: i64 = num(f[10], "scheduled_time")?;
+    let scheduled: i64 = num(f[10], "scheduled_time", field::SECONDS)?;
     if scheduled < creation || deletion < scheduled {
         return Err("times out of order".into());
     }
-    let duration = secs(deletion.saturating_sub(scheduled));
+    let duration = secs(deletion - scheduled);
     let class = qos_priority(f[6]);
     Ok(Some(Ok(RawTask {
         line,
@@ -83,10 +84,8 @@ fn parse(line: u64, text: &str) -> Result<Option<Result<RawTask, ()>>, String> {
         kind: TaskKind::Batch,
         deps: Vec::new(),
         observed: Some(Observed {
-            wait: Some(secs(scheduled.saturating_sub(creation))),
+            wait: Some(secs(scheduled - creation)),
             runtime: Some(duration),
-            outcome: Some(f[7].to_string()),
-            class: Some(class as u8),
         }),
         copies: 1,
     })))
@@ -95,6 +94,7 @@ fn parse(line: u64, text: &str) -> Result<Option<Result<RawTask, ()>>, String> {
 impl RawSource for Reader {
     fn next_raw(&mut self) -> Result<Option<RawTask>, WorkloadError> {
         while let Some((line, pod)) = next_record(&mut self.lines, &self.rep, parse)? {
+            self.rep.submitted();
             match pod {
                 Ok(raw) => return Ok(Some(raw)),
                 Err(()) => self.rep.dropped(line, "never scheduled"),

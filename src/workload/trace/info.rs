@@ -89,7 +89,7 @@ pub struct TraceInfo {
     pub format: TraceFormat,
     /// Lines read.
     pub lines: u64,
-    /// Tasks a default replay yields.
+    /// Tasks a default replay yields (records × instances with `expand_instances`).
     pub tasks: u64,
     /// Tasks with at least one dependency.
     pub with_deps: u64,
@@ -185,6 +185,21 @@ impl fmt::Display for TraceInfo {
             "  lines: {}, tasks: {} ({} with dependencies)",
             self.lines, self.tasks, self.with_deps
         )?;
+        let r = &self.report;
+        write!(
+            f,
+            "  task records submitted: {} = replayed {} + dropped {}",
+            r.submitted,
+            r.kept,
+            r.dropped_total()
+        )?;
+        match r.unaccounted() {
+            0 => writeln!(f)?,
+            n => writeln!(
+                f,
+                " ({n} NOT ACCOUNTED FOR: a reader bug, please report it)"
+            )?,
+        }
         writeln!(
             f,
             "  arrivals: {:.3} s .. {:.3} s (span {:.3} s)",

@@ -2,6 +2,12 @@
 //!
 //! Lines are read as raw bytes and only then checked as UTF-8, so garbage in a file becomes a counted
 //! "invalid UTF-8" line instead of an I/O error or a panic. A trailing `\r` is stripped (CRLF files).
+//! A line may be at most [`MAX_LINE_BYTES`] long: a longer one (a file that is not a trace, such as a
+//! binary or `/dev/zero`, or a gzip of one endless line) is an error naming the file and line, found
+//! after reading that many bytes, so memory stays bounded whatever the file holds.
+//!
+//! A gzip file is checked whole by [`verify`] before a replay starts (its CRC and length are only in
+//! its last bytes, which a replay cut short by its horizon or window would never read).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -14,6 +20,10 @@ use crate::workload::WorkloadError;
 
 /// The two bytes every gzip member starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The longest line a trace may have, in bytes (line ending excluded): 1 MiB. Real trace lines are a
+/// few hundred bytes at most.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// A trace file read line by line, counting line numbers from 1.
 pub struct Lines {
@@ -39,22 +49,36 @@ pub fn io_error(path: &str, source: std::io::Error) -> WorkloadError {
     }
 }
 
+/// `path` as a buffered reader of its content, decompressed if it is gzip; `true` when it was.
+fn open_content(path: &Path) -> Result<(Box<dyn BufRead + Send>, bool), WorkloadError> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| io_error(&shown, e))?;
+    let mut buffered = BufReader::with_capacity(1 << 16, file);
+    let head = buffered.fill_buf().map_err(|e| io_error(&shown, e))?;
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        let gz = MultiGzDecoder::new(buffered);
+        (Box::new(BufReader::with_capacity(1 << 16, gz)), true)
+    } else {
+        (Box::new(buffered), false)
+    })
+}
+
+/// Checks that a gzip file decompresses whole (every member's CRC and length); plain files pass
+/// unread. Reads the file once, in bounded memory.
+pub fn verify(path: &Path) -> Result<(), WorkloadError> {
+    let (mut content, gzip) = open_content(path)?;
+    if gzip {
+        std::io::copy(&mut content, &mut std::io::sink())
+            .map_err(|e| io_error(&path.display().to_string(), e))?;
+    }
+    Ok(())
+}
+
 impl Lines {
     /// Opens `path`; gzip is detected by its magic bytes (whatever the extension says).
     pub fn open(path: &Path) -> Result<Lines, WorkloadError> {
-        let shown = path.display().to_string();
-        let file = File::open(path).map_err(|e| io_error(&shown, e))?;
-        let mut buffered = BufReader::with_capacity(1 << 16, file);
-        let head = buffered.fill_buf().map_err(|e| io_error(&shown, e))?;
-        let reader: Box<dyn BufRead + Send> = if head.starts_with(&GZIP_MAGIC) {
-            Box::new(BufReader::with_capacity(
-                1 << 16,
-                MultiGzDecoder::new(buffered),
-            ))
-        } else {
-            Box::new(buffered)
-        };
-        Ok(Lines::from_reader(reader, shown))
+        let (reader, _) = open_content(path)?;
+        Ok(Lines::from_reader(reader, path.display().to_string()))
     }
 
     /// Lines from any reader (tests), shown as `path` in messages.
@@ -77,14 +101,11 @@ impl Lines {
         &self.path
     }
 
-    /// The next line, or `None` at the end of the file.
+    /// The next line, or `None` at the end of the file; a line longer than [`MAX_LINE_BYTES`] is an
+    /// error.
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, WorkloadError> {
         self.buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| io_error(&self.path, e))?;
-        if n == 0 {
+        if !self.read_bounded()? {
             return Ok(None);
         }
         self.line_no += 1;
@@ -95,6 +116,47 @@ impl Lines {
             no: self.line_no,
             text: std::str::from_utf8(&self.buf).ok(),
         }))
+    }
+}
+
+impl Lines {
+    /// Appends the next line (with its `\n`, if any) to `buf`; `false` at the end of the file. Stops
+    /// with an error once the line exceeds [`MAX_LINE_BYTES`], without reading the rest of it.
+    fn read_bounded(&mut self) -> Result<bool, WorkloadError> {
+        loop {
+            let chunk = self
+                .reader
+                .fill_buf()
+                .map_err(|e| io_error(&self.path, e))?;
+            if chunk.is_empty() {
+                return Ok(!self.buf.is_empty());
+            }
+            let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            self.buf.extend_from_slice(&chunk[..take]);
+            self.reader.consume(take);
+            // Bytes of the line itself: the `\n` and a `\r` before it do not count (an unfinished
+            // line may still end in the `\r` of a CRLF).
+            let ending = self
+                .buf
+                .iter()
+                .rev()
+                .take(2)
+                .filter(|&&b| b == b'\n' || b == b'\r');
+            if self.buf.len() - ending.count() > MAX_LINE_BYTES {
+                return Err(WorkloadError::Invalid(format!(
+                    "{}:{}: line longer than {MAX_LINE_BYTES} bytes, the most a trace line may have \
+                     (is this a trace file?)",
+                    self.path,
+                    self.line_no + 1
+                )));
+            }
+            if done {
+                return Ok(true);
+            }
+        }
     }
 }
 

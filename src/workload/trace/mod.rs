@@ -25,6 +25,7 @@ pub mod alibaba2017;
 pub mod alibaba2018;
 pub mod azure;
 pub mod csv_own;
+pub mod field;
 pub mod google2011;
 pub mod gpu2023;
 pub mod info;
@@ -201,6 +202,27 @@ impl TraceSpec {
         })
     }
 
+    /// Checks that every gzip file of the spec (trace and node list) decompresses whole, CRC and length
+    /// included. Call it before any work starts: a replay cut short by its horizon or window never
+    /// reads a file's last bytes, where gzip keeps its checks.
+    pub fn verify_compressed(&self) -> Result<(), WorkloadError> {
+        input::verify(&self.path)?;
+        match self.node_file() {
+            Some((path, _)) if path != self.path => input::verify(&path),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads the node list, if the spec has one, with the spec's strictness: with `strict`, a
+    /// malformed line is an error. For `run --strict`, which makes a spec strict after its scenario
+    /// (and so its node list) was loaded leniently.
+    pub fn check_nodes(&self) -> Result<(), WorkloadError> {
+        match self.node_file() {
+            Some((path, format)) => nodes::read_nodes(&path, format, self).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// The node file this spec takes its cluster from, if any, and its format.
     fn node_file(&self) -> Option<(std::path::PathBuf, TraceFormat)> {
         match (self.format, &self.nodes) {
@@ -250,26 +272,20 @@ impl TraceSpec {
     }
 }
 
-/// A span of whole seconds from a trace's (possibly wild) integer, saturating instead of overflowing.
+/// A span of whole seconds (negative spans are zero). Field limits ([`field::SECONDS`] and
+/// [`field::SIGNED_SECONDS`]) keep every span far from overflowing.
 pub(crate) fn secs(s: i64) -> crate::time::SimDuration {
-    crate::time::SimDuration((s.max(0) as u64).saturating_mul(crate::time::MICROS_PER_SEC))
+    crate::time::SimDuration(s.max(0) as u64 * crate::time::MICROS_PER_SEC)
 }
 
-/// Whole seconds of trace time to microseconds, saturating.
+/// Whole seconds of trace time to microseconds (in range by the field limits).
 pub(crate) fn us(s: i64) -> i64 {
-    s.saturating_mul(1_000_000)
+    s * 1_000_000
 }
 
-/// MiB to bytes, saturating.
+/// MiB to bytes (in range by [`field::MIB`]).
 pub(crate) fn mib(m: u64) -> u64 {
-    m.saturating_mul(1 << 20)
-}
-
-/// Parses a number field, naming the column in the error.
-pub(crate) fn num<T: std::str::FromStr>(text: &str, column: &str) -> Result<T, String> {
-    text.trim()
-        .parse()
-        .map_err(|_| format!("non-numeric {column}"))
+    m << 20
 }
 
 /// A stable 32-bit id for a user or job name (FNV-1a folded).

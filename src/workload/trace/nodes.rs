@@ -19,9 +19,10 @@ use std::path::Path;
 use crate::cluster::NodeGroup;
 use crate::resources::Resources;
 use crate::time::SimTime;
+use crate::workload::trace::field::{self, num};
 use crate::workload::trace::input::{next_record, split_into, Lines};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{num, TraceFormat, TraceSpec};
+use crate::workload::trace::{TraceFormat, TraceSpec};
 use crate::workload::WorkloadError;
 
 /// A node going down or coming back, as the trace recorded it.
@@ -114,8 +115,8 @@ fn gpu_nodes(
         if f.len() != 5 {
             return Err("wrong field count".to_string());
         }
-        let cpu: u64 = num(f[1], "cpu_milli")?;
-        let mem: u64 = num(f[2], "memory_mib")?;
+        let cpu: u64 = num(f[1], "cpu_milli", field::MILLI_CORES)?;
+        let mem: u64 = num(f[2], "memory_mib", field::MIB)?;
         let domain = if f[4].is_empty() { "cpu" } else { f[4] };
         Ok(Some((f[0].to_string(), cpu, mem, domain.to_string())))
     };
@@ -147,10 +148,10 @@ fn parse_meta(text: &str) -> Result<Meta, String> {
     }
     Ok(Meta {
         name: f[0].to_string(),
-        time: num(f[1], "time_stamp")?,
+        time: num(f[1], "time_stamp", field::SECONDS)?,
         domain: f[2].to_string(),
-        cpu: num(f[4], "cpu_num")?,
-        mem: num(f[5], "mem_size")?,
+        cpu: num(f[4], "cpu_num", field::CORES)?,
+        mem: num(f[5], "mem_size", field::PERCENT_OF_REFERENCE)?,
         up: f[6] == "USING",
     })
 }

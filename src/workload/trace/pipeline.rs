@@ -12,6 +12,9 @@ use crate::time::{SimDuration, SimTime};
 use crate::workload::trace::report::Reporter;
 use crate::workload::{Observed, TaskKind, TaskSpec, WorkloadError, WorkloadSource};
 
+/// Why records read when the replay reached `window_end` are left out.
+const AFTER_WINDOW: &str = "at or after window_end (replay stopped)";
+
 /// How many replayed tasks are remembered for dependency lookup (oldest forgotten first).
 pub const DEP_MEMORY: usize = 1 << 20;
 
@@ -50,6 +53,12 @@ pub struct RawTask {
 pub trait RawSource: Send {
     /// The next record, or `None` at the end of the file.
     fn next_raw(&mut self) -> Result<Option<RawTask>, WorkloadError>;
+
+    /// Records read (and counted as submitted) but not yet returned nor dropped: a reader that looks
+    /// ahead (Google) holds some; the others none.
+    fn held(&self) -> u64 {
+        0
+    }
 }
 
 /// Replay options applied by the pipeline, in trace microseconds where they are times.
@@ -145,11 +154,6 @@ impl Replay {
         }
     }
 
-    /// Tasks replayed so far.
-    pub fn emitted(&self) -> u64 {
-        self.next_id
-    }
-
     fn ready(&self, top: &RawTask) -> bool {
         self.eof
             || self.heap.len() > self.opts.max_buffer
@@ -221,7 +225,7 @@ impl Replay {
         for key in &raw.deps {
             match self.deps.get(key) {
                 Some(&(first, n)) => out.extend((first..first + n as u64).map(TaskId)),
-                None => self.reporter.dropped(raw.line, "dependency not replayed"),
+                None => self.reporter.ignored(raw.line, "dependency not replayed"),
             }
         }
         out
@@ -235,6 +239,7 @@ impl Replay {
         let micros = offset * self.opts.time_scale / self.opts.load;
         self.last_out = Some(raw.arrival);
         let depends_on = self.resolve(&raw);
+        self.reporter.kept();
         let copies = if self.opts.expand_copies {
             raw.copies.max(1)
         } else {
@@ -290,6 +295,9 @@ impl WorkloadSource for Replay {
             match self.filter(&raw) {
                 None => {
                     // Records are in arrival order: nothing after the window's end can come back in.
+                    // This record, those held here and those the reader holds are read and left out.
+                    let left = 1 + self.heap.len() as u64 + self.source.held();
+                    self.reporter.dropped_many(raw.line, AFTER_WINDOW, left);
                     self.heap.clear();
                     self.eof = true;
                     break;

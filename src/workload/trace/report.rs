@@ -1,8 +1,14 @@
 //! Skipped and dropped lines, counted per reason, shared between a reader and whoever replays it.
 //!
-//! Two kinds of entries are kept apart: *malformed* lines (the file is wrong: a strict replay stops at
-//! the first with `path:line: reason`) and *dropped* records (the file is fine but the replay options
-//! exclude them: outside the window, unfinished tasks under `unfinished = "drop"`, and so on).
+//! Three kinds of entries are kept apart: *malformed* lines (the file is wrong: a strict replay stops at
+//! the first with `path:line: reason`), *dropped* task records (the file is fine but the replay
+//! options exclude them: outside the window, unfinished tasks under `unfinished = "drop"`, and so on)
+//! and *ignored* lines and references that carry no task of their own (Google events of tasks
+//! submitted before the file starts, dependencies on tasks not replayed).
+//!
+//! Task records are counted twice, independently: when a reader recognises one (`submitted`) and
+//! when the replay yields it (`kept`), so `submitted = kept + dropped` checks that no record was lost
+//! on the way ([`SkipReport::unaccounted`]; `trace info` prints it).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,15 +38,25 @@ pub struct SkipReport {
     pub path: String,
     /// Lines read (data and header lines alike).
     pub lines: u64,
+    /// Task records the reader recognised (a Google SUBMIT, a data row of the other formats).
+    pub submitted: u64,
+    /// Task records the replay yielded (one per record, however many instances it stands for).
+    pub kept: u64,
     /// Lines that could not be parsed, by reason.
     pub malformed: BTreeMap<String, ReasonCount>,
-    /// Well-formed records the replay options left out, by reason.
+    /// Well-formed task records the replay options left out, by reason.
     pub dropped: BTreeMap<String, ReasonCount>,
+    /// Well-formed lines and references that are not task records and were not used, by reason.
+    pub ignored: BTreeMap<String, ReasonCount>,
 }
 
 fn note(map: &mut BTreeMap<String, ReasonCount>, reason: &str, line: u64) {
+    note_many(map, reason, line, 1);
+}
+
+fn note_many(map: &mut BTreeMap<String, ReasonCount>, reason: &str, line: u64, count: u64) {
     let entry = map.entry(reason.to_string()).or_default();
-    entry.count += 1;
+    entry.count += count;
     if entry.first_lines.len() < FIRST_LINES {
         entry.first_lines.push(line);
     }
@@ -63,6 +79,22 @@ impl SkipReport {
     /// Total dropped records.
     pub fn dropped_total(&self) -> u64 {
         self.dropped.values().map(|r| r.count).sum()
+    }
+
+    /// Total ignored lines and references.
+    pub fn ignored_total(&self) -> u64 {
+        self.ignored.values().map(|r| r.count).sum()
+    }
+
+    /// Submitted records neither kept nor dropped: `submitted − kept − dropped`, 0 when every record
+    /// is accounted for (negative would mean a record counted twice).
+    pub fn unaccounted(&self) -> i64 {
+        self.submitted as i64 - self.kept as i64 - self.dropped_total() as i64
+    }
+
+    /// Count of ignored lines for one reason (0 when absent).
+    pub fn ignored_count(&self, reason: &str) -> u64 {
+        self.ignored.get(reason).map_or(0, |r| r.count)
     }
 
     /// Count of malformed lines for one reason (0 when absent).
@@ -107,6 +139,10 @@ impl fmt::Display for SkipReport {
         if !self.dropped.is_empty() {
             writeln!(f, " dropped by the replay options:")?;
             write_map(f, &self.dropped)?;
+        }
+        if !self.ignored.is_empty() {
+            writeln!(f, " ignored (not task records):")?;
+            write_map(f, &self.ignored)?;
         }
         Ok(())
     }
@@ -156,6 +192,26 @@ impl Reporter {
     /// Records a well-formed record left out by the options (never an error).
     pub fn dropped(&self, line: u64, reason: &str) {
         self.with(|r| note(&mut r.dropped, reason, line));
+    }
+
+    /// Records `count` well-formed records left out for one reason, `line` being the first.
+    pub fn dropped_many(&self, line: u64, reason: &str, count: u64) {
+        self.with(|r| note_many(&mut r.dropped, reason, line, count));
+    }
+
+    /// Records a well-formed line or reference that is not a task record and was not used.
+    pub fn ignored(&self, line: u64, reason: &str) {
+        self.with(|r| note(&mut r.ignored, reason, line));
+    }
+
+    /// Counts a task record the reader recognised (call it once per record, before any drop).
+    pub fn submitted(&self) {
+        self.with(|r| r.submitted += 1);
+    }
+
+    /// Counts a task record the replay yielded.
+    pub fn kept(&self) {
+        self.with(|r| r.kept += 1);
     }
 
     /// Sets the number of lines read so far.

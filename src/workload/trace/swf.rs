@@ -4,51 +4,87 @@
 //! Field mapping: 1 job number → job and dependency key; 2 submit → arrival; 3 wait → `Observed.wait`;
 //! 4 run time → duration (−1: the `unfinished` policy); 5 allocated processors (else 8 requested) →
 //! CPU cores, one per processor; 7/10 memory per processor in KB (requested, else used) × processors →
-//! memory; 9 requested time → `requested_duration` (backfilling); 11 status → outcome (`completed`,
-//! `failed`, `cancelled`, `partial`); 12 user; 15 queue → priority; 17 preceding job → `depends_on`
-//! (the archive's dependency field; 18 think time is not modelled). Fields 6, 13, 14, 16 are read and
-//! checked but not used. `MaxProcs` (else `MaxNodes`) gives the machine: one node of that many cores
+//! memory; 9 requested time → `requested_duration` (backfilling); 12 user; 15 queue → priority; 17
+//! preceding job → `depends_on` (the archive's dependency field; 18 think time is not modelled).
+//! Fields 6, 11, 13, 14, 16 are read and range-checked but not used. Every field must be −1 or within
+//! its limit ([`field`]): submit time alone may not be unknown. `MaxProcs` (else `MaxNodes`) gives the machine: one node of that many cores
 //! (`swf_cluster = "single"`, default: a p-processor job is one p-core task) or that many one-core
 //! nodes (`"per-proc"`; only one-processor jobs fit, since simctl tasks do not span nodes).
 
 use crate::cluster::NodeGroup;
 use crate::resources::Resources;
 use crate::time::SimDuration;
+use crate::workload::trace::field::{self, Limit};
 use crate::workload::trace::input::{next_record, Lines};
 use crate::workload::trace::pipeline::{RawSource, RawTask};
 use crate::workload::trace::report::Reporter;
-use crate::workload::trace::{num, SwfCluster, TraceSpec, Unfinished};
+use crate::workload::trace::{SwfCluster, TraceSpec, Unfinished};
 use crate::workload::{Observed, TaskKind, WorkloadError};
 
 /// The 18 fields of one SWF job line (−1 = unknown).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SwfJob(pub [f64; 18]);
 
-/// Parses one data line.
+/// Each field's name (as in reasons) and the values it may take: −1 (unknown) or a value in range.
+/// Fields kept in `f64` but used as integers (ids, user, queue) are bounded by their integer type.
+const FIELDS: [(&str, Limit); 18] = [
+    ("job_number", field::ID_F64),
+    ("submit_time", field::SECONDS),
+    ("wait_time", field::SECONDS.or_unknown()),
+    ("run_time", field::SECONDS.or_unknown()),
+    ("allocated_processors", field::CORES.or_unknown()),
+    ("average_cpu_time", field::SECONDS.or_unknown()),
+    ("used_memory", KB_PER_PROC.or_unknown()),
+    ("requested_processors", field::CORES.or_unknown()),
+    ("requested_time", field::SECONDS.or_unknown()),
+    ("requested_memory", KB_PER_PROC.or_unknown()),
+    ("status", Limit::new(-1.0, 99.0)),
+    ("user_id", field::USER.or_unknown()),
+    ("group_id", field::USER.or_unknown()),
+    ("executable", field::ID_F64.or_unknown()),
+    ("queue", Limit::new(-1.0, i32::MAX as f64)),
+    ("partition", field::ID_F64.or_unknown()),
+    ("preceding_job", field::ID_F64.or_unknown()),
+    ("think_time", field::SECONDS.or_unknown()),
+];
+
+/// Memory per processor, KB.
+const KB_PER_PROC: Limit = Limit::new(0.0, field::MAX_BYTES / 1024.0);
+
+impl SwfJob {
+    /// Processors: allocated, else requested; `None` when neither is known.
+    fn processors(&self) -> Option<f64> {
+        [self.0[4], self.0[7]].into_iter().find(|&p| p > 0.0)
+    }
+
+    /// Memory of the whole job in bytes: KB per processor (requested, else used) × processors.
+    fn memory_bytes(&self) -> f64 {
+        let kb = [self.0[9], self.0[6]]
+            .into_iter()
+            .find(|&m| m > 0.0)
+            .unwrap_or(0.0);
+        kb * self.processors().unwrap_or(0.0) * 1024.0
+    }
+}
+
+/// Parses one data line. Each field must be in range, and so must the job's memory (each factor
+/// being in range does not make their product so).
 pub fn parse_job(text: &str) -> Result<SwfJob, String> {
     let mut out = [0.0; 18];
     let mut n = 0;
     for (i, tok) in text.split_ascii_whitespace().enumerate() {
-        if i >= 18 {
+        let Some(&(name, limit)) = FIELDS.get(i) else {
             return Err("wrong field count".into());
-        }
-        out[i] = num(tok, "field")?;
+        };
+        out[i] = field::num(tok, name, limit)?;
         n = i + 1;
     }
     if n != 18 {
         return Err("wrong field count".into());
     }
-    Ok(SwfJob(out))
-}
-
-fn status_name(code: f64) -> &'static str {
-    match code as i64 {
-        1 => "completed",
-        0 => "failed",
-        5 => "cancelled",
-        2..=4 => "partial",
-        _ => "unknown",
-    }
+    let job = SwfJob(out);
+    field::check(job.memory_bytes(), "memory", field::BYTES)?;
+    Ok(job)
 }
 
 /// Streaming reader of an SWF log.
@@ -71,13 +107,11 @@ impl Reader {
     }
 
     fn record(&mut self, line: u64, job: SwfJob) -> Option<RawTask> {
+        self.rep.submitted();
         let f = job.0;
         let known = |x: f64| (x >= 0.0).then_some(x);
         self.latest = self.latest.max(f[1]);
-        let Some(procs) = known(f[4])
-            .filter(|&p| p > 0.0)
-            .or(known(f[7]).filter(|&p| p > 0.0))
-        else {
+        let Some(procs) = job.processors() else {
             self.rep.dropped(line, "no processor count");
             return None;
         };
@@ -90,11 +124,7 @@ impl Reader {
             (None, Unfinished::Fixed(d)) => d,
             (None, Unfinished::TraceEnd) => SimDuration::from_secs_f64(self.latest - f[1]),
         };
-        let mem_kb = known(f[9])
-            .filter(|&m| m > 0.0)
-            .or(known(f[6]))
-            .unwrap_or(0.0);
-        let memory = (mem_kb * procs * 1024.0).round() as u64;
+        let memory = job.memory_bytes().round() as u64;
         Some(RawTask {
             line,
             key: f[0] as u64,
@@ -114,8 +144,6 @@ impl Reader {
             observed: Some(Observed {
                 wait: known(f[2]).map(SimDuration::from_secs_f64),
                 runtime: known(f[3]).map(SimDuration::from_secs_f64),
-                outcome: Some(status_name(f[10]).to_string()),
-                class: None,
             }),
             copies: 1,
         })

@@ -223,12 +223,12 @@ fn alibaba2018_task_names_become_dependencies() {
 #[test]
 fn samples_replay_in_arrival_order_with_unique_ids() {
     let cases = [
-        (Alibaba2017, "alibaba/v2017/batch_task.csv"),
+        (Alibaba2017, "alibaba/v2017/batch_task.csv.gz"),
         (
             Google2011,
             "google-2011/task_events/part-00001-of-00500.csv.gz",
         ),
-        (Gpu2023, "alibaba/gpu-v2023/openb_pod_list_default.csv"),
+        (Gpu2023, "alibaba/gpu-v2023/openb_pod_list_default.csv.gz"),
     ];
     for (format, rel) in cases {
         let tasks = all(TraceSpec::new(format, super::tests_samples::sample(rel))
@@ -249,43 +249,43 @@ fn samples_replay_in_arrival_order_with_unique_ids() {
     }
 }
 
+/// The files a bundled trace scenario reads: its trace and node list, if any.
+fn scenario_files(path: &Path) -> (TraceSpec, Vec<std::path::PathBuf>) {
+    let doc: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+    let workload = doc["workload"].as_table().unwrap();
+    let spec = TraceSpec::from_table(workload, "workload", path.parent().unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut files = vec![spec.path.clone()];
+    files.extend(spec.node_file().map(|(p, _)| p));
+    (spec, files)
+}
+
 #[test]
-fn drafted_scenarios_parse_and_open() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let drafts = root.join("docs/trace-scenarios");
+fn bundled_trace_scenarios_read_only_files_inside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .canonicalize()
+        .unwrap();
     let mut seen = 0;
-    for entry in std::fs::read_dir(&drafts).unwrap() {
+    for entry in std::fs::read_dir(root.join("scenarios")).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !(name.starts_with("trace-") && name.ends_with(".toml")) {
             continue;
         }
-        let doc: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
-        let workload = doc["workload"].as_table().unwrap();
-        // Drafts are written to sit in scenarios/ (docs/ is at the same depth and exists here); the CSV
-        // one brings its data file along.
-        let base = if workload["format"].as_str() == Some("csv") {
-            drafts.clone()
-        } else {
-            root.join("docs")
-        };
-        let spec = TraceSpec::from_table(workload, "workload", &base)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        seen += 1;
-        if spec.format == Alibaba2018 {
-            // batch_task is not vendored; its nodes come from the vendored machine_meta.
-            assert_eq!(
-                spec.cluster()
-                    .unwrap()
-                    .unwrap()
-                    .iter()
-                    .map(|g| g.count)
-                    .sum::<u32>(),
-                4034
+        let (spec, files) = scenario_files(&path);
+        for file in files {
+            let real = file
+                .canonicalize()
+                .unwrap_or_else(|e| panic!("{name}: {}: {e}", file.display()));
+            assert!(
+                real.starts_with(&root),
+                "{name} reads {}, outside the repository: a plain clone would not have it",
+                real.display()
             );
-            continue;
         }
         let first = spec.open(42).unwrap().next_task().unwrap();
-        assert!(first.is_some(), "{}", path.display());
+        assert!(first.is_some(), "{name}");
+        seen += 1;
     }
-    assert_eq!(seen, 7, "one draft per format");
+    assert_eq!(seen, 7, "one bundled scenario per task format");
 }
