@@ -235,6 +235,18 @@ fn bounded_slowdown_floors_short_tasks_at_tau() {
         "{}",
         s.mean_bounded_slowdown
     );
+    // With tau = 1 s, B's bounded slowdown is 11 / max(1, 1) = 11 and the mean is (1 + 11) / 2.
+    let rest = rest.replace(
+        "horizon = \"1h\"",
+        "horizon = \"1h\"\nbounded_slowdown_tau = \"1s\"",
+    );
+    let file = trace_scenario(dir.path(), &["0,10,1,1GiB,0,0", "0,1,1,1GiB,0,0"], &rest);
+    let (s, _) = run_with_rows(&file);
+    assert!(
+        (s.mean_bounded_slowdown - 6.0).abs() < 1e-9,
+        "{}",
+        s.mean_bounded_slowdown
+    );
 }
 
 #[test]

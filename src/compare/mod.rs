@@ -29,7 +29,7 @@ pub use summary::{Summary, SweepPoint};
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("i/o error on {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

@@ -32,6 +32,8 @@ pub struct Scenario {
     pub horizon: Option<SimDuration>,
     /// Statistics ignore tasks arriving before this.
     pub warmup: SimDuration,
+    /// The `tau` of the bounded slowdown, max(1, response / max(run, tau)).
+    pub bounded_slowdown_tau: SimDuration,
     /// Independent seeds per configuration.
     pub replications: u32,
     /// The cluster's node groups.
@@ -89,7 +91,14 @@ const TOP_KEYS: &[&str] = &[
     "sweep",
     "output",
 ];
-const META_KEYS: &[&str] = &["name", "seed", "horizon", "warmup", "replications"];
+const META_KEYS: &[&str] = &[
+    "name",
+    "seed",
+    "horizon",
+    "warmup",
+    "replications",
+    "bounded_slowdown_tau",
+];
 const NODE_KEYS: &[&str] = &["count", "cpu", "memory", "disk", "speed", "name", "domain"];
 const WORKLOAD_KEYS: &[&str] = &[
     "source",
@@ -130,6 +139,19 @@ impl Scenario {
         let seed = opt(meta, "seed", "scenario", as_u64)?.unwrap_or(1);
         let horizon = opt(meta, "horizon", "scenario", field::sim_duration)?;
         let warmup = opt(meta, "warmup", "scenario", field::sim_duration)?.unwrap_or_default();
+        let bounded_slowdown_tau = opt(
+            meta,
+            "bounded_slowdown_tau",
+            "scenario",
+            field::sim_duration,
+        )?
+        .unwrap_or(crate::metrics::BOUNDED_SLOWDOWN_TAU);
+        if bounded_slowdown_tau.0 == 0 {
+            return Err(FieldError::new(
+                "scenario.bounded_slowdown_tau",
+                "must be positive (the HPC convention is 10 s)",
+            ));
+        }
         let replications = opt(meta, "replications", "scenario", as_u64)?.unwrap_or(1);
         if replications == 0 || replications > 100_000 {
             return Err(FieldError::new(
@@ -208,6 +230,7 @@ impl Scenario {
             seed,
             horizon,
             warmup,
+            bounded_slowdown_tau,
             replications: replications as u32,
             node_groups,
             dispatch,

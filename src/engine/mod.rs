@@ -53,6 +53,8 @@ pub struct EngineConfig {
     pub node_events: Vec<(SimTime, u32, bool)>,
     /// What a preempted attempt keeps of its work.
     pub preempt: PreemptMode,
+    /// The bounded slowdown's `tau`.
+    pub bounded_slowdown_tau: SimDuration,
 }
 
 /// What a finished run produced.
@@ -156,7 +158,7 @@ impl<'a> Simulation<'a> {
         sink: Option<&'a mut dyn FnMut(&TaskRow)>,
     ) -> Simulation<'a> {
         let n = cluster.len();
-        let metrics = Collector::new(n, config.warmup);
+        let metrics = Collector::new(n, config.warmup, config.bounded_slowdown_tau);
         let (health, domains) = faults::build_health(&config, &cluster);
         let task_failures = TaskFailures::new(&config.faults, config.seed);
         let has_deps = workload.has_dependencies();

@@ -108,8 +108,9 @@ pub struct Sample {
     pub nodes_up: u64,
 }
 
-/// The `tau` of the bounded slowdown, max(1, response / max(run, tau)): the HPC convention of
-/// Feitelson et al., so that very short tasks do not dominate the mean.
+/// The default `tau` of the bounded slowdown, max(1, response / max(run, tau)): the HPC convention
+/// of Feitelson et al., so that very short tasks do not dominate the mean (`[scenario]
+/// bounded_slowdown_tau` sets another).
 pub const BOUNDED_SLOWDOWN_TAU: SimDuration = SimDuration(10_000_000);
 
 /// Slowdown of a completed task: response over the run time it needs without failures (1 for a
@@ -131,6 +132,8 @@ pub fn bounded_slowdown(response: SimDuration, ideal_run: SimDuration, tau: SimD
 #[derive(Debug, Clone)]
 pub struct Collector {
     warmup: SimTime,
+    /// The bounded slowdown's `tau`.
+    tau: SimDuration,
     /// End of the measurement window once known (the last arrival of a workload that ran out),
     /// else `SimTime::MAX` until the run's end closes it.
     window_end: SimTime,
@@ -173,10 +176,12 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// A collector for a cluster of `nodes` nodes that ignores tasks arriving before `warmup`.
-    pub fn new(nodes: usize, warmup: SimTime) -> Collector {
+    /// A collector for a cluster of `nodes` nodes whose window starts at `warmup`, with the bounded
+    /// slowdown's `tau`.
+    pub fn new(nodes: usize, warmup: SimTime, tau: SimDuration) -> Collector {
         Collector {
             warmup,
+            tau,
             window_end: SimTime::MAX,
             submitted: 0,
             completed: 0,
@@ -237,11 +242,8 @@ impl Collector {
             let response = now.since(arrival);
             self.response.record(response.as_secs_f64());
             self.slowdown.record(slowdown(response, ideal_run));
-            self.bounded_slowdown.record(bounded_slowdown(
-                response,
-                ideal_run,
-                BOUNDED_SLOWDOWN_TAU,
-            ));
+            self.bounded_slowdown
+                .record(bounded_slowdown(response, ideal_run, self.tau));
             self.attempts.record(attempts as f64);
         }
     }

@@ -27,10 +27,11 @@ pub fn run_with_task_rows(
     let mut out = BufWriter::new(File::create(path).map_err(io_err)?);
     let scheduler = csv_field(&file.points[spec.point].scenario.schedulers[spec.scheduler].name);
     let prefix = format!("{scheduler},{},{}", spec.point, spec.replication);
+    let tau = file.points[spec.point].scenario.bounded_slowdown_tau;
     let mut failure = None;
     let mut sink = |row: &TaskRow| {
         if failure.is_none() {
-            if let Err(e) = writeln!(out, "{prefix},{}", format_row(row)) {
+            if let Err(e) = writeln!(out, "{prefix},{}", format_row(row, tau)) {
                 failure = Some(e);
             }
         }
@@ -48,7 +49,7 @@ fn secs(t: Option<crate::time::SimTime>) -> String {
         .unwrap_or_default()
 }
 
-fn format_row(r: &TaskRow) -> String {
+fn format_row(r: &TaskRow, tau: crate::time::SimDuration) -> String {
     // One definition each, shared with summary.csv: the wait ends at the task's first start; the
     // response and slowdowns are the task's, on the row of the attempt that completed it.
     let wait = r
@@ -61,14 +62,7 @@ fn format_row(r: &TaskRow) -> String {
             (
                 format!("{}", resp.as_secs_f64()),
                 format!("{}", crate::metrics::slowdown(resp, ideal)),
-                format!(
-                    "{}",
-                    crate::metrics::bounded_slowdown(
-                        resp,
-                        ideal,
-                        crate::metrics::BOUNDED_SLOWDOWN_TAU
-                    )
-                ),
+                format!("{}", crate::metrics::bounded_slowdown(resp, ideal, tau)),
             )
         }
         _ => (String::new(), String::new(), String::new()),

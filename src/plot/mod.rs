@@ -52,7 +52,7 @@ pub enum PlotError {
         message: String,
     },
     /// A plot file or the plots dir could not be written.
-    #[error("{}: {source}", path.display())]
+    #[error("i/o error on {}", path.display())]
     Io {
         /// The file or dir.
         path: PathBuf,

@@ -76,6 +76,7 @@ pub fn run_one(
         seed: spec.seed,
         node_events: scenario.node_events.clone(),
         preempt: sched_spec.preempt,
+        bounded_slowdown_tau: scenario.bounded_slowdown_tau,
     };
     let output = Simulation::new(config, cluster, scheduler, workload, tasks).run()?;
     let mut summary = output.summary;
