@@ -60,7 +60,9 @@ pub fn ensure_image(docker: &DockerCli, binary: &Path) -> Result<BurnImage, Runt
     } else {
         let t0 = Instant::now();
         build(&tag, &bytes)?;
-        (true, t0.elapsed().as_secs_f64())
+        let secs = t0.elapsed().as_secs_f64();
+        prune_older(docker, &tag);
+        (true, secs)
     };
     let size = docker.run(&["image", "inspect", "--format", "{{.Size}}", &tag])?;
     let size_bytes = size.trim().parse().map_err(|_| RuntimeError::Parse {
@@ -73,6 +75,28 @@ pub fn ensure_image(docker: &DockerCli, binary: &Path) -> Result<BurnImage, Runt
         build_secs,
         size_bytes,
     })
+}
+
+/// Removes the other `simctl-burn` images (older binaries), so that rebuilding after every code
+/// change does not pile images up. An image still used by a container stays (plain `rmi`, no
+/// force), and so does any image without the `simctl.image=true` label.
+fn prune_older(docker: &DockerCli, keep: &str) {
+    let Ok(out) = docker.run(&[
+        "images",
+        "--filter",
+        &format!("label={LABEL_IMAGE}=true"),
+        "--filter",
+        &format!("reference={IMAGE_REPO}"),
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ]) else {
+        return;
+    };
+    for tag in out.lines().map(str::trim) {
+        if tag != keep && tag.starts_with(&format!("{IMAGE_REPO}:")) {
+            let _ = docker.run(&["rmi", tag]);
+        }
+    }
 }
 
 /// A build context in the system's temporary directory, removed on drop.
