@@ -394,3 +394,20 @@ fn docker_clean_removes_simctl_containers_and_leaves_a_foreign_one() {
     );
     assert!(foreign.exists(), "the foreign container is untouched");
 }
+
+#[test]
+fn an_unreachable_engine_is_a_clear_error_with_exit_status_1() {
+    // No engine needed: the CLI is pointed at a socket that does not exist.
+    let out = Command::new(env!("CARGO_BIN_EXE_simctl"))
+        .args(["docker", "clean"])
+        .env("DOCKER_HOST", "unix:///nonexistent/simctl-test.sock")
+        .env_remove("DOCKER_CONTEXT")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the Docker engine is unreachable (`docker info` failed)"),
+        "{stderr}"
+    );
+}
