@@ -10,7 +10,7 @@
 //! removed by a drop guard even when an assertion fails.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -30,7 +30,7 @@ use simctl::runner::{calibrate, stats};
 const EVENT_WAIT: Duration = Duration::from_secs(60);
 
 static LOCK: Mutex<()> = Mutex::new(());
-static IMAGE: OnceLock<String> = OnceLock::new();
+static BINARY: OnceLock<PathBuf> = OnceLock::new();
 
 /// The engine and the test lock, or `None` (after a notice) where there is no engine.
 fn engine() -> Option<(DockerCli, MutexGuard<'static, ()>)> {
@@ -44,35 +44,32 @@ fn engine() -> Option<(DockerCli, MutexGuard<'static, ()>)> {
     }
 }
 
-/// The burn image, built once per test binary from a static build of this tree.
+/// The burn image: the static build of this tree (cargo runs once per test binary), baked into
+/// an image by `ensure_image` (built once, then reused by tag; the clean test removes it, and
+/// the next caller builds it again).
 fn image(docker: &DockerCli) -> String {
-    IMAGE
-        .get_or_init(|| {
-            let bin = build_static(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
-            let bytes = std::fs::read(&bin).unwrap();
-            assert_eq!(
-                is_static_elf(&bytes),
-                Some(true),
-                "{} is not static",
-                bin.display()
-            );
-            let img = ensure_image(docker, &bin).unwrap();
-            eprintln!(
-                "burn image {}: {} bytes, {}",
-                img.tag,
-                img.size_bytes,
-                if img.built {
-                    format!("built in {:.2}s", img.build_secs)
-                } else {
-                    "reused".into()
-                }
-            );
-            // A FROM-scratch image is the binary alone (a few MB), not a distribution.
-            assert!(img.size_bytes > 1 << 20 && img.size_bytes < 64 << 20);
-            assert!(docker.image_exists(&img.tag));
-            img.tag
-        })
-        .clone()
+    let bin = BINARY.get_or_init(|| {
+        let bin = build_static(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let bytes = std::fs::read(&bin).unwrap();
+        assert_eq!(
+            is_static_elf(&bytes),
+            Some(true),
+            "{} is not static",
+            bin.display()
+        );
+        bin
+    });
+    let img = ensure_image(docker, bin).unwrap();
+    if img.built {
+        eprintln!(
+            "burn image {}: {} bytes, built in {:.2}s",
+            img.tag, img.size_bytes, img.build_secs
+        );
+    }
+    // A FROM-scratch image is the binary alone (a few MB), not a distribution.
+    assert!(img.size_bytes > 1 << 20 && img.size_bytes < 64 << 20);
+    assert!(docker.image_exists(&img.tag));
+    img.tag
 }
 
 /// A run id unique to this process and test.
@@ -393,6 +390,30 @@ fn docker_clean_removes_simctl_containers_and_leaves_a_foreign_one() {
         "nothing labelled simctl.run left"
     );
     assert!(foreign.exists(), "the foreign container is untouched");
+
+    // `--images` removes the images simctl built (labelled simctl.image=true) and no other.
+    let out = Command::new(env!("CARGO_BIN_EXE_simctl"))
+        .args(["docker", "clean", "--images"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!docker.image_exists(&image), "the burn image is removed");
+    assert!(
+        docker.image_exists(EMPTY_IMAGE),
+        "an unlabelled image is untouched"
+    );
+    assert!(foreign.exists());
+
+    // ensure_image builds it again, once, then reuses it by tag.
+    let bin = BINARY.get().expect("image() ran");
+    let again = ensure_image(&docker, bin).unwrap();
+    assert_eq!((again.tag.as_str(), again.built), (image.as_str(), true));
+    let reused = ensure_image(&docker, bin).unwrap();
+    assert_eq!((reused.tag.as_str(), reused.built), (image.as_str(), false));
 }
 
 #[test]

@@ -60,7 +60,8 @@ pub fn clean_containers(
 }
 
 /// Removes every image labelled `simctl.image=true` (after their containers are gone) and
-/// returns their tags or ids.
+/// returns their tags or ids. An image that cannot be removed (still used by a container that
+/// simctl did not create) is reported in the error, after the others have been removed.
 pub fn clean_images(docker: &DockerCli) -> Result<Vec<String>, RuntimeError> {
     let out = docker.run(&[
         "images",
@@ -71,6 +72,7 @@ pub fn clean_images(docker: &DockerCli) -> Result<Vec<String>, RuntimeError> {
         "{{.ID}}\t{{.Repository}}:{{.Tag}}",
     ])?;
     let mut removed = Vec::new();
+    let mut failures = Vec::new();
     for line in out.lines().filter(|l| !l.trim().is_empty()) {
         let (id, name) = line.split_once('\t').unwrap_or((line, line));
         let label = docker.run(&[
@@ -85,10 +87,20 @@ pub fn clean_images(docker: &DockerCli) -> Result<Vec<String>, RuntimeError> {
         }
         // By name when tagged, so that an image also tagged otherwise keeps its other tags.
         let target = if name.contains("<none>") { id } else { name };
-        docker.run(&["rmi", target])?;
-        removed.push(target.to_string());
+        match docker.run(&["rmi", target]) {
+            Ok(_) => removed.push(target.to_string()),
+            Err(e) => failures.push(format!("{target}: {e}")),
+        }
     }
-    Ok(removed)
+    if failures.is_empty() {
+        Ok(removed)
+    } else {
+        Err(RuntimeError::Cleanup(format!(
+            "could not remove {} image(s): {}",
+            failures.len(),
+            failures.join("; ")
+        )))
+    }
 }
 
 /// Removes one run's containers when dropped (on success, error or panic), so that a run or a
