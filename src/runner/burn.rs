@@ -98,7 +98,9 @@ pub fn touch_memory(bytes: u64) -> Vec<u8> {
     buf
 }
 
-/// Spins for `duty` of every [`DUTY_PERIOD`] and sleeps for the rest, until `stop` is set.
+/// Spins for `duty` of every [`DUTY_PERIOD`] and sleeps for the rest, until `stop` is set. The
+/// duty is measured on the wall clock: on a contended machine (or under a lower `--cpus` limit)
+/// the thread gets less CPU than asked, as a real task would.
 fn burn_thread(duty: f64, stop: &AtomicBool) {
     let busy = busy_slice(duty, DUTY_PERIOD);
     let mut x = 0u64;

@@ -78,6 +78,10 @@ pub fn find_or_build() -> Result<PathBuf, RuntimeError> {
     }
     let tree = Path::new(env!("CARGO_MANIFEST_DIR"));
     if tree.join("Cargo.toml").is_file() {
+        eprintln!(
+            "note: building a static simctl into {} (the first build takes minutes)",
+            tree.join("target/static").display()
+        );
         return build_static(tree);
     }
     Err(RuntimeError::InvalidSpec(format!(
