@@ -16,7 +16,9 @@
 //!   functions, which never read a clock or do I/O (so a future real-Docker driver can reuse them);
 //! - [`faults`] and [`failover`] say what breaks and what happens to the work on it;
 //! - [`metrics`] keeps bounded-memory statistics; [`output`], [`compare`] and [`plot`] write them;
-//! - [`sweep`] runs the runs in parallel, with results independent of the thread count.
+//! - [`sweep`] runs the runs in parallel, with results independent of the thread count;
+//! - [`runner`] is the groundwork of the real-Docker runner (burn workload, image, container
+//!   runtime, events, cleanup, kernel metrics, start-latency calibration).
 //!
 //! A whole study from a scenario text, as `simctl run` does it but in memory:
 //!
@@ -67,6 +69,7 @@ pub mod output;
 pub mod plot;
 pub mod resources;
 pub mod rng;
+pub mod runner;
 pub mod sched;
 pub mod special;
 pub mod sweep;

@@ -1,6 +1,7 @@
 //! The command line. Exit status 0 on success, 1 for user errors (bad scenario, bad trace, an
 //! interrupted run), 2 for usage errors (clap's own).
 
+mod docker;
 mod run;
 mod validate;
 
@@ -61,6 +62,11 @@ enum Command {
         #[arg(long)]
         baseline: Option<String>,
     },
+    /// Real containers (groundwork for `simctl docker run`): clean, image, calibrate.
+    #[command(subcommand)]
+    Docker(docker::DockerCommand),
+    /// Consume CPU and memory for a while (the workload of the runner's containers).
+    Burn(crate::runner::burn::BurnArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +162,8 @@ pub fn main() -> i32 {
         }) => trace_info(&file, format, strict),
         Command::Plot { dir } => plot(&dir),
         Command::Compare { dir, baseline } => compare(&dir, baseline.as_deref()),
+        Command::Docker(cmd) => docker::run(cmd),
+        Command::Burn(args) => return crate::runner::burn::run(&args),
     };
     match result {
         Ok(()) => 0,
