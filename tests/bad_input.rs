@@ -313,8 +313,14 @@ fn run_refuses_an_over_budget_scenario_before_writing_anything() {
 fn power_of_d_with_d_larger_than_the_cluster_is_refused() {
     rejects(
         "placement = \"first-fit\"",
-        "placement = \"power-of-d\"\nd = 100000000000",
+        "placement = \"power-of-d\"\nd = 1000",
         &["scheduler[0].d", "between 1 and the number of nodes (2)"],
+    );
+    // Beyond any cluster: refused by the parameter's own range before the cluster is known.
+    rejects(
+        "placement = \"first-fit\"",
+        "placement = \"power-of-d\"\nd = 100000000000",
+        &["scheduler[0].d", "got 100000000000"],
     );
 }
 

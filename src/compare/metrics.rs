@@ -41,7 +41,12 @@ pub const KEY_METRICS: &[MetricInfo] = &[
     m("p99_wait_s", Lower, "p99 wait", "s"),
     m("mean_slowdown", Lower, "Mean slowdown", "ratio"),
     m("p99_slowdown", Lower, "p99 slowdown", "ratio"),
-    m("mean_bounded_slowdown", Lower, "Mean bounded slowdown", "ratio"),
+    m(
+        "mean_bounded_slowdown",
+        Lower,
+        "Mean bounded slowdown",
+        "ratio",
+    ),
     m("makespan_s", Lower, "Makespan", "s"),
     m("tasks_completed", Higher, "Tasks completed", "count"),
     m("tasks_failed", Lower, "Tasks failed", "count"),
