@@ -164,7 +164,8 @@ fn trace_info_summarises_a_sample_and_reconciles_the_submitted_tasks() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    // An unknown format is a usage error (clap), exit 2.
+    assert_eq!(o.status.code(), Some(2));
 }
 
 /// Runs simctl with `args`; returns (exit code, stderr).

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::{self, Shown};
-use super::ranked::{Mark, RankedPanel};
+use super::ranked::{self, Mark, RankedPanel};
 use super::style::{self, DrawResult, Figure};
 use crate::compare::metrics::{self, MetricInfo, FAILOVER_METRICS};
 use crate::compare::{Comparison, Direction};
@@ -181,11 +181,7 @@ impl<'a> MetricBars<'a> {
                     .collect()
             })
             .collect();
-        let hi = marks
-            .iter()
-            .flatten()
-            .map(|m| m.ci.map_or(m.value, |c| c.1))
-            .fold(0.0, f64::max);
+        let hi = ranked::highest(&marks);
         RankedPanel {
             caption: format!("{} (best first)", p.info.label),
             x_desc: p.y_desc(),

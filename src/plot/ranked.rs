@@ -25,6 +25,15 @@ pub struct Mark {
     pub ci: Option<(f64, f64)>,
 }
 
+/// The largest value or whisker end over rows of marks (0 when there is none), for the axis end.
+pub fn highest(marks: &[Vec<Mark>]) -> f64 {
+    marks
+        .iter()
+        .flatten()
+        .map(|m| m.ci.map_or(m.value, |c| c.1))
+        .fold(0.0, f64::max)
+}
+
 /// A ranked panel ready to draw.
 #[derive(Debug, Clone)]
 pub struct RankedPanel {

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data;
-use super::ranked::{Mark, RankedPanel};
+use super::ranked::{self, Mark, RankedPanel};
 use super::style::{self, DrawResult, Figure};
 use crate::compare::metrics::{self, MetricInfo};
 use crate::compare::{Comparison, Direction, Summary, SweepPoint};
@@ -227,11 +227,7 @@ fn ranked_panel(
                 .collect()
         })
         .collect();
-    let hi = marks
-        .iter()
-        .flatten()
-        .map(|m| m.ci.map_or(m.value, |c| c.1))
-        .fold(0.0, f64::max);
+    let hi = ranked::highest(&marks);
     let mut end = if hi > 0.0 { hi * 1.1 } else { 1.0 };
     if data::is_fraction(info) {
         end = end.min(100.0);
