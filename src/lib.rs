@@ -9,8 +9,10 @@
 //! The pieces, in data-flow order:
 //! - [`config`] parses and validates scenario files and expands sweeps into runs;
 //! - [`workload`] produces task streams (synthetic, or replayed from traces);
+//! - [`control`] is the sans-IO control plane: task table, queues, cluster view, scheduler
+//!   invocation, failover mechanics, dependencies and metrics hooks, with no clock and no I/O;
 //! - [`engine`] is the event loop over integer virtual time, ordered by (time, sequence) so that
-//!   ties are deterministic;
+//!   ties are deterministic, that drives the control plane with simulated time;
 //! - [`cluster`] holds node capacities and allocations (integers, never drifting) and indexes;
 //! - [`sched`] is pure decision logic: queue policies, placements and the shared [`sched::scoring`]
 //!   functions, which never read a clock or do I/O (so a future real-Docker driver can reuse them);
@@ -60,6 +62,7 @@ pub mod cli;
 pub mod cluster;
 pub mod compare;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod failover;
 pub mod faults;

@@ -1,33 +1,31 @@
 //! The discrete-event engine: virtual time in integer microseconds, a future-event list ordered by
-//! (time, sequence), and the loop that feeds arrivals, completions and faults to the cluster and asks
-//! the scheduler to decide. The engine knows nothing of what a scheduler or failover policy does; it
-//! applies their decisions.
+//! (time, sequence), the workload and fault generators, and the control plane ([`crate::control`])
+//! that decides. The engine knows nothing of what a scheduler or failover policy does: it feeds the
+//! control plane its inputs (arrivals, attempt ends, crashes and repairs, due timers) and carries
+//! out its commands in simulated time (a started attempt's end becomes a future event, a timer
+//! becomes a future event, a kill needs nothing because the attempt's generation has moved on).
 //!
-//! Decision points: after all events of one instant are handled, if anything changed (a task queued,
-//! capacity freed), the scheduler is called once with the whole pending queue.
+//! Decision points: after all events of one instant are handled, the control plane decides once
+//! (if anything changed: a task queued, capacity freed).
 
-mod deps;
 mod faults;
-mod lifecycle;
 mod queue;
-mod services;
-mod tasks;
 
+pub use crate::control::RunOutput;
 pub use queue::EventQueue;
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crate::cluster::Cluster;
-use crate::failover::{Failover, Position, Secured};
+use crate::control::{AttemptRef, Command, ControlConfig, ControlPlane, Exit, Timer};
+use crate::failover::FailoverPolicy;
 use crate::faults::{FailureProcess, FaultSpec, TaskFailures};
 use crate::ids::NodeId;
-use crate::metrics::{Collector, EndCounts, Outcome, Summary, TaskRow};
+use crate::metrics::TaskRow;
 use crate::sched::preempt::PreemptMode;
-use crate::sched::{DispatchMode, PendingTask, RunningTask, Scheduler, Session};
+use crate::sched::{DispatchMode, Scheduler};
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{TaskKind, TaskSpec, WorkloadError, WorkloadSource};
-use services::Services;
-use tasks::{Phase, TaskTable};
+use crate::workload::{TaskSpec, WorkloadError, WorkloadSource};
 
 /// Settings of one simulation run.
 #[derive(Debug, Clone)]
@@ -46,7 +44,9 @@ pub struct EngineConfig {
     /// What fails.
     pub faults: FaultSpec,
     /// What happens to failed work.
-    pub failover: Failover,
+    pub failover: Arc<dyn FailoverPolicy>,
+    /// Service replicas wait for their own node instead of being requeued.
+    pub pin_services: bool,
     /// The run's seed (for fault streams).
     pub seed: u64,
     /// Node up/down events recorded in a trace: (time, node index, up).
@@ -57,34 +57,18 @@ pub struct EngineConfig {
     pub bounded_slowdown_tau: SimDuration,
 }
 
-/// What a finished run produced.
-pub struct RunOutput {
-    /// The metric columns of `summary.csv` (wall-clock columns zero; the caller fills them).
-    pub summary: Summary,
-    /// The collector, for quantiles and time series.
-    pub metrics: Collector,
-}
-
 #[derive(Debug, Clone, Copy)]
 enum Event {
     /// The buffered next task of the workload arrives.
     Arrival,
-    /// A running attempt ends, if its generation still matches.
-    Finish { handle: u32, generation: u32 },
-    /// A running attempt fails on its own, if its generation still matches.
-    TaskFail { handle: u32, generation: u32 },
-    /// The failover decision for a failed attempt is taken (after the health-check delay).
-    Failover { handle: u32, generation: u32 },
-    /// A task waiting out a retry backoff re-enters the queue.
-    Requeue {
-        handle: u32,
-        generation: u32,
-        head: bool,
-    },
+    /// A running attempt ends, if it is still current.
+    Finish(AttemptRef),
+    /// A running attempt fails on its own, if it is still current.
+    TaskFail(AttemptRef),
+    /// A timer of the control plane is due.
+    Timer(Timer),
     /// A node crashes (`cause`: its own process, a domain, or a listed crash).
     NodeCrash { node: NodeId, cause: Cause },
-    /// The scheduler notices that a node is dead (if `epoch` still matches).
-    NodeDetect { node: NodeId, epoch: u32 },
     /// A node is repaired.
     NodeRepair { node: NodeId, cause: Cause },
     /// A whole failure domain crashes.
@@ -106,13 +90,11 @@ enum Cause {
     Trace,
 }
 
-/// Per-node fault state.
+/// Per-node fault state (the truth; what the scheduler knows is the control plane's).
 struct NodeHealth {
+    /// How many causes hold the node down (it is up at zero).
     down_causes: u32,
-    epoch: u32,
-    detected: bool,
     process: Option<FailureProcess>,
-    waiting_services: Vec<u32>,
     /// Down because the trace said so.
     trace_down: bool,
 }
@@ -122,28 +104,19 @@ type Domain = (Vec<NodeId>, Option<FailureProcess>);
 
 /// One simulation run.
 pub struct Simulation<'a> {
-    config: EngineConfig,
+    horizon: Option<SimTime>,
+    sample_interval: Option<SimDuration>,
+    faults: FaultSpec,
+    node_events: Vec<(SimTime, u32, bool)>,
     now: SimTime,
     events: EventQueue<Event>,
-    cluster: Cluster,
-    scheduler: Box<dyn Scheduler>,
+    control: ControlPlane,
     workload: Box<dyn WorkloadSource>,
     next_task: Option<TaskSpec>,
     workload_done: bool,
-    tasks: TaskTable,
-    pending: Vec<PendingTask>,
-    first_new: usize,
-    capacity_freed: bool,
-    running: Vec<RunningTask>,
-    local_queues: Vec<VecDeque<u32>>,
-    /// Live tasks that still have work to finish (everything but services and copies).
-    unfinished: u64,
     health: Vec<NodeHealth>,
     domains: Vec<Domain>,
     task_failures: TaskFailures,
-    services: Services,
-    deps: deps::Deps,
-    metrics: Collector,
     event_count: u64,
     sink: Option<&'a mut dyn FnMut(&TaskRow)>,
 }
@@ -157,46 +130,48 @@ impl<'a> Simulation<'a> {
         workload: Box<dyn WorkloadSource>,
         sink: Option<&'a mut dyn FnMut(&TaskRow)>,
     ) -> Simulation<'a> {
-        let n = cluster.len();
-        let metrics = Collector::new(n, config.warmup, config.bounded_slowdown_tau);
         let (health, domains) = faults::build_health(&config, &cluster);
         let task_failures = TaskFailures::new(&config.faults, config.seed);
+        let control_config = ControlConfig {
+            warmup: config.warmup,
+            mode: config.mode,
+            check_invariants: config.check_invariants,
+            failover: config.failover,
+            pin_services: config.pin_services,
+            detection: config.faults.detection,
+            health_check: config.faults.health_check,
+            preempt: config.preempt,
+            bounded_slowdown_tau: config.bounded_slowdown_tau,
+            record_rows: sink.is_some(),
+        };
         let has_deps = workload.has_dependencies();
         Simulation {
+            horizon: config.horizon,
+            sample_interval: config.sample_interval,
+            faults: config.faults,
+            node_events: config.node_events,
             now: SimTime::ZERO,
             events: EventQueue::new(),
-            scheduler,
+            control: ControlPlane::new(control_config, cluster, scheduler, has_deps),
             workload,
             next_task: None,
             workload_done: false,
-            tasks: TaskTable::default(),
-            pending: Vec::new(),
-            first_new: 0,
-            capacity_freed: false,
-            running: Vec::new(),
-            local_queues: vec![VecDeque::new(); n],
-            unfinished: 0,
             health,
             domains,
             task_failures,
-            services: Services::default(),
-            deps: deps::Deps::new(has_deps),
-            metrics,
             event_count: 0,
             sink,
-            cluster,
-            config,
         }
     }
 
     /// Runs to the horizon or until nothing is left to happen.
     pub fn run(mut self) -> Result<RunOutput, WorkloadError> {
         self.pull_next_task()?;
-        if let Some(dt) = self.config.sample_interval.filter(|d| d.0 > 0) {
+        if let Some(dt) = self.sample_interval.filter(|d| d.0 > 0) {
             self.events.push(SimTime::ZERO + dt, Event::Sample);
         }
         self.schedule_initial_faults();
-        let horizon = self.config.horizon.unwrap_or(SimTime::MAX);
+        let horizon = self.horizon.unwrap_or(SimTime::MAX);
         let mut end = None;
         while let Some(t) = self.events.peek_time() {
             if t > horizon {
@@ -214,64 +189,92 @@ impl<'a> Simulation<'a> {
                 self.now
             );
             self.now = t;
+            self.control.advance(t);
             self.event_count += 1;
             self.handle(event)?;
             if self.events.peek_time() != Some(t) {
-                self.decide();
+                self.control.decide();
+                self.carry_out();
             }
         }
         let end = end.unwrap_or(self.now);
-        Ok(self.finish(end))
+        let (output, mut last) = self.control.finish(end, self.event_count);
+        if let Some(sink) = self.sink.as_mut() {
+            for command in last.drain(..) {
+                if let Command::Record(row) = command {
+                    sink(&row);
+                }
+            }
+        }
+        Ok(output)
+    }
+
+    /// Carries out the control plane's commands in simulated time, in the order it gave them.
+    fn carry_out(&mut self) {
+        if !self.control.has_commands() {
+            return;
+        }
+        for command in self.control.take_commands() {
+            match command {
+                Command::Start {
+                    attempt, run_for, ..
+                } => {
+                    if let Some(w) = run_for {
+                        self.events.push(self.now + w, Event::Finish(attempt));
+                    }
+                    if let Some(after) = self.task_failures.failure_after(run_for) {
+                        self.events.push(self.now + after, Event::TaskFail(attempt));
+                    }
+                }
+                Command::SetTimer { at, timer } => self.events.push(at, Event::Timer(timer)),
+                Command::Record(row) => {
+                    if let Some(sink) = self.sink.as_mut() {
+                        sink(&row);
+                    }
+                }
+                // A stopped attempt's pending events are stale (its generation moved on), and the
+                // scheduler's view of a dead node is the control plane's own.
+                Command::Kill { .. } | Command::NodeMarkedDown { .. } => {}
+            }
+        }
     }
 
     /// Nothing but samples and faults can happen: no task will ever arrive, finish or start again.
     fn nothing_left(&self) -> bool {
-        self.workload_done && self.unfinished == 0 && self.services.count() == 0
+        self.workload_done && self.control.all_done()
     }
 
     /// Without a horizon, a lone pending sample means nothing else can ever happen (tasks left are
     /// stuck, e.g. on permanently lost nodes): sampling on would never end.
     fn only_samples_without_horizon(&self) -> bool {
-        self.config.horizon.is_none()
-            && self.config.sample_interval.is_some()
-            && self.events.len() == 1
+        self.horizon.is_none() && self.sample_interval.is_some() && self.events.len() == 1
     }
 
     fn handle(&mut self, event: Event) -> Result<(), WorkloadError> {
         match event {
-            Event::Arrival => self.on_arrival()?,
-            Event::Finish { handle, generation } => {
-                if self.tasks.is_current(handle, generation) {
-                    self.on_finish(handle)
-                }
+            Event::Arrival => return self.on_arrival(),
+            Event::Finish(attempt) => {
+                self.control.attempt_exited(attempt, Exit::Completed);
             }
-            Event::TaskFail { handle, generation } => {
-                if self.tasks.is_current(handle, generation) {
-                    self.on_task_fail(handle)
-                }
+            Event::TaskFail(attempt) => {
+                self.control.attempt_exited(attempt, Exit::Failed);
             }
-            Event::Failover { handle, generation } => {
-                if self.tasks.is_current(handle, generation) {
-                    self.apply_failover(handle)
-                }
-            }
-            Event::Requeue {
-                handle,
-                generation,
-                head,
-            } => {
-                if self.tasks.is_current(handle, generation) {
-                    self.enqueue(handle, if head { Position::Head } else { Position::Tail })
-                }
-            }
+            Event::Timer(timer) => self.control.timer_fired(timer),
             Event::NodeCrash { node, cause } => self.on_node_crash(node, cause),
-            Event::NodeDetect { node, epoch } => self.on_node_detect(node, epoch),
             Event::NodeRepair { node, cause } => self.on_node_repair(node, cause),
             Event::DomainCrash { domain } => self.on_domain_crash(domain),
             Event::DomainRepair { domain } => self.on_domain_repair(domain),
             Event::TraceNode { node, up } => self.on_trace_node(node, up),
-            Event::Sample => self.on_sample(),
+            Event::Sample => {
+                self.control.sample();
+                if let Some(dt) = self.sample_interval {
+                    self.events.push(self.now + dt, Event::Sample);
+                }
+            }
         }
+        // Fault handlers carry out the commands of each node they touch at once (the event order
+        // must be that of the crashes); for the rest, here.
+        self.carry_out();
         Ok(())
     }
 
@@ -289,11 +292,7 @@ impl<'a> Simulation<'a> {
             }
             None => {
                 self.workload_done = true;
-                // Services keep the cluster busy until the horizon; otherwise measuring past the
-                // last arrival would only average the drain (see `metrics`).
-                if self.services.count() == 0 {
-                    self.metrics.close_window(self.now);
-                }
+                self.control.workload_exhausted();
             }
         }
         Ok(())
@@ -304,215 +303,8 @@ impl<'a> Simulation<'a> {
             .next_task
             .take()
             .expect("an arrival event always has a buffered task");
-        self.metrics
-            .on_submit(spec.arrival, spec.observed.as_ref().and_then(|o| o.wait));
-        if !self.cluster.fits_any_capacity(&spec.demand) {
-            self.metrics.unschedulable += 1;
-            self.emit(&spec, 1, None, None, None, Outcome::Unschedulable);
-            self.dependency_failed(spec.id);
-        } else {
-            if spec.kind == TaskKind::Service {
-                self.services.register(spec.job.0);
-            } else {
-                self.unfinished += 1;
-            }
-            let handle = self.tasks.insert(spec);
-            self.admit(handle);
-        }
+        self.control.submit(spec);
+        self.carry_out();
         self.pull_next_task()
-    }
-
-    /// Puts a live task in the scheduler's queue.
-    fn enqueue(&mut self, handle: u32, position: Position) {
-        let rec = self.tasks.get_mut(handle);
-        rec.phase = Phase::Pending;
-        let spec = &rec.spec;
-        let entry = PendingTask {
-            handle,
-            id: spec.id,
-            arrival: spec.arrival,
-            demand: spec.demand,
-            estimate: spec.estimated_duration(),
-            priority: spec.priority,
-            user: spec.user,
-            deadline: spec.deadline,
-            attempt: rec.attempt - 1,
-        };
-        match position {
-            Position::Tail => self.pending.push(entry),
-            Position::Head => {
-                self.pending.insert(0, entry);
-                // The queue shifted: the scheduler must look at every entry again.
-                self.capacity_freed = true;
-                self.first_new += 1;
-            }
-        }
-    }
-
-    /// A decision point. A decision that preempts puts its victims back in the queue, where they are
-    /// new work for another decision at the same instant: other nodes may have room for them now.
-    /// This ends: a victim can only preempt tasks of strictly lower priority than its own, so the
-    /// highest victim priority falls with every round.
-    fn decide(&mut self) {
-        while self.decide_once() {}
-        if self.config.check_invariants || cfg!(debug_assertions) {
-            self.cluster.assert_within_capacity();
-        }
-    }
-
-    /// One call of the scheduler, if anything changed; returns whether it preempted anything.
-    fn decide_once(&mut self) -> bool {
-        let has_new = self.first_new < self.pending.len();
-        if !(has_new || (self.capacity_freed && !self.pending.is_empty())) {
-            return false;
-        }
-        let mut session = Session::new(
-            self.now,
-            self.config.mode,
-            &mut self.cluster,
-            &self.pending,
-            &self.running,
-            self.first_new,
-            self.capacity_freed,
-        );
-        self.scheduler.schedule(&mut session);
-        let decisions = session.into_decisions();
-        self.capacity_freed = false;
-        let mut preempted: Vec<usize> = decisions.preempted;
-        preempted.sort_unstable_by(|a, b| b.cmp(a));
-        let victims: Vec<u32> = preempted.iter().map(|&i| self.running[i].handle).collect();
-        let stopped: Vec<_> = victims
-            .iter()
-            .map(|&handle| (handle, self.stop_running(handle, Outcome::Preempted)))
-            .collect();
-        let mut taken = vec![false; self.pending.len()];
-        let mut starts = Vec::with_capacity(decisions.assigned.len());
-        for (index, node) in decisions.assigned {
-            taken[index] = true;
-            let entry = &self.pending[index];
-            // Queue entries and live records correspond one to one (see `Phase::Pending`); a
-            // mismatch here would start another task in a reused slot.
-            assert!(
-                self.tasks.is_live(entry.handle, entry.id)
-                    && self.tasks.get(entry.handle).phase == Phase::Pending,
-                "queue entry of task {} does not match a pending task",
-                entry.id.0
-            );
-            starts.push((entry.handle, node));
-        }
-        let mut i = 0;
-        self.pending.retain(|_| {
-            i += 1;
-            !taken[i - 1]
-        });
-        // Everything queued from here on is new to the next decision, the victims included.
-        self.first_new = self.pending.len();
-        for &(handle, (node, start, computed)) in &stopped {
-            self.requeue_preempted(handle, node, start, computed);
-        }
-        for (handle, node) in starts {
-            match self.config.mode {
-                DispatchMode::Central => self.start(handle, node),
-                DispatchMode::Immediate => {
-                    self.local_queues[node.index()].push_back(handle);
-                    self.tasks.get_mut(handle).phase = Phase::Queued(node);
-                    self.drain_local_queue(node);
-                }
-            }
-        }
-        !stopped.is_empty()
-    }
-
-    /// A preempted attempt: under `restart` its work is lost (but for completed checkpoints under
-    /// the checkpoint policy), under `resume` it is kept; the task goes to the tail of the queue
-    /// (behind the tasks of its own priority). A replica member preempted while another member of
-    /// its task still runs is simply dropped, its work thrown away.
-    fn requeue_preempted(
-        &mut self,
-        handle: u32,
-        node: NodeId,
-        start: SimTime,
-        computed: SimDuration,
-    ) {
-        let speed = self.cluster.node(node).speed;
-        let rec = self.tasks.get(handle);
-        let (kind, cpu) = (rec.spec.kind, rec.spec.demand.cpu_cores());
-        let others_run = rec.copy_of.is_some() || !rec.copies.is_empty();
-        let policy = &self.config.failover.policy;
-        let kept = match self.config.preempt {
-            _ if others_run || kind != TaskKind::Batch => Secured::default(),
-            PreemptMode::Restart => policy.secured(kind, computed, speed),
-            PreemptMode::Resume => Secured {
-                wall: computed,
-                work: policy.work_done(computed, speed),
-            },
-        };
-        if kind == TaskKind::Batch {
-            self.metrics
-                .on_waste(cpu, start + kept.wall, start + computed);
-        }
-        let rec = self.tasks.get_mut(handle);
-        rec.saved = (rec.saved + kept.work).min(rec.spec.duration);
-        rec.last_node = Some(node);
-        if let Some(task) = self.member_gone(handle) {
-            self.tasks.get_mut(task).attempt += 1;
-            self.metrics.on_restart(self.now);
-            self.enqueue(task, Position::Tail);
-        }
-    }
-
-    fn on_sample(&mut self) {
-        let local: usize = self.local_queues.iter().map(VecDeque::len).sum();
-        let queued = (self.pending.len() + local) as u64;
-        self.metrics
-            .sample(self.now, &self.cluster, queued, self.running.len() as u64);
-        if let Some(dt) = self.config.sample_interval {
-            self.events.push(self.now + dt, Event::Sample);
-        }
-    }
-
-    fn finish(mut self, end: SimTime) -> RunOutput {
-        self.now = end;
-        let (mut running, mut waiting) = (0u64, 0u64);
-        for h in self.tasks.handles() {
-            let rec = self.tasks.get(h).clone();
-            if let Phase::Running { node, start, .. } = rec.phase {
-                self.metrics.on_release(node, &rec.spec.demand, start, end);
-            }
-            if rec.copy_of.is_some() {
-                self.emit_record(h, Outcome::Cancelled);
-                continue;
-            }
-            match rec.phase {
-                Phase::Running { .. } => running += 1,
-                Phase::Dead => running += 1, // its copies are still running
-                _ => waiting += 1,
-            }
-            let outcome = if matches!(rec.phase, Phase::Running { .. } | Phase::Dead) {
-                Outcome::Running
-            } else {
-                Outcome::Pending
-            };
-            self.emit_record(h, outcome);
-        }
-        let (window_start, window_end) = self.metrics.window(end);
-        self.services.close(window_end, window_start);
-        let counts = EndCounts {
-            running,
-            pending: waiting,
-            events: self.event_count,
-        };
-        let mut summary = self.metrics.finish(&self.cluster, end, counts);
-        summary.availability = self.services.availability(window_end, window_start);
-        let ended = summary.tasks_completed + summary.tasks_failed + summary.tasks_unschedulable;
-        assert_eq!(
-            summary.tasks_submitted,
-            ended + counts.running + counts.pending,
-            "conservation violated: every submitted task must end exactly once or still be running or waiting"
-        );
-        RunOutput {
-            summary,
-            metrics: self.metrics,
-        }
     }
 }

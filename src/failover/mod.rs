@@ -1,6 +1,7 @@
 //! Failover policies: what happens to a task attempt that died (its node crashed, or the task itself
 //! failed). A policy is pure decision logic, like a scheduler: it is told what failed and answers
-//! with an [`Action`]; the engine carries it out.
+//! with an [`Action`]; the control plane ([`crate::control`]) carries it out. [`FailoverPolicy`] is
+//! that boundary: a new policy is written here and nowhere else.
 //!
 //! | policy | on failure | knobs |
 //! |---|---|---|
@@ -132,10 +133,59 @@ pub enum Action {
     },
 }
 
-impl FailoverSpec {
+/// How many copies of each task a policy runs, and how they are spread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replication {
+    /// Copies started per task (1: no replication).
+    pub copies: u32,
+    /// Distinct nodes or distinct failure domains.
+    pub spread: Spread,
+}
+
+/// The boundary between failover decisions and their mechanics. The control plane
+/// ([`crate::control`]) carries out requeues, backoff timers, checkpoint accounting, replica
+/// copies (first copy wins) and pinned services; a policy only answers these questions. A new
+/// policy is a type implementing this trait in this module (and, to be named in scenario files, an
+/// entry in [`parse_failover`]); nothing in the engine or the control plane changes.
+pub trait FailoverPolicy: std::fmt::Debug + Send + Sync {
     /// The decision for a task whose attempt number `attempt` (from 1) died after running `elapsed`
     /// (wall time) on a node of speed `speed`, with `saved_before` work already checkpointed.
-    pub fn on_failure(
+    fn on_failure(
+        &self,
+        attempt: u32,
+        elapsed: SimDuration,
+        speed: f64,
+        saved_before: SimDuration,
+    ) -> Action;
+
+    /// Wall time an attempt needs to do `work` (at speed 1.0) on a node of speed `speed`, including
+    /// any pauses the policy adds (checkpoint writes).
+    fn attempt_wall_time(&self, work: SimDuration, speed: f64) -> SimDuration {
+        work.scaled_by_speed(speed)
+    }
+
+    /// What of an attempt that ran `elapsed` (wall time) at `speed` survives its death.
+    fn secured(&self, _kind: TaskKind, _elapsed: SimDuration, _speed: f64) -> Secured {
+        Secured::default()
+    }
+
+    /// Work (at speed 1.0) an attempt did in `elapsed` wall time at `speed`, less any time the
+    /// policy spent on its own overhead: what a suspended (`resume`) preemption keeps.
+    fn work_done(&self, elapsed: SimDuration, speed: f64) -> SimDuration {
+        SimDuration::from_secs_f64(elapsed.as_secs_f64() * speed)
+    }
+
+    /// How many copies of each batch task run at once, and where.
+    fn replication(&self) -> Replication {
+        Replication {
+            copies: 1,
+            spread: Spread::Node,
+        }
+    }
+}
+
+impl FailoverPolicy for FailoverSpec {
+    fn on_failure(
         &self,
         attempt: u32,
         elapsed: SimDuration,
@@ -183,18 +233,15 @@ impl FailoverSpec {
         }
     }
 
-    /// Wall time an attempt needs to do `work` (at speed 1.0) on a node of speed `speed`, including
-    /// checkpoint pauses under the checkpoint policy.
-    pub fn attempt_wall_time(&self, work: SimDuration, speed: f64) -> SimDuration {
+    fn attempt_wall_time(&self, work: SimDuration, speed: f64) -> SimDuration {
         match self {
             FailoverSpec::Checkpoint { plan, .. } => plan.wall_time(work, speed),
             _ => work.scaled_by_speed(speed),
         }
     }
 
-    /// What of an attempt that ran `elapsed` (wall time) at `speed` survives its death: under the
-    /// checkpoint policy, a batch task's completed checkpoints; otherwise nothing.
-    pub fn secured(&self, kind: TaskKind, elapsed: SimDuration, speed: f64) -> Secured {
+    /// Under the checkpoint policy, a batch task's completed checkpoints; otherwise nothing.
+    fn secured(&self, kind: TaskKind, elapsed: SimDuration, speed: f64) -> Secured {
         match self {
             FailoverSpec::Checkpoint { plan, .. } if kind == TaskKind::Batch => Secured {
                 wall: plan.wall_secured(elapsed),
@@ -204,10 +251,8 @@ impl FailoverSpec {
         }
     }
 
-    /// Work (at speed 1.0) an attempt did in `elapsed` wall time at `speed`: all of it, less the
-    /// time spent writing checkpoints under the checkpoint policy. What a suspended (`resume`)
-    /// preemption keeps.
-    pub fn work_done(&self, elapsed: SimDuration, speed: f64) -> SimDuration {
+    /// All of it, less the time spent writing checkpoints under the checkpoint policy.
+    fn work_done(&self, elapsed: SimDuration, speed: f64) -> SimDuration {
         let compute = match self {
             FailoverSpec::Checkpoint { plan, .. } => plan.compute_within(elapsed),
             _ => elapsed,
@@ -215,11 +260,18 @@ impl FailoverSpec {
         SimDuration::from_secs_f64(compute.as_secs_f64() * speed)
     }
 
-    /// Copies started per task (replicate), else 1.
-    pub fn copies(&self) -> u32 {
+    fn replication(&self) -> Replication {
         match self {
-            FailoverSpec::Replicate { replicas, .. } => (*replicas).max(1),
-            _ => 1,
+            FailoverSpec::Replicate {
+                replicas, spread, ..
+            } => Replication {
+                copies: (*replicas).max(1),
+                spread: *spread,
+            },
+            _ => Replication {
+                copies: 1,
+                spread: Spread::Node,
+            },
         }
     }
 }

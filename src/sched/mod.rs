@@ -223,6 +223,16 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// Records the decisions into `buffers` (cleared first) instead of fresh vectors, so a driver
+    /// that decides often allocates nothing per decision.
+    pub fn reusing(mut self, mut buffers: Decisions) -> Self {
+        buffers.assigned.clear();
+        buffers.preempted.clear();
+        self.assigned = buffers.assigned;
+        self.preempted = buffers.preempted;
+        self
+    }
+
     /// What was decided.
     pub fn into_decisions(self) -> Decisions {
         Decisions {

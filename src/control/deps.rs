@@ -2,7 +2,7 @@
 //! until they have; if one of them fails for good, so does the task (and, in turn, its dependents).
 //! A dependency on a task the run never saw (filtered out of a trace) counts as satisfied.
 //!
-//! Only workloads that declare dependencies pay for this: the engine then keeps a map of live task
+//! Only workloads that declare dependencies pay for this: the control plane then keeps a map of live task
 //! ids, the ids of failed tasks, and the waiters of each live task.
 
 use std::collections::{HashMap, HashSet};
@@ -12,7 +12,7 @@ use crate::metrics::Outcome;
 use crate::workload::TaskKind;
 
 use super::tasks::Phase;
-use super::Simulation;
+use super::ControlPlane;
 
 /// Dependency bookkeeping of a run.
 #[derive(Debug, Default)]
@@ -35,7 +35,7 @@ impl Deps {
     }
 }
 
-impl Simulation<'_> {
+impl ControlPlane {
     /// A new task arrived as `handle`: enqueue it, hold it until its dependencies complete, or fail it
     /// if one already failed.
     pub(super) fn admit(&mut self, handle: u32) {

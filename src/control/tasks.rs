@@ -60,6 +60,19 @@ pub struct TaskRecord {
     pub first_start: Option<SimTime>,
 }
 
+/// A read-only view of a live task's current attempt, for drivers.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptView<'a> {
+    /// What the workload said.
+    pub spec: &'a TaskSpec,
+    /// The attempt number, from 1.
+    pub attempt: u32,
+    /// The node it runs on, if it runs.
+    pub node: Option<NodeId>,
+    /// Whether it is a replica copy of another record.
+    pub is_copy: bool,
+}
+
 /// Slab of live tasks.
 #[derive(Debug, Default)]
 pub struct TaskTable {
@@ -71,7 +84,10 @@ pub struct TaskTable {
 impl TaskTable {
     /// Stores a task (attempt 1, in no queue yet) and returns its handle.
     pub fn insert(&mut self, spec: TaskSpec) -> u32 {
-        let rec = TaskRecord {
+        // Built in its slot rather than moved there: a task record is large, and every arrival
+        // passes here.
+        let slot = self.free_slot();
+        self.slots[slot as usize] = Some(TaskRecord {
             spec,
             attempt: 1,
             phase: Phase::Idle,
@@ -81,23 +97,24 @@ impl TaskTable {
             copies: Vec::new(),
             last_node: None,
             first_start: None,
-        };
-        self.insert_record(rec)
+        });
+        slot
+    }
+
+    /// An empty slot (a freed one if any, else a new one at the end).
+    fn free_slot(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.generations.push(0);
+            (self.slots.len() - 1) as u32
+        })
     }
 
     /// Stores a record and returns its handle.
     pub fn insert_record(&mut self, rec: TaskRecord) -> u32 {
-        match self.free.pop() {
-            Some(h) => {
-                self.slots[h as usize] = Some(rec);
-                h
-            }
-            None => {
-                self.slots.push(Some(rec));
-                self.generations.push(0);
-                (self.slots.len() - 1) as u32
-            }
-        }
+        let slot = self.free_slot();
+        self.slots[slot as usize] = Some(rec);
+        slot
     }
 
     /// The live task at `handle`.
@@ -129,6 +146,21 @@ impl TaskTable {
         self.bump_generation(handle);
         self.free.push(handle);
         rec
+    }
+
+    /// A driver's view of the live task at `handle`.
+    pub fn view(&self, handle: u32) -> AttemptView<'_> {
+        let rec = self.get(handle);
+        let node = match rec.phase {
+            Phase::Running { node, .. } => Some(node),
+            _ => None,
+        };
+        AttemptView {
+            spec: &rec.spec,
+            attempt: rec.attempt,
+            node,
+            is_copy: rec.copy_of.is_some(),
+        }
     }
 
     /// The slot's generation.

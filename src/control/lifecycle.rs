@@ -1,22 +1,22 @@
-//! A task attempt's life on a node: start, run, finish or stop; and the rows it leaves in tasks.csv.
+//! A task attempt's life on a node: start, run, finish or stop.
 
-use crate::failover::FailoverSpec;
+use crate::failover::Spread;
 use crate::ids::NodeId;
-use crate::metrics::{Outcome, TaskRow};
+use crate::metrics::Outcome;
 use crate::sched::scoring::least_allocated;
 use crate::sched::{DispatchMode, RunningTask};
-use crate::time::SimTime;
-use crate::workload::{TaskKind, TaskSpec};
+use crate::time::{SimDuration, SimTime};
+use crate::workload::TaskKind;
 
 use super::tasks::{Phase, TaskRecord};
-use super::{Event, Simulation};
+use super::{Command, ControlPlane};
 
-impl Simulation<'_> {
+impl ControlPlane {
     /// Starts an attempt whose resources are already allocated on `node`.
     pub(super) fn start(&mut self, handle: u32, node: NodeId) {
         let now = self.now;
         let speed = self.cluster.node(node).speed;
-        let up = self.health[node.index()].down_causes == 0;
+        let up = !self.nodes[node.index()].down;
         let running_pos = self.running.len();
         let rec = self.tasks.get_mut(handle);
         rec.phase = Phase::Running {
@@ -61,8 +61,14 @@ impl Simulation<'_> {
         if kind == TaskKind::Service {
             self.services.replica_up(job, now, self.config.warmup);
         }
-        self.schedule_progress(handle, kind, work, speed);
-        let copies = self.config.failover.policy.copies();
+        let run_for =
+            (kind == TaskKind::Batch).then(|| self.config.failover.attempt_wall_time(work, speed));
+        self.commands.push(Command::Start {
+            attempt: self.attempt_ref(handle),
+            node,
+            run_for,
+        });
+        let copies = self.config.failover.replication().copies;
         if is_primary
             && copies > 1
             && kind == TaskKind::Batch
@@ -72,38 +78,11 @@ impl Simulation<'_> {
         }
     }
 
-    /// Schedules the end (and possibly a failure) of a healthy running attempt.
-    fn schedule_progress(
-        &mut self,
-        handle: u32,
-        kind: TaskKind,
-        work: crate::time::SimDuration,
-        speed: f64,
-    ) {
-        let generation = self.tasks.generation(handle);
-        let wall = (kind == TaskKind::Batch)
-            .then(|| self.config.failover.policy.attempt_wall_time(work, speed));
-        if let Some(w) = wall {
-            self.events
-                .push(self.now + w, Event::Finish { handle, generation });
-        }
-        if let Some(after) = self.task_failures.failure_after(wall) {
-            self.events
-                .push(self.now + after, Event::TaskFail { handle, generation });
-        }
-    }
-
     /// Replicate policy: start `extra` copies of a task on other nodes (or failure domains), chosen
     /// by the shared least-allocated score among nodes with room now; copies that find no such node
     /// are not started (replication is best effort at start time).
     fn launch_copies(&mut self, primary: u32, first_node: NodeId, extra: u32) {
-        let spread_domains = matches!(
-            self.config.failover.policy,
-            FailoverSpec::Replicate {
-                spread: crate::failover::Spread::Domain,
-                ..
-            }
-        );
+        let spread_domains = self.config.failover.replication().spread == Spread::Domain;
         let domain_of = |c: &crate::cluster::Cluster, n: NodeId| {
             c.groups()[c.node(n).group as usize].domain.clone()
         };
@@ -162,13 +141,14 @@ impl Simulation<'_> {
     }
 
     /// Ends a running attempt: frees its resources (unless a preemption already did), accounts its
-    /// utilisation, and writes its row; the task is then idle (in no queue, on no node). What of
-    /// its work is lost is the caller's to account. Returns (node, start, wall time computed).
+    /// utilisation, and writes its row; the task is then idle (in no queue, on no node). A
+    /// preempted or cancelled attempt that still runs is killed. What of its work is lost is the
+    /// caller's to account. Returns (node, start, wall time computed).
     pub(super) fn stop_running(
         &mut self,
         handle: u32,
         outcome: Outcome,
-    ) -> (NodeId, SimTime, crate::time::SimDuration) {
+    ) -> (NodeId, SimTime, SimDuration) {
         let rec = self.tasks.get(handle);
         let Phase::Running {
             node,
@@ -190,6 +170,10 @@ impl Simulation<'_> {
         }
         if kind == TaskKind::Service && stalled_at.is_none() {
             self.services.replica_down(job, self.now);
+        }
+        if stalled_at.is_none() && matches!(outcome, Outcome::Preempted | Outcome::Cancelled) {
+            let attempt = self.attempt_ref(handle);
+            self.commands.push(Command::Kill { attempt, node });
         }
         self.tasks.bump_generation(handle);
         self.metrics.on_release(node, &demand, start, self.now);
@@ -237,74 +221,6 @@ impl Simulation<'_> {
         self.capacity_freed = true;
         if self.config.mode == DispatchMode::Immediate {
             self.drain_local_queue(node);
-        }
-    }
-
-    /// Writes a row for the current attempt of a task.
-    pub(super) fn emit_attempt(
-        &mut self,
-        handle: u32,
-        node: Option<NodeId>,
-        start: Option<SimTime>,
-        outcome: Outcome,
-    ) {
-        if self.sink.is_none() {
-            return;
-        }
-        let rec = self.tasks.get(handle);
-        let (spec, attempt, first_start) = (rec.spec.clone(), rec.attempt, rec.first_start);
-        self.emit(&spec, attempt, node, start, first_start, outcome);
-    }
-
-    /// Writes a row for a task that is not running (final states, or at the horizon).
-    pub(super) fn emit_record(&mut self, handle: u32, outcome: Outcome) {
-        let (node, start) = match self.tasks.get(handle).phase {
-            Phase::Running { node, start, .. } => (Some(node), Some(start)),
-            _ => (None, None),
-        };
-        self.emit_attempt(handle, node, start, outcome);
-    }
-
-    /// Sends one row to the sink.
-    pub(super) fn emit(
-        &mut self,
-        spec: &TaskSpec,
-        attempt: u32,
-        node: Option<NodeId>,
-        start: Option<SimTime>,
-        first_start: Option<SimTime>,
-        outcome: Outcome,
-    ) {
-        // The run time a completed task needs on the node it completed on, without failures or
-        // checkpoints: the denominator of its slowdown.
-        let ideal_run = match (outcome, node) {
-            (Outcome::Completed, Some(n)) => {
-                Some(spec.duration.scaled_by_speed(self.cluster.node(n).speed))
-            }
-            _ => None,
-        };
-        if let Some(sink) = self.sink.as_mut() {
-            let end = match outcome {
-                Outcome::Running | Outcome::Pending => None,
-                _ => Some(self.now),
-            };
-            sink(&TaskRow {
-                task_id: spec.id.0,
-                job_id: spec.job.0,
-                attempt,
-                node,
-                arrival: spec.arrival,
-                start,
-                first_start,
-                end,
-                outcome,
-                ideal_run,
-                demand: spec.demand,
-                duration: spec.duration,
-                priority: spec.priority,
-                observed_wait: spec.observed.as_ref().and_then(|o| o.wait),
-                observed_runtime: spec.observed.as_ref().and_then(|o| o.runtime),
-            });
         }
     }
 }

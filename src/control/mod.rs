@@ -1,0 +1,441 @@
+//! The sans-IO control plane: everything that decides what a cluster does with its work, and knows
+//! no clock and does no I/O. It owns the task table (attempts and generations), the scheduler's
+//! queue and the nodes' local queues, the cluster view with its allocations, the scheduler
+//! invocation, the failover mechanics (requeue, backoff timers, checkpoints, replica copies with
+//! first-copy-wins, pinned services), dependencies, service availability and the metrics hooks.
+//!
+//! Two drivers feed it the same inputs and carry out the same [`Command`]s:
+//! - the discrete-event engine ([`crate::engine`]): a future-event list of simulated time plus the
+//!   workload and fault generators;
+//! - the real-Docker runner ([`crate::runner::drive`]): the wall clock, container events and
+//!   health probes.
+//!
+//! **Inputs** (methods): [`ControlPlane::advance`] (time is now t), [`ControlPlane::submit`] (a
+//! task arrived), [`ControlPlane::attempt_exited`] (an attempt completed or failed),
+//! [`ControlPlane::health_failed`] (a health check gave up on a running attempt),
+//! [`ControlPlane::node_down`] / [`ControlPlane::node_up`] (what really happened to a node),
+//! [`ControlPlane::timer_fired`], and [`ControlPlane::decide`] (a decision point: the driver calls it
+//! once all inputs of an instant are in).
+//!
+//! **Outputs**: after every input the driver takes the [`Command`]s it produced, in order, with
+//! [`ControlPlane::take_commands`], and carries them out: start an attempt, kill one, set a timer,
+//! note a node the control plane now considers down, record a task row.
+//!
+//! What the control plane knows of a node is split in two on purpose: `node_down` is the truth (a
+//! crash, used for accounting: the attempts on it stop making progress), while the scheduler keeps
+//! placing work on the node until the detection delay has passed ([`Timer::Detect`]), exactly as a
+//! heartbeat-based orchestrator would.
+
+mod decide;
+mod deps;
+mod lifecycle;
+mod mechanics;
+mod rows;
+mod services;
+mod tasks;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::cluster::Cluster;
+use crate::failover::{FailoverPolicy, Position};
+use crate::ids::{NodeId, TaskId};
+use crate::metrics::{Collector, EndCounts, Outcome, Summary, TaskRow};
+use crate::sched::preempt::PreemptMode;
+use crate::sched::{Decisions, DispatchMode, PendingTask, RunningTask, Scheduler};
+use crate::time::{SimDuration, SimTime};
+use crate::workload::{TaskKind, TaskSpec};
+use services::Services;
+use tasks::{Phase, TaskTable};
+
+pub use tasks::AttemptView;
+
+/// The control plane's settings (what of a scenario it needs; no parsing here).
+#[derive(Debug, Clone)]
+pub struct ControlConfig {
+    /// Statistics ignore tasks that arrive before this.
+    pub warmup: SimTime,
+    /// How tasks reach nodes.
+    pub mode: DispatchMode,
+    /// Check that no allocation exceeds capacity after every decision (always on in debug builds).
+    pub check_invariants: bool,
+    /// The failover policy.
+    pub failover: Arc<dyn FailoverPolicy>,
+    /// Service replicas wait for their own node instead of being requeued.
+    pub pin_services: bool,
+    /// Time from a node's crash until the scheduler notices it.
+    pub detection: SimDuration,
+    /// Time from a task's own failure until the failover policy acts on it.
+    pub health_check: SimDuration,
+    /// What a preempted attempt keeps of its work.
+    pub preempt: PreemptMode,
+    /// The bounded slowdown's `tau`.
+    pub bounded_slowdown_tau: SimDuration,
+    /// Whether to produce [`Command::Record`] rows (tasks.csv).
+    pub record_rows: bool,
+}
+
+/// An attempt as the driver knows it: a slot of the task table and its generation. Inputs tagged
+/// with an attempt whose generation has moved on (it was stopped, or the slot reused) are stale and
+/// ignored, which is how a driver never needs to cancel anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttemptRef {
+    /// The task's slot.
+    pub handle: u32,
+    /// The slot's generation when the attempt started.
+    pub generation: u32,
+}
+
+/// A timer the control plane asked for; the driver hands it back through
+/// [`ControlPlane::timer_fired`] when it is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// The failover decision for a failed attempt (after the health-check delay).
+    Failover(AttemptRef),
+    /// A task waiting out a retry backoff re-enters the queue.
+    Requeue {
+        /// The task.
+        task: AttemptRef,
+        /// At the head of the queue (else the tail).
+        head: bool,
+    },
+    /// The detection delay of a node's crash has passed (if `epoch` is still the node's).
+    Detect {
+        /// The node.
+        node: NodeId,
+        /// Its crash counter when the timer was set.
+        epoch: u32,
+    },
+}
+
+/// How an attempt ended, as its driver saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It did all its work (exit status 0).
+    Completed,
+    /// It failed on its own (a non-zero exit status, a task failure).
+    Failed,
+}
+
+/// What the control plane asks its driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Start `attempt` on `node` (its resources are allocated). `run_for` is the wall time it
+    /// needs at the node's speed, checkpoint pauses included; `None` for a service, which runs
+    /// until stopped. The driver reports its end with [`ControlPlane::attempt_exited`].
+    Start {
+        /// The attempt.
+        attempt: AttemptRef,
+        /// Where.
+        node: NodeId,
+        /// How long it runs, if it ends by itself.
+        run_for: Option<SimDuration>,
+    },
+    /// Stop a running attempt (preempted, a redundant replica copy, or found unhealthy); its
+    /// resources are already released in the control plane's view.
+    Kill {
+        /// The attempt (its generation is the one it ran under).
+        attempt: AttemptRef,
+        /// Where it runs.
+        node: NodeId,
+    },
+    /// Call [`ControlPlane::timer_fired`] with `timer` at time `at`.
+    SetTimer {
+        /// When.
+        at: SimTime,
+        /// What.
+        timer: Timer,
+    },
+    /// The control plane now considers `node` down (the detection delay has passed): it no longer
+    /// places work there.
+    NodeMarkedDown {
+        /// The node.
+        node: NodeId,
+    },
+    /// One row of tasks.csv (only with [`ControlConfig::record_rows`]).
+    Record(Box<TaskRow>),
+}
+
+/// What the control plane knows of a node.
+#[derive(Debug, Clone, Default)]
+struct NodeView {
+    /// Crashed (the truth, from [`ControlPlane::node_down`]).
+    down: bool,
+    /// Crash counter, so a stale detection timer is ignored.
+    epoch: u32,
+    /// The scheduler has noticed the current crash (true while up).
+    detected: bool,
+    /// Pinned service replicas waiting for this node's repair.
+    waiting_services: Vec<u32>,
+}
+
+/// What a finished run produced.
+pub struct RunOutput {
+    /// The metric columns of `summary.csv` (wall-clock columns zero; the caller fills them).
+    pub summary: Summary,
+    /// The collector, for quantiles and time series.
+    pub metrics: Collector,
+}
+
+/// The control plane of one run.
+pub struct ControlPlane {
+    config: ControlConfig,
+    now: SimTime,
+    cluster: Cluster,
+    scheduler: Box<dyn Scheduler>,
+    tasks: TaskTable,
+    pending: Vec<PendingTask>,
+    first_new: usize,
+    capacity_freed: bool,
+    running: Vec<RunningTask>,
+    local_queues: Vec<VecDeque<u32>>,
+    /// Live tasks that still have work to finish (everything but services and copies).
+    unfinished: u64,
+    nodes: Vec<NodeView>,
+    services: Services,
+    deps: deps::Deps,
+    metrics: Collector,
+    commands: Vec<Command>,
+    scratch: Scratch,
+}
+
+/// Buffers a decision reuses instead of allocating.
+#[derive(Default)]
+struct Scratch {
+    /// Which queue entries the scheduler placed.
+    taken: Vec<bool>,
+    /// The placed tasks and their nodes.
+    starts: Vec<(u32, NodeId)>,
+    /// The scheduler's decision vectors.
+    decisions: Decisions,
+}
+
+impl ControlPlane {
+    /// A control plane over `cluster` deciding with `scheduler`; `has_dependencies` says whether
+    /// tasks may name dependencies (only then is their bookkeeping paid for).
+    pub fn new(
+        config: ControlConfig,
+        cluster: Cluster,
+        scheduler: Box<dyn Scheduler>,
+        has_dependencies: bool,
+    ) -> ControlPlane {
+        let n = cluster.len();
+        let nodes = vec![
+            NodeView {
+                detected: true,
+                ..NodeView::default()
+            };
+            n
+        ];
+        ControlPlane {
+            metrics: Collector::new(n, config.warmup, config.bounded_slowdown_tau),
+            now: SimTime::ZERO,
+            scheduler,
+            tasks: TaskTable::default(),
+            pending: Vec::new(),
+            first_new: 0,
+            capacity_freed: false,
+            running: Vec::new(),
+            local_queues: vec![VecDeque::new(); n],
+            unfinished: 0,
+            nodes,
+            services: Services::default(),
+            deps: deps::Deps::new(has_dependencies),
+            commands: Vec::new(),
+            scratch: Scratch::default(),
+            cluster,
+            config,
+        }
+    }
+
+    /// Input: time is now `now` (never earlier than before).
+    #[inline]
+    pub fn advance(&mut self, now: SimTime) {
+        debug_assert!(now >= self.now, "time went backwards");
+        self.now = now;
+    }
+
+    /// The control plane's time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The commands produced since the last call, in order; the driver carries them out.
+    #[inline]
+    pub fn take_commands(&mut self) -> std::vec::Drain<'_, Command> {
+        self.commands.drain(..)
+    }
+
+    /// Whether commands are waiting to be taken.
+    #[inline]
+    pub fn has_commands(&self) -> bool {
+        !self.commands.is_empty()
+    }
+
+    /// The cluster view (capacities and allocations).
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// The attempt `attempt` refers to, if it is still current.
+    pub fn attempt(&self, attempt: AttemptRef) -> Option<AttemptView<'_>> {
+        self.tasks
+            .is_current(attempt.handle, attempt.generation)
+            .then(|| self.tasks.view(attempt.handle))
+    }
+
+    /// Input: a task arrived. A task no node could ever hold is rejected (unschedulable).
+    #[inline]
+    pub fn submit(&mut self, spec: TaskSpec) {
+        self.metrics
+            .on_submit(spec.arrival, spec.observed.as_ref().and_then(|o| o.wait));
+        if !self.cluster.fits_any_capacity(&spec.demand) {
+            self.metrics.unschedulable += 1;
+            self.emit(&spec, 1, None, None, None, Outcome::Unschedulable);
+            self.dependency_failed(spec.id);
+            return;
+        }
+        if spec.kind == TaskKind::Service {
+            self.services.register(spec.job.0);
+        } else {
+            self.unfinished += 1;
+        }
+        let handle = self.tasks.insert(spec);
+        self.admit(handle);
+    }
+
+    /// Input: the workload has no more tasks. Without services, measuring past the last arrival
+    /// would only average the drain (see [`Collector::close_window`]).
+    pub fn workload_exhausted(&mut self) {
+        if self.services.count() == 0 {
+            self.metrics.close_window(self.now);
+        }
+    }
+
+    /// Whether every task has ended and no service runs: nothing will ever start again.
+    #[inline]
+    pub fn all_done(&self) -> bool {
+        self.unfinished == 0 && self.services.count() == 0
+    }
+
+    /// Input: `attempt` exited. Stale attempts (already stopped) are ignored; returns whether it
+    /// was current.
+    #[inline]
+    pub fn attempt_exited(&mut self, attempt: AttemptRef, exit: Exit) -> bool {
+        if !self.tasks.is_current(attempt.handle, attempt.generation) {
+            return false;
+        }
+        match exit {
+            Exit::Completed => self.on_finish(attempt.handle),
+            Exit::Failed => self.on_task_fail(attempt.handle, self.config.health_check),
+        }
+        true
+    }
+
+    /// Input: the health checks of a running attempt gave up on it (its container still runs).
+    /// The attempt is killed and failed over at once: probing already took the detection time.
+    pub fn health_failed(&mut self, attempt: AttemptRef) -> bool {
+        if !self.tasks.is_current(attempt.handle, attempt.generation) {
+            return false;
+        }
+        if let Phase::Running { node, .. } = self.tasks.get(attempt.handle).phase {
+            self.commands.push(Command::Kill { attempt, node });
+        }
+        self.on_task_fail(attempt.handle, SimDuration::ZERO);
+        true
+    }
+
+    /// Input: a timer set by [`Command::SetTimer`] is due.
+    #[inline]
+    pub fn timer_fired(&mut self, timer: Timer) {
+        match timer {
+            Timer::Failover(a) => {
+                if self.tasks.is_current(a.handle, a.generation) {
+                    self.apply_failover(a.handle)
+                }
+            }
+            Timer::Requeue { task, head } => {
+                if self.tasks.is_current(task.handle, task.generation) {
+                    let position = if head { Position::Head } else { Position::Tail };
+                    self.enqueue(task.handle, position)
+                }
+            }
+            Timer::Detect { node, epoch } => {
+                let v = &self.nodes[node.index()];
+                if v.epoch == epoch && !v.detected && v.down {
+                    self.detect(node);
+                }
+            }
+        }
+    }
+
+    /// Input (for time series): record a sample of the cluster at the current time.
+    pub fn sample(&mut self) {
+        let local: usize = self.local_queues.iter().map(VecDeque::len).sum();
+        let queued = (self.pending.len() + local) as u64;
+        self.metrics
+            .sample(self.now, &self.cluster, queued, self.running.len() as u64);
+    }
+
+    /// The current attempt of task slot `handle` as a driver reference.
+    #[inline]
+    fn attempt_ref(&self, handle: u32) -> AttemptRef {
+        AttemptRef {
+            handle,
+            generation: self.tasks.generation(handle),
+        }
+    }
+
+    /// Ends the run at `end`: tasks still running or waiting are reported as such, the statistics
+    /// are closed, and conservation is checked.
+    pub fn finish(mut self, end: SimTime, events: u64) -> (RunOutput, Vec<Command>) {
+        self.now = end;
+        let (mut running, mut waiting) = (0u64, 0u64);
+        for h in self.tasks.handles() {
+            let rec = self.tasks.get(h).clone();
+            if let Phase::Running { node, start, .. } = rec.phase {
+                self.metrics.on_release(node, &rec.spec.demand, start, end);
+            }
+            if rec.copy_of.is_some() {
+                self.emit_record(h, Outcome::Cancelled);
+                continue;
+            }
+            match rec.phase {
+                Phase::Running { .. } => running += 1,
+                Phase::Dead => running += 1, // its copies are still running
+                _ => waiting += 1,
+            }
+            let outcome = if matches!(rec.phase, Phase::Running { .. } | Phase::Dead) {
+                Outcome::Running
+            } else {
+                Outcome::Pending
+            };
+            self.emit_record(h, outcome);
+        }
+        let (window_start, window_end) = self.metrics.window(end);
+        self.services.close(window_end, window_start);
+        let counts = EndCounts {
+            running,
+            pending: waiting,
+            events,
+        };
+        let mut summary = self.metrics.finish(&self.cluster, end, counts);
+        summary.availability = self.services.availability(window_end, window_start);
+        let ended = summary.tasks_completed + summary.tasks_failed + summary.tasks_unschedulable;
+        assert_eq!(
+            summary.tasks_submitted,
+            ended + counts.running + counts.pending,
+            "conservation violated: every submitted task must end exactly once or still be running or waiting"
+        );
+        let output = RunOutput {
+            summary,
+            metrics: self.metrics,
+        };
+        (output, self.commands)
+    }
+
+    /// The id of the task in slot `handle` (for drivers' labels).
+    pub fn task_id(&self, handle: u32) -> TaskId {
+        self.tasks.get(handle).spec.id
+    }
+}
