@@ -1,5 +1,5 @@
-//! `simctl docker ...`: the real-container groundwork (image, cleanup, calibration). `simctl
-//! docker run` (a scenario on real containers) does not exist yet.
+//! `simctl docker ...`: a scenario on real containers (`run`), and what it needs: the image,
+//! cleanup, start-latency calibration.
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -11,6 +11,8 @@ use crate::runner::{calibrate, image, static_bin};
 /// The `docker` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DockerCommand {
+    /// Run a (small) scenario on real containers, decided by the simulator's own control plane.
+    Run(super::docker_run::DockerRunArgs),
     /// Remove every container labelled simctl.run (or one run's), and nothing else.
     Clean {
         /// Only this run's containers.
@@ -32,6 +34,9 @@ pub enum DockerCommand {
 
 /// Runs a `docker` subcommand.
 pub fn run(cmd: DockerCommand) -> Result<()> {
+    if let DockerCommand::Run(args) = &cmd {
+        return super::docker_run::run(args);
+    }
     let docker = DockerCli::connect()?;
     match cmd {
         DockerCommand::Clean { run, images } => {
@@ -58,6 +63,7 @@ pub fn run(cmd: DockerCommand) -> Result<()> {
             let c = calibrate::calibrate(&docker, &img.tag, &run_id, samples as usize)?;
             print!("{}", calibrate::report(&c));
         }
+        DockerCommand::Run(_) => unreachable!("handled above"),
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! interrupted run), 2 for usage errors (clap's own).
 
 mod docker;
+mod docker_run;
 mod run;
 mod validate;
 
@@ -62,7 +63,7 @@ enum Command {
         #[arg(long)]
         baseline: Option<String>,
     },
-    /// Real containers (groundwork for `simctl docker run`): clean, image, calibrate.
+    /// Real containers: run a scenario on them; clean, image, calibrate.
     #[command(subcommand)]
     Docker(docker::DockerCommand),
     /// Consume CPU and memory for a while (the workload of the runner's containers).

@@ -20,7 +20,7 @@ use crate::sweep::{self, ExecOptions, RunSpec};
 
 /// Raised by Ctrl-C: runs in progress finish and are recorded, no new run starts, no result file
 /// is half-written.
-fn stop_flag() -> &'static AtomicBool {
+pub(crate) fn stop_flag() -> &'static AtomicBool {
     static STOP: OnceLock<AtomicBool> = OnceLock::new();
     STOP.get_or_init(|| {
         let _ = ctrlc::set_handler(|| {
@@ -183,7 +183,7 @@ rerun with --resume to keep them and run only the missing ones, or with --force 
 }
 
 /// Removes simctl's run records from `dir`, saying so if files it did not write keep `.runs/` alive.
-fn remove_records(dir: &Path) -> Result<()> {
+pub(crate) fn remove_records(dir: &Path) -> Result<()> {
     let runs = dir.join(RUNS_DIR);
     let cleared = clear_records(dir)
         .with_context(|| format!("cannot remove the run records in {}", runs.display()))?;
@@ -197,7 +197,7 @@ fn remove_records(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn report_warnings(path: &Path, assembled: &Assembled) {
+pub(crate) fn report_warnings(path: &Path, assembled: &Assembled) {
     let unschedulable: u64 = assembled
         .runs
         .iter()
@@ -218,7 +218,7 @@ fn report_warnings(path: &Path, assembled: &Assembled) {
 }
 
 /// Writes compare.csv and (optionally) the plots of a results directory.
-fn finish_dir(dir: &Path, plots: bool) -> Result<()> {
+pub(crate) fn finish_dir(dir: &Path, plots: bool) -> Result<()> {
     let comparison = crate::compare::compare_dir(dir, None)?;
     comparison.write_csv(dir)?;
     if plots {

@@ -52,6 +52,8 @@ pub struct Scenario {
     pub schedulers: Vec<SchedulerSpec>,
     /// What to write.
     pub output: OutputSpec,
+    /// How `simctl docker run` carries it out (ignored by the simulator).
+    pub docker: Option<crate::config::docker::DockerSpec>,
 }
 
 /// Where tasks come from.
@@ -90,6 +92,7 @@ const TOP_KEYS: &[&str] = &[
     "scheduler",
     "sweep",
     "output",
+    "docker",
 ];
 const META_KEYS: &[&str] = &[
     "name",
@@ -225,6 +228,7 @@ impl Scenario {
         let schedulers = parse_schedulers(doc)?;
         check_scheduler_fit(doc, dispatch, &node_groups)?;
         let output = parse_output(doc, &name)?;
+        let docker = crate::config::docker::parse_docker(doc)?;
         Ok(Scenario {
             name,
             seed,
@@ -240,6 +244,7 @@ impl Scenario {
             failover,
             schedulers,
             output,
+            docker,
         })
     }
 }

@@ -4,7 +4,7 @@
 //! (detection, failover).
 
 use crate::cluster::Cluster;
-use crate::faults::{CrashTarget, FailureProcess};
+use crate::faults::FailureProcess;
 use crate::ids::NodeId;
 use crate::time::SimTime;
 
@@ -97,7 +97,7 @@ impl Simulation<'_> {
         let crashes = self.faults.crashes.clone();
         for c in crashes {
             let cause = Cause::Listed { repair: c.repair };
-            for node in self.crash_targets(&c.target) {
+            for node in c.target.nodes(self.control.cluster()) {
                 self.events.push(c.at, Event::NodeCrash { node, cause });
             }
         }
@@ -116,20 +116,6 @@ impl Simulation<'_> {
         }
     }
 
-    fn crash_targets(&self, target: &CrashTarget) -> Vec<NodeId> {
-        let cluster = self.control.cluster();
-        let groups = cluster.groups();
-        cluster
-            .nodes()
-            .iter()
-            .filter(|n| match target {
-                CrashTarget::Node(i) => n.id.0 == *i,
-                CrashTarget::Group(g) => &groups[n.group as usize].name == g,
-                CrashTarget::Domain(d) => &groups[n.group as usize].domain == d,
-            })
-            .map(|n| n.id)
-            .collect()
-    }
 
     /// A node crashes for `cause`. The first cause to hold it down tells the control plane; the
     /// cause's repair (if any) is scheduled first, so the event order is that of the crash.

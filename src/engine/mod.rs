@@ -57,6 +57,24 @@ pub struct EngineConfig {
     pub bounded_slowdown_tau: SimDuration,
 }
 
+impl EngineConfig {
+    /// The control plane's part of these settings (`record_rows`: produce tasks.csv rows).
+    pub fn control(&self, record_rows: bool) -> ControlConfig {
+        ControlConfig {
+            warmup: self.warmup,
+            mode: self.mode,
+            check_invariants: self.check_invariants,
+            failover: self.failover.clone(),
+            pin_services: self.pin_services,
+            detection: self.faults.detection,
+            health_check: self.faults.health_check,
+            preempt: self.preempt,
+            bounded_slowdown_tau: self.bounded_slowdown_tau,
+            record_rows,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Event {
     /// The buffered next task of the workload arrives.
@@ -132,18 +150,7 @@ impl<'a> Simulation<'a> {
     ) -> Simulation<'a> {
         let (health, domains) = faults::build_health(&config, &cluster);
         let task_failures = TaskFailures::new(&config.faults, config.seed);
-        let control_config = ControlConfig {
-            warmup: config.warmup,
-            mode: config.mode,
-            check_invariants: config.check_invariants,
-            failover: config.failover,
-            pin_services: config.pin_services,
-            detection: config.faults.detection,
-            health_check: config.faults.health_check,
-            preempt: config.preempt,
-            bounded_slowdown_tau: config.bounded_slowdown_tau,
-            record_rows: sink.is_some(),
-        };
+        let control_config = config.control(sink.is_some());
         let has_deps = workload.has_dependencies();
         Simulation {
             horizon: config.horizon,

@@ -64,6 +64,23 @@ pub struct Crash {
     pub repair: Option<SimDuration>,
 }
 
+impl CrashTarget {
+    /// The nodes of `cluster` this target names.
+    pub fn nodes(&self, cluster: &crate::cluster::Cluster) -> Vec<crate::ids::NodeId> {
+        let groups = cluster.groups();
+        cluster
+            .nodes()
+            .iter()
+            .filter(|n| match self {
+                CrashTarget::Node(i) => n.id.0 == *i,
+                CrashTarget::Group(g) => &groups[n.group as usize].name == g,
+                CrashTarget::Domain(d) => &groups[n.group as usize].domain == d,
+            })
+            .map(|n| n.id)
+            .collect()
+    }
+}
+
 impl FaultSpec {
     /// Mean time between failures of one node, if nodes fail at random.
     pub fn node_mtbf(&self) -> Option<SimDuration> {

@@ -118,6 +118,25 @@ fn num(x: f64) -> String {
     }
 }
 
+/// Where a run's numbers come from: the simulator, or real containers (`simctl docker run`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The discrete-event simulator.
+    Sim,
+    /// Real containers on a Docker engine.
+    Docker,
+}
+
+impl Mode {
+    /// The `mode` column's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Sim => "sim",
+            Mode::Docker => "docker",
+        }
+    }
+}
+
 impl RunRecord {
     /// Renders a finished run.
     pub fn new(
@@ -126,6 +145,7 @@ impl RunRecord {
         total_runs: usize,
         fingerprint: &str,
         has_tasks: bool,
+        mode: Mode,
     ) -> RunRecord {
         let spec = &result.spec;
         let point = &file.points[spec.point];
@@ -138,6 +158,7 @@ impl RunRecord {
         );
         let mut summary_header: Vec<String> = [
             "scenario",
+            "mode",
             "scheduler",
             "sweep_point",
             "replication",
@@ -150,6 +171,7 @@ impl RunRecord {
         summary_header.extend(columns.iter().map(|(n, _)| n.to_string()));
         let mut summary_row = vec![
             csv_field(&point.scenario.name),
+            mode.as_str().to_string(),
             run_id.clone(),
             spec.seed.to_string(),
         ];
@@ -184,6 +206,7 @@ impl RunRecord {
         let run_json = json!({
             "run": spec.index,
             "scenario": point.scenario.name,
+            "mode": mode.as_str(),
             "scheduler": scheduler,
             "sweep_point": spec.point,
             "replication": spec.replication,

@@ -44,6 +44,29 @@ pub fn run_with_task_rows(
     Ok(result)
 }
 
+/// Writes the rows of a run that already ended (a real run's) to the part file `path`, as
+/// [`run_with_task_rows`] streams a simulated run's.
+pub fn write_rows(
+    file: &ScenarioFile,
+    spec: &RunSpec,
+    rows: &[TaskRow],
+    path: &Path,
+) -> std::io::Result<()> {
+    let mut out = BufWriter::new(File::create(path)?);
+    let scheduler = csv_field(&file.points[spec.point].scenario.schedulers[spec.scheduler].name);
+    let tau = file.points[spec.point].scenario.bounded_slowdown_tau;
+    for row in rows {
+        writeln!(
+            out,
+            "{scheduler},{},{},{}",
+            spec.point,
+            spec.replication,
+            format_row(row, tau)
+        )?;
+    }
+    out.flush()
+}
+
 fn secs(t: Option<crate::time::SimTime>) -> String {
     t.map(|t| format!("{}", t.as_secs_f64()))
         .unwrap_or_default()

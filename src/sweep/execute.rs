@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::output::record::{RunRecord, RUNS_DIR};
 
 use crate::cluster::Cluster;
-use crate::config::{ScenarioFile, WorkloadSpec};
+use crate::config::{Scenario, ScenarioFile, WorkloadSpec};
 use crate::engine::{EngineConfig, Simulation};
 use crate::metrics::{Sample, Summary, TaskRow};
 use crate::rng::stream;
@@ -50,35 +50,8 @@ pub fn run_one(
         &scenario.schedulers[spec.scheduler],
         stream(spec.seed, "scheduler"),
     );
-    let mut report = None;
-    let workload: Box<dyn WorkloadSource> = match &scenario.workload {
-        WorkloadSpec::Synthetic(s) => Box::new(SyntheticWorkload::new((**s).clone(), spec.seed)),
-        WorkloadSpec::Trace {
-            spec: trace,
-            max_tasks,
-        } => {
-            let (replay, shared) = trace.open_replay(spec.seed)?;
-            report = Some(shared);
-            Box::new(Capped {
-                inner: Box::new(replay),
-                left: max_tasks.unwrap_or(u64::MAX),
-            })
-        }
-    };
-    let config = EngineConfig {
-        horizon: scenario.horizon.map(|h| SimTime::ZERO + h),
-        warmup: SimTime::ZERO + scenario.warmup,
-        mode: scenario.dispatch,
-        sample_interval: scenario.output.timeseries,
-        check_invariants,
-        faults: scenario.faults.clone(),
-        failover: std::sync::Arc::new(scenario.failover.policy.clone()),
-        pin_services: scenario.failover.pin_services,
-        seed: spec.seed,
-        node_events: scenario.node_events.clone(),
-        preempt: sched_spec.preempt,
-        bounded_slowdown_tau: scenario.bounded_slowdown_tau,
-    };
+    let (workload, report) = open_workload(scenario, spec.seed)?;
+    let config = engine_config(scenario, spec, check_invariants);
     let output = Simulation::new(config, cluster, scheduler, workload, tasks).run()?;
     let mut summary = output.summary;
     summary.wall_s = started.elapsed().as_secs_f64();
@@ -93,6 +66,53 @@ pub fn run_one(
         samples: output.metrics.samples,
         trace_report,
     })
+}
+
+/// The trace reader's shared skip report (present for trace workloads).
+pub type TraceReport = Option<crate::workload::trace::SharedReport>;
+
+/// The workload of a run of `scenario` with seed `seed` (synthetic, or a trace replay cut at
+/// `max_tasks`), and the trace reader's report.
+pub fn open_workload(
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<(Box<dyn WorkloadSource>, TraceReport), WorkloadError> {
+    Ok(match &scenario.workload {
+        WorkloadSpec::Synthetic(s) => (
+            Box::new(SyntheticWorkload::new((**s).clone(), seed)),
+            None,
+        ),
+        WorkloadSpec::Trace {
+            spec: trace,
+            max_tasks,
+        } => {
+            let (replay, shared) = trace.open_replay(seed)?;
+            let capped = Capped {
+                inner: Box::new(replay),
+                left: max_tasks.unwrap_or(u64::MAX),
+            };
+            (Box::new(capped), Some(shared))
+        }
+    })
+}
+
+/// The engine's settings for run `spec` of `scenario`: what the simulator and the real-Docker
+/// runner share (the runner uses its control-plane part).
+pub fn engine_config(scenario: &Scenario, spec: &RunSpec, check_invariants: bool) -> EngineConfig {
+    EngineConfig {
+        horizon: scenario.horizon.map(|h| SimTime::ZERO + h),
+        warmup: SimTime::ZERO + scenario.warmup,
+        mode: scenario.dispatch,
+        sample_interval: scenario.output.timeseries,
+        check_invariants,
+        faults: scenario.faults.clone(),
+        failover: std::sync::Arc::new(scenario.failover.policy.clone()),
+        pin_services: scenario.failover.pin_services,
+        seed: spec.seed,
+        node_events: scenario.node_events.clone(),
+        preempt: scenario.schedulers[spec.scheduler].preempt,
+        bounded_slowdown_tau: scenario.bounded_slowdown_tau,
+    }
 }
 
 /// A workload cut after a number of tasks.
@@ -207,6 +227,7 @@ pub fn execute(
                     opts.total_runs,
                     opts.fingerprint,
                     opts.tasks_csv,
+                    crate::output::record::Mode::Sim,
                 );
                 let path = RunRecord::path(opts.dir, spec.index);
                 record.save(opts.dir).map_err(|source| WorkloadError::Io {

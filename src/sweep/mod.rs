@@ -8,7 +8,9 @@
 
 mod execute;
 
-pub use execute::{execute, run_in_memory, run_one, ExecError, ExecOptions, RunResult};
+pub use execute::{
+    engine_config, execute, open_workload, run_in_memory, run_one, ExecError, ExecOptions, RunResult,
+};
 
 use serde::Serialize;
 

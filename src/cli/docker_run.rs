@@ -1,0 +1,185 @@
+//! `simctl docker run FILE`: a scenario on real containers, every (scheduler, replication) run
+//! after the other, written like `simctl run`'s results (with `mode = docker`) to
+//! `<output.dir>-docker/`, and compared with the simulator's runs of the same scenario.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::{self, ScenarioFile};
+use crate::output::assemble::{assemble, Source};
+use crate::output::record::{fingerprint, Mode, RunRecord, RUNS_DIR};
+use crate::runner::clean::{clean_containers, RunGuard, Scope};
+use crate::runner::docker::DockerCli;
+use crate::runner::drive::{run_real, RealRun};
+use crate::runner::{image, static_bin};
+use crate::sweep::{self, RunResult, RunSpec};
+
+use super::run::{finish_dir, remove_records, report_warnings, stop_flag};
+
+/// Arguments of `simctl docker run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DockerRunArgs {
+    /// The scenario file (small: every task is a container).
+    pub file: PathBuf,
+    /// Write to DIR/<scenario>-docker/ instead of <output.dir>-docker/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Override a scenario key, as with `simctl run` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = config::parse_override)]
+    pub set: Vec<(String, toml::Value)>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What the runs measured of the runner itself.
+#[derive(Default)]
+struct RunnerStats {
+    latencies: Vec<f64>,
+    decisions: Vec<f64>,
+    starts: usize,
+    start_wall: f64,
+}
+
+/// Runs `simctl docker run`.
+pub fn run(args: &DockerRunArgs) -> Result<()> {
+    let file = config::load_with_overrides(&args.file, &args.set)?;
+    if file.points.len() > 1 {
+        bail!(
+            "{}: `simctl docker run` runs one configuration; this file sweeps {} points",
+            file.path.display(),
+            file.points.len()
+        );
+    }
+    let runs = sweep::plan(&file, None);
+    // Every run's plan is checked before any container starts.
+    for r in &runs {
+        let s = &file.points[r.point].scenario;
+        let cluster = crate::cluster::Cluster::new(&s.node_groups);
+        crate::runner::plan::plan(s, &cluster, r.seed)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.path.display()))?;
+    }
+    let docker = DockerCli::connect()?;
+    let leftovers = clean_containers(&docker, &Scope::AllRuns)?;
+    if !leftovers.is_empty() && !args.quiet {
+        eprintln!(
+            "removed {} container(s) left by an earlier run that was killed",
+            leftovers.len()
+        );
+    }
+    let image = match file.base().docker.as_ref().and_then(|d| d.image.clone()) {
+        Some(own) => {
+            if !docker.image_exists(&own) {
+                bail!("{}: docker.image \"{own}\" is not in the local engine (it is never pulled)", file.path.display());
+            }
+            own
+        }
+        None => image::ensure_image(&docker, &static_bin::find_or_build()?)?.tag,
+    };
+    let dir = results_dir(&file, args.out.as_deref());
+    std::fs::create_dir_all(dir.join(RUNS_DIR))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let fp = fingerprint(&file, &runs);
+    let stop = stop_flag();
+    let mut stats = RunnerStats::default();
+    for spec in &runs {
+        let run_id = format!("{}-{}-{}", std::process::id(), now_millis(), spec.index);
+        let real = {
+            let _guard = RunGuard::new(&docker, &run_id);
+            let scenario = &file.points[spec.point].scenario;
+            run_real(&docker, &image, scenario, spec, &run_id, stop)
+                .map_err(|e| anyhow::anyhow!("{}: run {}: {e}", file.path.display(), spec.index))?
+        };
+        stats.latencies.extend(&real.start_latencies);
+        stats.decisions.extend(&real.decision_seconds);
+        stats.starts += real.placements.len();
+        stats.start_wall += real.wall_s;
+        save(&file, spec, &dir, &fp, runs.len(), real)?;
+    }
+    let sources: Vec<Source> = runs.iter().map(|r| (dir.clone(), r.index)).collect();
+    let assembled = assemble(&dir, &sources)
+        .with_context(|| format!("cannot write results to {}", dir.display()))?;
+    report_warnings(&file.path, &assembled);
+    finish_dir(&dir, file.base().output.plots)?;
+    remove_records(&dir)?;
+    if !args.quiet {
+        print_stats(&stats);
+        println!("{} real run(s) -> {}", runs.len(), dir.display());
+    }
+    Ok(())
+}
+
+fn results_dir(file: &ScenarioFile, out: Option<&Path>) -> PathBuf {
+    let name = format!("{}-docker", file.base().name);
+    match out {
+        Some(base) => base.join(name),
+        None => {
+            let d = &file.base().output.dir;
+            d.with_file_name(format!(
+                "{}-docker",
+                d.file_name().map_or("results".into(), |f| f.to_string_lossy())
+            ))
+        }
+    }
+}
+
+fn now_millis() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// Writes one real run's record and task rows, as a simulated run's.
+fn save(
+    file: &ScenarioFile,
+    spec: &RunSpec,
+    dir: &Path,
+    fp: &str,
+    total: usize,
+    real: RealRun,
+) -> Result<()> {
+    let mut summary = real.output.summary;
+    summary.wall_s = real.wall_s;
+    let result = RunResult {
+        spec: *spec,
+        summary,
+        quantiles: real.output.metrics.quantile_rows(),
+        samples: real.output.metrics.samples.clone(),
+        trace_report: None,
+    };
+    crate::output::tasks::write_rows(file, spec, &real.rows, &RunRecord::tasks_path(dir, spec.index))
+        .with_context(|| format!("cannot write task rows in {}", dir.display()))?;
+    let record = RunRecord::new(file, &result, total, fp, true, Mode::Docker);
+    record
+        .save(dir)
+        .with_context(|| format!("cannot write a run record in {}", dir.display()))
+}
+
+fn print_stats(s: &RunnerStats) {
+    let mut lat = s.latencies.clone();
+    lat.sort_by(f64::total_cmp);
+    let q = |v: &[f64], p: f64| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1]
+        }
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let mut dec = s.decisions.clone();
+    dec.sort_by(f64::total_cmp);
+    println!(
+        "containers started: {}; start latency (docker run -> start event) mean {:.3} s, p95 {:.3} s",
+        s.starts,
+        mean(&lat),
+        q(&lat, 0.95)
+    );
+    println!(
+        "control plane per decision point: mean {:.1} us, p99 {:.1} us over {} decision points",
+        mean(&dec) * 1e6,
+        q(&dec, 0.99) * 1e6,
+        dec.len()
+    );
+}
