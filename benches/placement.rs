@@ -50,6 +50,7 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
             capacity: Resources::new(cores, (cores as u64) * 4 * GIB, 200 * GIB),
             speed,
             domain: format!("g{g}"),
+            start_delay: None,
         })
         .collect();
     let mut c = Cluster::new(&groups);

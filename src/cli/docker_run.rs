@@ -71,7 +71,10 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
     let image = match file.base().docker.as_ref().and_then(|d| d.image.clone()) {
         Some(own) => {
             if !docker.image_exists(&own) {
-                bail!("{}: docker.image \"{own}\" is not in the local engine (it is never pulled)", file.path.display());
+                bail!(
+                    "{}: docker.image \"{own}\" is not in the local engine (it is never pulled)",
+                    file.path.display()
+                );
             }
             own
         }
@@ -118,7 +121,8 @@ fn results_dir(file: &ScenarioFile, out: Option<&Path>) -> PathBuf {
             let d = &file.base().output.dir;
             d.with_file_name(format!(
                 "{}-docker",
-                d.file_name().map_or("results".into(), |f| f.to_string_lossy())
+                d.file_name()
+                    .map_or("results".into(), |f| f.to_string_lossy())
             ))
         }
     }
@@ -149,8 +153,13 @@ fn save(
         samples: real.output.metrics.samples.clone(),
         trace_report: None,
     };
-    crate::output::tasks::write_rows(file, spec, &real.rows, &RunRecord::tasks_path(dir, spec.index))
-        .with_context(|| format!("cannot write task rows in {}", dir.display()))?;
+    crate::output::tasks::write_rows(
+        file,
+        spec,
+        &real.rows,
+        &RunRecord::tasks_path(dir, spec.index),
+    )
+    .with_context(|| format!("cannot write task rows in {}", dir.display()))?;
     let record = RunRecord::new(file, &result, total, fp, true, Mode::Docker);
     record
         .save(dir)

@@ -193,6 +193,7 @@ mod tests {
             capacity: Resources::new(4.0, 100, 100),
             speed: 1.0,
             domain: "g".into(),
+            start_delay: None,
         }];
         let mut c = Cluster::new(&groups);
         c.allocate(NodeId(1), &Resources::new(3.0, 50, 0)).unwrap();

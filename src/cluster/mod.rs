@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::ids::NodeId;
 use crate::resources::Resources;
+use crate::workload::dist::DistSpec;
 pub use free_tree::FreeTree;
 pub use index::{free_fraction, IndexNeeds, OrdF64, PlacementIndex};
 
@@ -25,6 +26,11 @@ pub struct NodeGroup {
     pub speed: f64,
     /// Failure-domain label (defaults to the group name).
     pub domain: String,
+    /// Container start latency of an attempt started here: the time between the scheduler's
+    /// decision to start it and the attempt really making progress, during which it already holds
+    /// its resources (see [`crate::engine::Simulation`]). `None`: attempts make progress at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_delay: Option<DistSpec>,
 }
 
 /// Component-wise maximum capacity over the groups that have nodes.

@@ -79,7 +79,9 @@ pub fn parse_docker(doc: &Table) -> Result<Option<DockerSpec>, FieldError> {
             format!("must be between 0.01 and 100 (real seconds per simulated second), got {time_scale}"),
         ));
     }
-    let image = opt(t, "image", "docker", |v, k| as_str(v, k).map(str::to_string))?;
+    let image = opt(t, "image", "docker", |v, k| {
+        as_str(v, k).map(str::to_string)
+    })?;
     let command = match t.get("command") {
         None => Vec::new(),
         Some(toml::Value::Array(a)) => a
@@ -139,9 +141,10 @@ pub fn parse_docker(doc: &Table) -> Result<Option<DockerSpec>, FieldError> {
                     ))
                 }
             };
-            let after = opt(u, "after", "docker.unhealthy", positive_duration)?.ok_or_else(
-                || FieldError::new("docker.unhealthy.after", "is required (e.g. \"2s\")"),
-            )?;
+            let after =
+                opt(u, "after", "docker.unhealthy", positive_duration)?.ok_or_else(|| {
+                    FieldError::new("docker.unhealthy.after", "is required (e.g. \"2s\")")
+                })?;
             if health.is_none() {
                 return Err(FieldError::new(
                     "docker.unhealthy",
@@ -188,9 +191,18 @@ mod tests {
         for (text, key) in [
             ("[docker]\ntime_scale = 0", "docker.time_scale"),
             ("[docker]\ntime_scale = 1000", "docker.time_scale"),
-            ("[docker]\nhealth = { failures = 0 }", "docker.health.failures"),
-            ("[docker]\nhealth = { interval = \"0s\" }", "docker.health.interval"),
-            ("[docker]\nunhealthy = { tasks = [1], after = \"1s\" }", "docker.unhealthy"),
+            (
+                "[docker]\nhealth = { failures = 0 }",
+                "docker.health.failures",
+            ),
+            (
+                "[docker]\nhealth = { interval = \"0s\" }",
+                "docker.health.interval",
+            ),
+            (
+                "[docker]\nunhealthy = { tasks = [1], after = \"1s\" }",
+                "docker.unhealthy",
+            ),
             ("[docker]\ncommand = [\"x\"]", "docker.command"),
             ("[docker]\nimage = 3", "docker.image"),
             ("[docker]\nbogus = 1", "docker.bogus"),

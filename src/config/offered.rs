@@ -112,6 +112,7 @@ mod tests {
             capacity: Resources::new(cores, 8 << 30, 0),
             speed,
             domain: "g".into(),
+            start_delay: None,
         }
     }
 

@@ -102,7 +102,16 @@ const META_KEYS: &[&str] = &[
     "replications",
     "bounded_slowdown_tau",
 ];
-const NODE_KEYS: &[&str] = &["count", "cpu", "memory", "disk", "speed", "name", "domain"];
+const NODE_KEYS: &[&str] = &[
+    "count",
+    "cpu",
+    "memory",
+    "disk",
+    "speed",
+    "name",
+    "domain",
+    "start_delay",
+];
 const WORKLOAD_KEYS: &[&str] = &[
     "source",
     "dispatch",
@@ -291,6 +300,10 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
             .unwrap_or_else(|| format!("group-{i}"));
         let domain = opt(t, "domain", &key, |v, k| as_str(v, k).map(str::to_string))?
             .unwrap_or_else(|| name.clone());
+        // Same forms as workload.duration: a duration ("250ms", seconds) or a distribution table.
+        let start_delay = opt(t, "start_delay", &key, |v, k| {
+            quantity::quantity(v, k, Unit::Duration)
+        })?;
         if cores_to_milli(cpu) == 0 {
             return Err(FieldError::new(
                 join(&key, "cpu"),
@@ -308,6 +321,7 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
             capacity,
             speed,
             domain,
+            start_delay,
         });
     }
     if out.iter().map(|g| g.count as u64).sum::<u64>() == 0 {

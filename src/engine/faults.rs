@@ -116,7 +116,6 @@ impl Simulation<'_> {
         }
     }
 
-
     /// A node crashes for `cause`. The first cause to hold it down tells the control plane; the
     /// cause's repair (if any) is scheduled first, so the event order is that of the crash.
     pub(super) fn on_node_crash(&mut self, node: NodeId, cause: Cause) {

@@ -7,6 +7,10 @@
 //!
 //! Decision points: after all events of one instant are handled, the control plane decides once
 //! (if anything changed: a task queued, capacity freed).
+//!
+//! Container start latency: a node group's `start_delay` (see [`crate::cluster::NodeGroup`]) delays
+//! each attempt started on its nodes by a sampled `d`, as creating and starting a container does;
+//! the rules are on [`Simulation`].
 
 mod faults;
 mod queue;
@@ -22,9 +26,11 @@ use crate::failover::FailoverPolicy;
 use crate::faults::{FailureProcess, FaultSpec, TaskFailures};
 use crate::ids::NodeId;
 use crate::metrics::TaskRow;
+use crate::rng::{stream, SimRng};
 use crate::sched::preempt::PreemptMode;
 use crate::sched::{DispatchMode, Scheduler};
 use crate::time::{SimDuration, SimTime};
+use crate::workload::dist::Sampler;
 use crate::workload::{TaskSpec, WorkloadError, WorkloadSource};
 
 /// Settings of one simulation run.
@@ -120,7 +126,63 @@ struct NodeHealth {
 /// A failure domain: its nodes and, when domains fail at random, its failure process.
 type Domain = (Vec<NodeId>, Option<FailureProcess>);
 
+/// The per-group container start latencies of a run (semantics on [`Simulation`]): one sampler and
+/// one random stream per node group that has a `start_delay`. Only built when some group has one.
+struct StartDelays {
+    /// Node index -> its group's sampler index in `groups`, or `None` for a group without delay.
+    node_group: Vec<Option<u32>>,
+    /// Per group with a delay: its sampler and its stream.
+    groups: Vec<(Sampler, SimRng)>,
+}
+
+impl StartDelays {
+    /// `None` when no group of `cluster` has a start delay.
+    fn new(cluster: &Cluster, seed: u64) -> Option<StartDelays> {
+        let mut slot = Vec::with_capacity(cluster.groups().len());
+        let mut groups = Vec::new();
+        for (g, group) in cluster.groups().iter().enumerate() {
+            slot.push(group.start_delay.as_ref().map(|spec| {
+                groups.push((spec.sampler(), stream(seed, &format!("start-delay-{g}"))));
+                (groups.len() - 1) as u32
+            }));
+        }
+        if groups.is_empty() {
+            return None;
+        }
+        let node_group = cluster
+            .nodes()
+            .iter()
+            .map(|n| slot[n.group as usize])
+            .collect();
+        Some(StartDelays { node_group, groups })
+    }
+
+    /// The start delay of an attempt started on `node` now (zero for a group without one).
+    fn draw(&mut self, node: NodeId) -> SimDuration {
+        match self.node_group[node.index()] {
+            Some(i) => {
+                let (sampler, rng) = &mut self.groups[i as usize];
+                SimDuration::from_secs_f64(sampler.sample(rng))
+            }
+            None => SimDuration::ZERO,
+        }
+    }
+}
+
 /// One simulation run.
+///
+/// **Start delays.** When a node group has a `start_delay`, every attempt the control plane starts
+/// on one of its nodes at time `t` draws a delay `d` from that group's own random stream
+/// (`start-delay-<group index>` of the run's seed) and only begins to make progress at `t + d`: an
+/// attempt of wall time `w` ends at `t + d + w`, and a task failure drawn `f` into its run happens
+/// at `t + d + f`. During `[t, t + d)` the attempt holds its resources, as a container being created
+/// does, so `d` counts into the task's response time (and into utilisation and its attempt's run
+/// time), not into its wait: the wait ends at the scheduler's start decision `t`, which is also
+/// where the real-Docker runner's wait ends (the same control plane records it when the runner
+/// issues `docker run`, before the container starts). The delay is not scaled by the
+/// node's speed. The control plane does not know about it: an attempt stopped early (crash,
+/// preemption, failure) counts as having computed since `t`, delay included. Runs without any
+/// `start_delay` draw nothing and give exactly the results they gave before the key existed.
 pub struct Simulation<'a> {
     horizon: Option<SimTime>,
     sample_interval: Option<SimDuration>,
@@ -135,6 +197,7 @@ pub struct Simulation<'a> {
     health: Vec<NodeHealth>,
     domains: Vec<Domain>,
     task_failures: TaskFailures,
+    start_delays: Option<StartDelays>,
     event_count: u64,
     sink: Option<&'a mut dyn FnMut(&TaskRow)>,
 }
@@ -150,6 +213,7 @@ impl<'a> Simulation<'a> {
     ) -> Simulation<'a> {
         let (health, domains) = faults::build_health(&config, &cluster);
         let task_failures = TaskFailures::new(&config.faults, config.seed);
+        let start_delays = StartDelays::new(&cluster, config.seed);
         let control_config = config.control(sink.is_some());
         let has_deps = workload.has_dependencies();
         Simulation {
@@ -166,6 +230,7 @@ impl<'a> Simulation<'a> {
             health,
             domains,
             task_failures,
+            start_delays,
             event_count: 0,
             sink,
         }
@@ -216,7 +281,8 @@ impl<'a> Simulation<'a> {
         Ok(output)
     }
 
-    /// Carries out the control plane's commands in simulated time, in the order it gave them.
+    /// Carries out the control plane's commands in simulated time, in the order it gave them. A
+    /// started attempt makes progress after its node group's start delay (see [`Simulation`]).
     fn carry_out(&mut self) {
         if !self.control.has_commands() {
             return;
@@ -224,13 +290,19 @@ impl<'a> Simulation<'a> {
         for command in self.control.take_commands() {
             match command {
                 Command::Start {
-                    attempt, run_for, ..
+                    attempt,
+                    node,
+                    run_for,
                 } => {
+                    let begins = match self.start_delays.as_mut() {
+                        Some(delays) => self.now + delays.draw(node),
+                        None => self.now,
+                    };
                     if let Some(w) = run_for {
-                        self.events.push(self.now + w, Event::Finish(attempt));
+                        self.events.push(begins + w, Event::Finish(attempt));
                     }
                     if let Some(after) = self.task_failures.failure_after(run_for) {
-                        self.events.push(self.now + after, Event::TaskFail(attempt));
+                        self.events.push(begins + after, Event::TaskFail(attempt));
                     }
                 }
                 Command::SetTimer { at, timer } => self.events.push(at, Event::Timer(timer)),

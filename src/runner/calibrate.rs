@@ -134,7 +134,7 @@ pub fn report(c: &Calibration) -> String {
     format!(
         "container start latency over {} starts (issue -> engine start event): mean {:.3}s, std {:.3}s, p50 {:.3}s, p95 {:.3}s\n\
          sequential starts: {:.2} containers/s\n\
-         scenario key to paste under the node group (read by the Docker runner and the simulator once issue 10 lands):\n{}\n",
+         scenario key to paste under the node group (read by the simulator, and by the Docker runner once issue 10 lands):\n{}\n",
         s.n,
         s.mean,
         s.std,

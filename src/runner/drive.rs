@@ -144,7 +144,12 @@ pub fn run_real(
         .map(|n| format!("{}-{}", cluster.groups()[n.group as usize].name, n.id.0))
         .collect();
     let scheduler = build_scheduler(sched_spec, stream(run.seed, "scheduler"));
-    let cp = ControlPlane::new(config.control(true), cluster, scheduler, tasks.iter().any(|t| !t.depends_on.is_empty()));
+    let cp = ControlPlane::new(
+        config.control(true),
+        cluster,
+        scheduler,
+        tasks.iter().any(|t| !t.depends_on.is_empty()),
+    );
     let (launched_tx, launched_rx) = mpsc::channel();
     let mut d = Driver {
         docker,

@@ -78,7 +78,9 @@ pub fn plan(scenario: &Scenario, cluster: &Cluster, seed: u64) -> Result<Plan, S
         }
     }
     if let (Some(ttf), Some(ttr)) = (&f.node_ttf, &f.node_ttr) {
-        let last = end.or_else(|| tasks.last().map(|t| t.arrival)).unwrap_or(SimTime::ZERO);
+        let last = end
+            .or_else(|| tasks.last().map(|t| t.arrival))
+            .unwrap_or(SimTime::ZERO);
         for n in cluster.nodes() {
             let mut p = FailureProcess::new(
                 ttf,

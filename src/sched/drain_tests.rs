@@ -21,6 +21,7 @@ fn cluster() -> Cluster {
         capacity: Resources::new(cores, 16 << 30, 100 << 30),
         speed,
         domain: format!("g{i}"),
+        start_delay: None,
     };
     Cluster::new(&[
         group(0, 4, 4.0, 1.0),

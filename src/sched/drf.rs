@@ -96,6 +96,7 @@ mod tests {
             capacity: Resources::new(9.0, 18, 0),
             speed: 1.0,
             domain: "g".into(),
+            start_delay: None,
         }]);
         // The queue holds all of A's tasks before B's, so FIFO would favour A.
         let pending = (0..20)

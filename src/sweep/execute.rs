@@ -78,10 +78,7 @@ pub fn open_workload(
     seed: u64,
 ) -> Result<(Box<dyn WorkloadSource>, TraceReport), WorkloadError> {
     Ok(match &scenario.workload {
-        WorkloadSpec::Synthetic(s) => (
-            Box::new(SyntheticWorkload::new((**s).clone(), seed)),
-            None,
-        ),
+        WorkloadSpec::Synthetic(s) => (Box::new(SyntheticWorkload::new((**s).clone(), seed)), None),
         WorkloadSpec::Trace {
             spec: trace,
             max_tasks,

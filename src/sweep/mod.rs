@@ -9,7 +9,8 @@
 mod execute;
 
 pub use execute::{
-    engine_config, execute, open_workload, run_in_memory, run_one, ExecError, ExecOptions, RunResult,
+    engine_config, execute, open_workload, run_in_memory, run_one, ExecError, ExecOptions,
+    RunResult,
 };
 
 use serde::Serialize;

@@ -90,6 +90,7 @@ pub(crate) mod test_support {
                 capacity: Resources::new(cpu, 1 << 30, 1 << 30),
                 speed,
                 domain: format!("g{i}"),
+                start_delay: None,
             })
             .collect();
         Cluster::new(&groups)

@@ -60,6 +60,7 @@ impl NodeList {
                 capacity,
                 speed: 1.0,
                 domain: domain.to_string(),
+                start_delay: None,
             }),
         }
     }

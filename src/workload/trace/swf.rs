@@ -217,5 +217,6 @@ pub fn cluster(spec: &TraceSpec) -> Result<Vec<NodeGroup>, WorkloadError> {
         capacity,
         speed: 1.0,
         domain: "swf".into(),
+        start_delay: None,
     }])
 }
