@@ -9,9 +9,11 @@ use anyhow::{bail, Context, Result};
 use crate::config::{self, ScenarioFile};
 use crate::output::assemble::{assemble, Source};
 use crate::output::record::{fingerprint, Mode, RunRecord, RUNS_DIR};
-use crate::runner::clean::{clean_containers, RunGuard, Scope};
+use crate::runner::clean::RunGuard;
 use crate::runner::docker::DockerCli;
 use crate::runner::drive::{run_real, RealRun};
+use crate::runner::runtime::ContainerRuntime;
+use crate::runner::spec::LABEL_RUN;
 use crate::runner::{image, static_bin};
 use crate::sweep::{self, RunResult, RunSpec};
 
@@ -61,7 +63,7 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.path.display()))?;
     }
     let docker = DockerCli::connect()?;
-    let leftovers = clean_containers(&docker, &Scope::AllRuns)?;
+    let leftovers = clean_orphans(&docker)?;
     if !leftovers.is_empty() && !args.quiet {
         eprintln!(
             "removed {} container(s) left by an earlier run that was killed",
@@ -126,6 +128,27 @@ fn results_dir(file: &ScenarioFile, out: Option<&Path>) -> PathBuf {
             ))
         }
     }
+}
+
+/// Removes the containers of earlier `simctl docker run`s whose process is gone (killed with
+/// SIGKILL: no guard ran). A run id starts with its process id; a run whose process still lives
+/// (another study running beside this one) is left alone, and so is every container without the
+/// `simctl.run` label.
+fn clean_orphans(docker: &DockerCli) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for c in docker.list(LABEL_RUN, None)? {
+        let pid = c
+            .labels
+            .get(LABEL_RUN)
+            .and_then(|run| run.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            docker.remove(&c.id)?;
+            removed.push(c.name);
+        }
+    }
+    Ok(removed)
 }
 
 fn now_millis() -> u128 {

@@ -1,6 +1,6 @@
 //! The `[docker]` table: how `simctl docker run` carries a scenario out on real containers. The
-//! simulator ignores it (a scenario with it still runs with `simctl run`, which is what makes the
-//! two comparable).
+//! simulator reads only its health fault (`unhealthy`, detected by `health`'s probes), so that a
+//! simulated run meets the same faults as its real twin; the rest is the runner's.
 //!
 //! ```toml
 //! [docker]

@@ -63,8 +63,11 @@ impl ControlPlane {
         }
         let run_for =
             (kind == TaskKind::Batch).then(|| self.config.failover.attempt_wall_time(work, speed));
+        let rec = self.tasks.get(handle);
         self.commands.push(Command::Start {
             attempt: self.attempt_ref(handle),
+            task: rec.spec.id,
+            number: rec.attempt,
             node,
             run_for,
         });

@@ -126,6 +126,10 @@ pub enum Command {
     Start {
         /// The attempt.
         attempt: AttemptRef,
+        /// The task's id.
+        task: TaskId,
+        /// The attempt's number (from 1).
+        number: u32,
         /// Where.
         node: NodeId,
         /// How long it runs, if it ends by itself.

@@ -61,6 +61,9 @@ pub struct EngineConfig {
     pub preempt: PreemptMode,
     /// The bounded slowdown's `tau`.
     pub bounded_slowdown_tau: SimDuration,
+    /// Tasks whose first attempt turns unhealthy (the `[docker]` table's health fault, modelled
+    /// so that a simulated run meets the same faults as its real twin).
+    pub unhealthy: Option<crate::faults::HealthFault>,
 }
 
 impl EngineConfig {
@@ -91,6 +94,8 @@ enum Event {
     TaskFail(AttemptRef),
     /// A timer of the control plane is due.
     Timer(Timer),
+    /// The health checks of a running attempt give up on it (an injected health fault).
+    Unhealthy(AttemptRef),
     /// A node crashes (`cause`: its own process, a domain, or a listed crash).
     NodeCrash { node: NodeId, cause: Cause },
     /// A node is repaired.
@@ -198,6 +203,7 @@ pub struct Simulation<'a> {
     domains: Vec<Domain>,
     task_failures: TaskFailures,
     start_delays: Option<StartDelays>,
+    unhealthy: Option<crate::faults::HealthFault>,
     event_count: u64,
     sink: Option<&'a mut dyn FnMut(&TaskRow)>,
 }
@@ -231,6 +237,7 @@ impl<'a> Simulation<'a> {
             domains,
             task_failures,
             start_delays,
+            unhealthy: config.unhealthy.clone(),
             event_count: 0,
             sink,
         }
@@ -291,6 +298,8 @@ impl<'a> Simulation<'a> {
             match command {
                 Command::Start {
                     attempt,
+                    task,
+                    number,
                     node,
                     run_for,
                 } => {
@@ -298,6 +307,14 @@ impl<'a> Simulation<'a> {
                         Some(delays) => self.now + delays.draw(node),
                         None => self.now,
                     };
+                    if let Some(u) = self
+                        .unhealthy
+                        .as_ref()
+                        .filter(|u| number == 1 && u.tasks.contains(&task.0))
+                    {
+                        self.events
+                            .push(begins + u.noticed_after, Event::Unhealthy(attempt));
+                    }
                     if let Some(w) = run_for {
                         self.events.push(begins + w, Event::Finish(attempt));
                     }
@@ -339,6 +356,9 @@ impl<'a> Simulation<'a> {
                 self.control.attempt_exited(attempt, Exit::Failed);
             }
             Event::Timer(timer) => self.control.timer_fired(timer),
+            Event::Unhealthy(attempt) => {
+                self.control.health_failed(attempt);
+            }
             Event::NodeCrash { node, cause } => self.on_node_crash(node, cause),
             Event::NodeRepair { node, cause } => self.on_node_repair(node, cause),
             Event::DomainCrash { domain } => self.on_domain_crash(domain),

@@ -64,6 +64,29 @@ pub struct Crash {
     pub repair: Option<SimDuration>,
 }
 
+/// Tasks whose first attempt turns unhealthy after a while, and when the health checks give up
+/// on it, counted from the attempt's real start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthFault {
+    /// The task ids.
+    pub tasks: Vec<u64>,
+    /// Time from the start until the probes declare it unhealthy: the first probe at or after
+    /// the turn (probes every `interval` from the start), then `failures - 1` more.
+    pub noticed_after: SimDuration,
+}
+
+impl HealthFault {
+    /// The fault of a task that turns unhealthy `after` its start, probed every `interval` and
+    /// declared unhealthy after `failures` failed probes in a row.
+    pub fn new(tasks: Vec<u64>, after: SimDuration, interval: SimDuration, failures: u32) -> Self {
+        let first = after.0.div_ceil(interval.0.max(1)).max(1) * interval.0;
+        HealthFault {
+            tasks,
+            noticed_after: SimDuration(first + u64::from(failures.saturating_sub(1)) * interval.0),
+        }
+    }
+}
+
 impl CrashTarget {
     /// The nodes of `cluster` this target names.
     pub fn nodes(&self, cluster: &crate::cluster::Cluster) -> Vec<crate::ids::NodeId> {

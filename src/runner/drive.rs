@@ -282,6 +282,7 @@ impl Driver<'_> {
                     attempt,
                     node,
                     run_for,
+                    ..
                 } => self.launch(attempt, node, run_for),
                 Command::Kill { attempt, .. } => self.kill(attempt),
                 Command::SetTimer { at, timer } => {

@@ -97,13 +97,13 @@ pub fn plan(scenario: &Scenario, cluster: &Cluster, seed: u64) -> Result<Plan, S
                     up: false,
                 });
                 let Some(r) = p.time_to_repair() else { break };
-                t = t + r;
+                t += r;
                 changes.push(NodeChange {
                     at: t,
                     node: n.id,
                     up: true,
                 });
-                t = t + p.time_to_failure();
+                t += p.time_to_failure();
             }
         }
     }

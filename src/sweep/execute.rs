@@ -109,6 +109,13 @@ pub fn engine_config(scenario: &Scenario, spec: &RunSpec, check_invariants: bool
         node_events: scenario.node_events.clone(),
         preempt: scenario.schedulers[spec.scheduler].preempt,
         bounded_slowdown_tau: scenario.bounded_slowdown_tau,
+        unhealthy: scenario.docker.as_ref().and_then(|d| {
+            let (tasks, after) = d.unhealthy.clone()?;
+            let h = d.health.as_ref()?;
+            Some(crate::faults::HealthFault::new(
+                tasks, after, h.interval, h.failures,
+            ))
+        }),
     }
 }
 
