@@ -175,9 +175,9 @@ fn docker_small_runs_on_real_containers_like_the_simulator() {
     // No container of the run is left, and the foreign one is untouched.
     assert_eq!(simctl_containers(), Vec::<String>::new());
     assert!(foreign.exists(), "the foreign container was removed");
-    // Against the simulator of the same scenario (same tasks, same crash, start_delay as
-    // calibrated): mean response within 10%; waits are near zero in both, so their difference is
-    // bounded absolutely (a fifth of a second).
+    // Against the simulator of the same scenario (same tasks, same crash, same health fault,
+    // start_delay as calibrated): mean response within 10%; waits are near zero in both, so their
+    // difference is bounded absolutely (a fifth of a second).
     let (code, _, err) = simctl(&["run", scenario, "--out", out, "--quiet"]);
     assert_eq!(code, 0, "{err}");
     let sim = &read_csv(&dir.path().join("docker-small/summary.csv"))[0];
@@ -192,11 +192,19 @@ fn docker_small_runs_on_real_containers_like_the_simulator() {
         (wr - ws).abs() <= 0.2,
         "mean wait: simulated {ws:.3} s, real {wr:.3} s"
     );
+    // The simulator models the health fault too: the same restarts (the crash's and task 5's).
     assert_eq!(
-        num(sim, "task_restarts") + 1.0,
+        num(sim, "task_restarts"),
         num(real, "task_restarts"),
-        "the real run also restarted the unhealthy task"
+        "restarts: simulated against real"
     );
+    // `docker run` wrote the same comparison itself, per run and as a MAPE row.
+    let versus = read_csv(&real_dir.join("sim-vs-real.csv"));
+    let mape = versus
+        .iter()
+        .find(|r| r["metric"] == "mean_response_s" && r["run"] == "mape")
+        .expect("a MAPE row for the mean response");
+    assert!(num(mape, "relative_error") <= 0.10, "{mape:?}");
 }
 
 const PLACEMENT: &str = r#"
@@ -334,7 +342,7 @@ fn a_run_killed_with_sigkill_is_cleaned_by_the_next_and_foreign_containers_survi
 }
 
 #[test]
-fn an_unreachable_engine_or_missing_image_is_a_clear_error() {
+fn a_missing_image_is_a_clear_error() {
     let Some(_lock) = engine() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("img.toml");
@@ -348,5 +356,57 @@ fn an_unreachable_engine_or_missing_image_is_a_clear_error() {
     assert!(
         err.contains("no-such-image:never") && err.contains("never pulled"),
         "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_removes_the_runs_containers() {
+    let Some(_lock) = engine() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("interrupted.toml");
+    std::fs::write(&file, LONG).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simctl"))
+        .args(["docker", "run", file.to_str().unwrap(), "--quiet", "--out"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while simctl_containers().len() < 2 {
+        assert!(Instant::now() < deadline, "the run started no container");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(simctl_containers(), Vec::<String>::new());
+}
+
+#[test]
+fn an_engine_that_cannot_be_reached_is_a_clear_error() {
+    // No `docker` on the PATH at all: refused before any work, naming the engine.
+    let empty = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/docker-small.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_simctl"))
+        .args(["docker", "run", scenario, "--out"])
+        .arg(empty.path())
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("docker"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(empty.path()).unwrap().count(),
+        0,
+        "nothing was written"
     );
 }

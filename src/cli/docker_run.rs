@@ -88,6 +88,7 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
     let fp = fingerprint(&file, &runs);
     let stop = stop_flag();
     let mut stats = RunnerStats::default();
+    let mut real_summaries = Vec::new();
     for spec in &runs {
         let run_id = format!("{}-{}-{}", std::process::id(), now_millis(), spec.index);
         let real = {
@@ -100,15 +101,30 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
         stats.decisions.extend(&real.decision_seconds);
         stats.starts += real.placements.len();
         stats.start_wall += real.wall_s;
-        save(&file, spec, &dir, &fp, runs.len(), real)?;
+        real_summaries.push(save(&file, spec, &dir, &fp, runs.len(), real)?);
     }
+    // The simulator's twins of the same runs (same seeds: same tasks, crashes and faults).
+    let sims = sweep::run_in_memory(&file, &runs, 1, false)
+        .with_context(|| format!("{}: simulating the same runs", file.path.display()))?;
+    let sim_summaries: Vec<_> = sims.into_iter().map(|r| r.summary).collect();
+    let versus = crate::runner::versus::compare(&sim_summaries, &real_summaries);
     let sources: Vec<Source> = runs.iter().map(|r| (dir.clone(), r.index)).collect();
     let assembled = assemble(&dir, &sources)
         .with_context(|| format!("cannot write results to {}", dir.display()))?;
     report_warnings(&file.path, &assembled);
     finish_dir(&dir, file.base().output.plots)?;
     remove_records(&dir)?;
+    let versus_path = dir.join("sim-vs-real.csv");
+    crate::output::atomic::write_atomic(&versus_path, |w| {
+        w.write_all(crate::runner::versus::to_csv(&versus).as_bytes())
+    })
+    .with_context(|| format!("cannot write {}", versus_path.display()))?;
     if !args.quiet {
+        println!(
+            "simulated against real ({} run(s), same seeds):",
+            runs.len()
+        );
+        print!("{}", crate::runner::versus::render(&versus));
         print_stats(&stats);
         println!("{} real run(s) -> {}", runs.len(), dir.display());
     }
@@ -158,7 +174,7 @@ fn now_millis() -> u128 {
         .unwrap_or(0)
 }
 
-/// Writes one real run's record and task rows, as a simulated run's.
+/// Writes one real run's record and task rows, as a simulated run's; returns its summary.
 fn save(
     file: &ScenarioFile,
     spec: &RunSpec,
@@ -166,7 +182,7 @@ fn save(
     fp: &str,
     total: usize,
     real: RealRun,
-) -> Result<()> {
+) -> Result<crate::metrics::Summary> {
     let mut summary = real.output.summary;
     summary.wall_s = real.wall_s;
     let result = RunResult {
@@ -186,7 +202,8 @@ fn save(
     let record = RunRecord::new(file, &result, total, fp, true, Mode::Docker);
     record
         .save(dir)
-        .with_context(|| format!("cannot write a run record in {}", dir.display()))
+        .with_context(|| format!("cannot write a run record in {}", dir.display()))?;
+    Ok(result.summary)
 }
 
 fn print_stats(s: &RunnerStats) {
@@ -203,8 +220,9 @@ fn print_stats(s: &RunnerStats) {
     let mut dec = s.decisions.clone();
     dec.sort_by(f64::total_cmp);
     println!(
-        "containers started: {}; start latency (docker run -> start event) mean {:.3} s, p95 {:.3} s",
+        "containers started: {} ({:.2} per second of run); start latency (docker run -> start event) mean {:.3} s, p95 {:.3} s",
         s.starts,
+        s.starts as f64 / s.start_wall.max(1e-9),
         mean(&lat),
         q(&lat, 0.95)
     );

@@ -106,6 +106,23 @@ pub struct Sample {
     pub running: u64,
     /// Nodes up.
     pub nodes_up: u64,
+    /// What the kernel and the container engine measured at that time (real runs only).
+    pub measured: Option<Measured>,
+}
+
+/// Real usage beside the allocations, sampled by `simctl docker run`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Measured {
+    /// The host's CPU busy fraction (all cores) since the previous reading, from `/proc/stat`.
+    pub host_cpu_busy: f64,
+    /// The host's memory in use (MemTotal - MemAvailable), from `/proc/meminfo`.
+    pub host_memory_used_bytes: u64,
+    /// The host's 1-minute load average, from `/proc/loadavg`.
+    pub host_load1: f64,
+    /// CPU the run's containers used, in cores (the engine's stats).
+    pub containers_cpu_cores: f64,
+    /// Memory the run's containers used (the engine's stats).
+    pub containers_memory_bytes: u64,
 }
 
 /// The default `tau` of the bounded slowdown, max(1, response / max(run, tau)): the HPC convention
@@ -323,6 +340,7 @@ impl Collector {
             queue_length,
             running,
             nodes_up: cluster.nodes().iter().filter(|n| n.schedulable).count() as u64,
+            measured: None,
         });
     }
 

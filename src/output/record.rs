@@ -186,8 +186,22 @@ impl RunRecord {
             .samples
             .iter()
             .map(|s| {
+                // Measured columns are empty in simulated runs.
+                let measured = s.measured.map_or_else(
+                    || ",,,,".to_string(),
+                    |m| {
+                        format!(
+                            "{},{},{},{},{}",
+                            m.host_cpu_busy,
+                            m.host_memory_used_bytes,
+                            m.host_load1,
+                            m.containers_cpu_cores,
+                            m.containers_memory_bytes
+                        )
+                    },
+                );
                 format!(
-                    "{run_id},{},{},{},{},{},{},{}",
+                    "{run_id},{},{},{},{},{},{},{},{measured}",
                     s.time_s,
                     s.util_cpu,
                     s.util_memory,

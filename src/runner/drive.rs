@@ -7,6 +7,9 @@
 //! Scenario time is real time divided by `time_scale`: a task of 10 s runs 5 s of real CPU burn at
 //! `time_scale = 0.5`, and every time written out is divided back.
 //!
+//! At every time-series sample the driver also records what was really used (the host's `/proc`,
+//! the run's containers' stats; [`super::usage`]) beside the allocations.
+//!
 //! A node of the scenario is virtual: its capacity is a budget the control plane allocates from,
 //! and its containers carry its name in a label. A crash kills every container of the node; the
 //! control plane notices it after the scenario's `detection` delay (the node's heartbeat timeout).
@@ -35,6 +38,7 @@ use super::plan::{plan, Plan};
 use super::probe::probe_health;
 use super::runtime::ContainerRuntime;
 use super::spec::{ContainerSpec, Network};
+use super::usage::UsageSampler;
 
 /// The port `simctl burn` serves `/health` on inside its container.
 const HEALTH_PORT: u16 = 8080;
@@ -93,6 +97,8 @@ struct Driver<'a> {
     by_name: HashMap<String, AttemptRef>,
     launched_tx: mpsc::Sender<Launched>,
     launched_rx: mpsc::Receiver<Launched>,
+    /// Start threads that have not reported yet.
+    launching: usize,
     task_failures: TaskFailures,
     node_names: Vec<String>,
     rows: Vec<TaskRow>,
@@ -165,6 +171,7 @@ pub fn run_real(
         by_name: HashMap::new(),
         launched_tx,
         launched_rx,
+        launching: 0,
         task_failures: TaskFailures::new(&config.faults, config.seed),
         node_names,
         rows: Vec::new(),
@@ -180,6 +187,9 @@ pub fn run_real(
     let horizon = config.horizon;
     let sample_every = config.sample_interval.filter(|d| d.0 > 0);
     let mut next_sample = sample_every.map(|d| SimTime::ZERO + d);
+    let sampler =
+        sample_every.map(|dt| UsageSampler::start(docker.clone(), run_id.to_string(), d.real(dt)));
+    let mut measured = Vec::new();
     let mut arrivals = tasks.into_iter().peekable();
     let mut changes = node_changes.into_iter().peekable();
     let mut down_causes = vec![0u32; d.node_names.len()];
@@ -187,12 +197,12 @@ pub fn run_real(
     d.t0 = Instant::now();
     let end = loop {
         if stop.load(Ordering::SeqCst) {
-            return Err("interrupted".into());
+            break Err("interrupted".to_string());
         }
         let now = d.now();
         if let Some(h) = horizon.filter(|h| now >= *h) {
             d.cp.advance(h);
-            break h;
+            break Ok(h);
         }
         d.cp.advance(now);
         while let Some(t) = arrivals.next_if(|t| t.arrival <= now) {
@@ -228,12 +238,24 @@ pub fn run_real(
             d.carry_out();
         }
         d.collect_launches();
-        while let Some(e) = events.next_timeout(Duration::ZERO)? {
-            d.on_container_event(e.name, e.kind);
+        let mut stream_error = None;
+        loop {
+            match events.next_timeout(Duration::ZERO) {
+                Ok(Some(e)) => d.on_container_event(e.name, e.kind),
+                Ok(None) => break,
+                Err(e) => {
+                    stream_error = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = stream_error {
+            break Err(format!("the engine's event stream failed: {e}"));
         }
         d.probe_health();
         if let Some(at) = next_sample.filter(|at| now >= *at) {
             d.cp.sample();
+            measured.push(sampler.as_ref().and_then(UsageSampler::latest));
             next_sample = sample_every.map(|dt| at + dt);
         }
         let started = Instant::now();
@@ -241,15 +263,24 @@ pub fn run_real(
         d.decision_seconds.push(started.elapsed().as_secs_f64());
         d.carry_out();
         if exhausted && d.cp.all_done() {
-            break now;
+            break Ok(now);
         }
         // Sleep until the next container event, at most one tick.
-        if let Some(e) = events.next_timeout(TICK)? {
-            d.on_container_event(e.name, e.kind);
+        match events.next_timeout(TICK) {
+            Ok(Some(e)) => d.on_container_event(e.name, e.kind),
+            Ok(None) => {}
+            Err(e) => break Err(format!("the engine's event stream failed: {e}")),
         }
     };
+    // No start thread may still be creating a container once the caller cleans up.
+    d.await_launches();
+    let end = end?;
     let wall_s = d.t0.elapsed().as_secs_f64();
-    let (output, last) = d.cp.finish(end, d.inputs);
+    drop(sampler);
+    let (mut output, last) = d.cp.finish(end, d.inputs);
+    for (sample, m) in output.metrics.samples.iter_mut().zip(measured) {
+        sample.measured = m;
+    }
     for c in last {
         if let Command::Record(row) = c {
             d.rows.push(*row);
@@ -367,6 +398,7 @@ impl Driver<'_> {
         );
         let docker = self.docker.clone();
         let tx = self.launched_tx.clone();
+        self.launching += 1;
         let wants_port = !spec.publish.is_empty();
         std::thread::spawn(move || {
             let result = docker
@@ -386,6 +418,7 @@ impl Driver<'_> {
     /// Takes the start threads' reports: a container that could not start is a failed attempt.
     fn collect_launches(&mut self) {
         while let Ok(l) = self.launched_rx.try_recv() {
+            self.launching -= 1;
             match l.result {
                 Ok(addr) => {
                     if let Some(c) = self.containers.get_mut(&l.attempt) {
@@ -398,6 +431,19 @@ impl Driver<'_> {
                     self.cp.attempt_exited(l.attempt, Exit::Failed);
                     self.carry_out();
                 }
+            }
+        }
+    }
+
+    /// Waits (at most a minute) for every start thread to report, so that no container appears
+    /// after the run's cleanup.
+    fn await_launches(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.launching > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.launched_rx.recv_timeout(left) {
+                Ok(_) => self.launching -= 1,
+                Err(_) => break,
             }
         }
     }

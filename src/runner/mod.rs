@@ -35,3 +35,5 @@ pub mod runtime;
 pub mod spec;
 pub mod static_bin;
 pub mod stats;
+pub mod usage;
+pub mod versus;
