@@ -365,7 +365,7 @@ fn ctrl_c_removes_the_runs_containers() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("interrupted.toml");
     std::fs::write(&file, LONG).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_simctl"))
+    let child = Command::new(env!("CARGO_BIN_EXE_simctl"))
         .args(["docker", "run", file.to_str().unwrap(), "--quiet", "--out"])
         .arg(dir.path())
         .stdout(Stdio::null())
