@@ -123,6 +123,9 @@ pub struct Measured {
     pub containers_cpu_cores: f64,
     /// Memory the run's containers used (the engine's stats).
     pub containers_memory_bytes: u64,
+    /// CPU the run's containers used over the cluster's CPU capacity: comparable to `util_cpu`,
+    /// the allocated share.
+    pub containers_cpu_util: f64,
 }
 
 /// The default `tau` of the bounded slowdown, max(1, response / max(run, tau)): the HPC convention

@@ -70,7 +70,7 @@ const RUNS_JSON: usize = 2;
 const TIMING: usize = 3;
 
 const TIMESERIES_HEADER: &str =
-    "scheduler,sweep_point,replication,time_s,util_cpu,util_memory,util_disk,queue_length,running,nodes_up,host_cpu_busy,host_memory_used_bytes,host_load1,containers_cpu_cores,containers_memory_bytes";
+    "scheduler,sweep_point,replication,time_s,util_cpu,util_memory,util_disk,queue_length,running,nodes_up,host_cpu_busy,host_memory_used_bytes,host_load1,containers_cpu_cores,containers_memory_bytes,containers_cpu_util";
 
 /// The index in `outs` of an optional file, created with its header the first time it is needed.
 fn open_once(

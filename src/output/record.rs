@@ -188,15 +188,16 @@ impl RunRecord {
             .map(|s| {
                 // Measured columns are empty in simulated runs.
                 let measured = s.measured.map_or_else(
-                    || ",,,,".to_string(),
+                    || ",,,,,".to_string(),
                     |m| {
                         format!(
-                            "{},{},{},{},{}",
+                            "{},{},{},{},{},{}",
                             m.host_cpu_busy,
                             m.host_memory_used_bytes,
                             m.host_load1,
                             m.containers_cpu_cores,
-                            m.containers_memory_bytes
+                            m.containers_memory_bytes,
+                            m.containers_cpu_util
                         )
                     },
                 );

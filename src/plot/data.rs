@@ -83,6 +83,9 @@ pub struct RunSeries {
     pub util: Vec<Series>,
     /// Tasks waiting in queues.
     pub queue: Vec<Series>,
+    /// CPU the containers really used, in percent of the cluster's capacity (real runs only;
+    /// empty for simulated ones).
+    pub used: Vec<Series>,
 }
 
 /// The time series of replication 0 at the first sweep point, one per scheduler.
@@ -108,16 +111,21 @@ pub fn representative_timeseries(
     .iter()
     .map(|c| table.column(c))
     .collect::<Result<_, _>>()?;
+    let used_col = table.find("containers_cpu_util");
     let mut schedulers = summary.schedulers();
-    let mut rows: BTreeMap<usize, Vec<(f64, f64, f64)>> = BTreeMap::new();
+    let mut rows: BTreeMap<usize, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
     for row in &table.rows {
         if table.integer(row, cols[1])? != sweep_point || table.integer(row, cols[2])? != 0 {
             continue;
         }
         let t = table.number(row, cols[3])?;
         let (u, q) = (table.number(row, cols[4])?, table.number(row, cols[5])?);
+        let used = match used_col {
+            Some(c) => table.number(row, c)? * 100.0,
+            None => f64::NAN,
+        };
         let s = index_of(&mut schedulers, &row.fields[cols[0]]);
-        rows.entry(s).or_default().push((t, u * 100.0, q));
+        rows.entry(s).or_default().push((t, u * 100.0, q, used));
     }
     if rows.is_empty() {
         return Ok(None);
@@ -126,7 +134,7 @@ pub fn representative_timeseries(
     for (s, mut pts) in rows {
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
         let label = schedulers[s].clone();
-        let pick = |f: fn(&(f64, f64, f64)) -> f64| {
+        let pick = |f: fn(&(f64, f64, f64, f64)) -> f64| {
             pts.iter()
                 .filter(|p| p.0.is_finite() && f(p).is_finite())
                 .map(|p| (p.0, f(p)))
@@ -139,9 +147,17 @@ pub fn representative_timeseries(
         });
         out.queue.push(Series {
             index: s,
-            label,
+            label: label.clone(),
             points: pick(|p| p.2),
         });
+        let used: Vec<(f64, f64)> = pick(|p| p.3);
+        if !used.is_empty() {
+            out.used.push(Series {
+                index: s,
+                label,
+                points: used,
+            });
+        }
     }
     Ok(Some(out))
 }

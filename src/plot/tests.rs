@@ -576,6 +576,7 @@ fn identical_and_all_zero_time_series_are_recognised() {
     let runs = data::RunSeries {
         util: vec![series(0, &a), series(1, &b), series(2, &a)],
         queue: vec![series(0, &zero), series(1, &zero), series(2, &zero)],
+        used: vec![],
     };
     assert_eq!(data::same_as_earlier(&runs), vec![None, None, Some(0)]);
     assert!(data::all_zero(&runs.queue));
@@ -617,4 +618,47 @@ fn twenty_five_schedulers_plot_as_small_multiples_and_ranked_panels() {
         files.contains(&"timeseries.png".to_string())
             && files.contains(&"cdf_response.png".to_string())
     );
+}
+
+#[test]
+fn a_real_runs_measured_cpu_is_drawn_beside_the_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = scheduler_names(1);
+    write_summary(dir.path(), &[], &[vec![]], &all, 1, |_, _, _| 0.5);
+    let header = "scheduler,sweep_point,replication,time_s,util_cpu,util_memory,util_disk,queue_length,running,nodes_up,host_cpu_busy,host_memory_used_bytes,host_load1,containers_cpu_cores,containers_memory_bytes,containers_cpu_util\n";
+    let mut ts = String::from(header);
+    for t in 1..6 {
+        ts.push_str(&format!(
+            "{},0,0,{t},0.5,0.1,0,0,1,3,0.4,1000,0.5,1.2,5000,0.4\n",
+            all[0]
+        ));
+    }
+    std::fs::write(dir.path().join("timeseries.csv"), &ts).unwrap();
+    let summary = Summary::load(dir.path()).unwrap();
+    let fig = timeseries::TimeseriesFigure::load(dir.path(), &summary)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        fig.legend_names(),
+        [all[0].clone(), format!("{}: used (measured)", all[0])]
+    );
+    // A simulated run's file has the columns but no values: nothing measured is drawn.
+    let empty: String = ts
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{},,,,,,\n", f[..10].join(","))
+            }
+        })
+        .collect();
+    std::fs::write(dir.path().join("timeseries.csv"), empty).unwrap();
+    let fig = timeseries::TimeseriesFigure::load(dir.path(), &summary)
+        .unwrap()
+        .unwrap();
+    assert_eq!(fig.legend_names(), [all[0].clone()]);
+    assert!(names(&plot_dir(dir.path()).unwrap()).contains(&"timeseries.png".to_string()));
 }

@@ -83,6 +83,17 @@ impl TimeseriesFigure {
             keep(&mut runs.util);
             keep(&mut runs.queue);
         }
+        if many {
+            runs.used.clear();
+        } else if !runs.used.is_empty() {
+            // A real run: the containers' measured CPU beside the allocated share, in colours of
+            // their own (the legend names both).
+            for s in &mut runs.used {
+                s.index = names.len();
+                names.push(format!("{}: used (measured)", s.label));
+            }
+            notes.push("real run: allocated share and the containers' measured use".to_string());
+        }
         if runs.util.iter().any(|s| s.points.len() > BINS) {
             notes.push(format!(
                 "{BINS} time bins: line = bin mean, shaded = bin min to max"
@@ -105,6 +116,12 @@ const BINS: usize = 600;
 const GRID_COLS: usize = 5;
 
 impl TimeseriesFigure {
+    /// The legend's entries, by palette index.
+    #[cfg(test)]
+    pub fn legend_names(&self) -> &[String] {
+        &self.names
+    }
+
     /// Whether the figure is a grid of small multiples, one cell per scheduler.
     pub fn is_small_multiples(&self) -> bool {
         !data::overlay_fits(self.runs.util.len())
@@ -157,8 +174,15 @@ impl Figure for TimeseriesFigure {
         }
         let area = style::legend_row(&area, &self.names)?;
         let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 / 2);
-        let util_end = self.y_end(&self.runs.util, true);
-        self.panel(&top, &self.runs.util, UTIL, util_end, false)?;
+        let util: Vec<Series> = self
+            .runs
+            .util
+            .iter()
+            .chain(&self.runs.used)
+            .cloned()
+            .collect();
+        let util_end = self.y_end(&util, true);
+        self.panel(&top, &util, UTIL, util_end, false)?;
         let queue_end = self.y_end(&self.runs.queue, false);
         self.panel(&bottom, &self.runs.queue, QUEUE, queue_end, false)?;
         Ok(())

@@ -187,8 +187,15 @@ pub fn run_real(
     let horizon = config.horizon;
     let sample_every = config.sample_interval.filter(|d| d.0 > 0);
     let mut next_sample = sample_every.map(|d| SimTime::ZERO + d);
-    let sampler =
-        sample_every.map(|dt| UsageSampler::start(docker.clone(), run_id.to_string(), d.real(dt)));
+    let capacity_cores = d.cp.cluster().total_capacity().cpu_cores();
+    let sampler = sample_every.map(|dt| {
+        UsageSampler::start(
+            docker.clone(),
+            run_id.to_string(),
+            d.real(dt),
+            capacity_cores,
+        )
+    });
     let mut measured = Vec::new();
     let mut arrivals = tasks.into_iter().peekable();
     let mut changes = node_changes.into_iter().peekable();

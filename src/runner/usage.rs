@@ -24,8 +24,14 @@ pub struct UsageSampler {
 }
 
 impl UsageSampler {
-    /// Samples every `every` (real time) until dropped.
-    pub fn start(docker: DockerCli, run_id: String, every: Duration) -> UsageSampler {
+    /// Samples every `every` (real time) until dropped; `capacity_cores` is the cluster's CPU
+    /// capacity (the denominator of `containers_cpu_util`).
+    pub fn start(
+        docker: DockerCli,
+        run_id: String,
+        every: Duration,
+        capacity_cores: f64,
+    ) -> UsageSampler {
         let latest = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
         let (l, s) = (latest.clone(), stop.clone());
@@ -34,7 +40,7 @@ impl UsageSampler {
             let _ = host.sample(); // the first reading only sets the CPU baseline
             while !s.load(Ordering::SeqCst) {
                 std::thread::sleep(every);
-                if let Some(m) = measure(&docker, &run_id, &mut host) {
+                if let Some(m) = measure(&docker, &run_id, &mut host, capacity_cores) {
                     *l.lock().expect("usage lock") = Some(m);
                 }
             }
@@ -62,7 +68,12 @@ impl Drop for UsageSampler {
 }
 
 /// One reading (`None` when `/proc` cannot be read).
-fn measure(docker: &DockerCli, run_id: &str, host: &mut NodeSampler) -> Option<Measured> {
+fn measure(
+    docker: &DockerCli,
+    run_id: &str,
+    host: &mut NodeSampler,
+    capacity_cores: f64,
+) -> Option<Measured> {
     let node = host.sample().ok()?;
     let ids: Vec<String> = docker
         .list(LABEL_RUN, Some(run_id))
@@ -70,11 +81,13 @@ fn measure(docker: &DockerCli, run_id: &str, host: &mut NodeSampler) -> Option<M
         .unwrap_or_default();
     // Containers that exit between listing and reading are simply not counted.
     let usage = container_usage(docker, &ids).unwrap_or_default();
+    let cores: f64 = usage.iter().map(|u| u.cpu_percent / 100.0).sum();
     Some(Measured {
         host_cpu_busy: node.cpu_busy.unwrap_or(f64::NAN),
         host_memory_used_bytes: node.memory.total.saturating_sub(node.memory.available),
         host_load1: node.load[0],
-        containers_cpu_cores: usage.iter().map(|u| u.cpu_percent / 100.0).sum(),
+        containers_cpu_cores: cores,
         containers_memory_bytes: usage.iter().map(|u| u.memory_bytes).sum(),
+        containers_cpu_util: cores / capacity_cores.max(1e-9),
     })
 }
