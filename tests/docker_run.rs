@@ -100,6 +100,24 @@ impl Drop for Foreign {
     }
 }
 
+/// Starts `simctl docker run FILE --quiet --out OUT` in the background and waits (bounded: a hang
+/// guard, not a timing assertion) until at least two containers of it run.
+fn start_in_background(file: &Path, out: &Path, stderr: Stdio) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_simctl"))
+        .args(["docker", "run", file.to_str().unwrap(), "--quiet", "--out"])
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while simctl_containers().len() < 2 {
+        assert!(Instant::now() < deadline, "the run started no container");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child
+}
+
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let headers = r.headers().unwrap().clone();
@@ -306,19 +324,7 @@ fn a_run_killed_with_sigkill_is_cleaned_by_the_next_and_foreign_containers_survi
     let file = dir.path().join("killed.toml");
     std::fs::write(&file, LONG).unwrap();
     let out = dir.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_simctl"))
-        .args(["docker", "run", file.to_str().unwrap(), "--quiet", "--out"])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait (bounded: a hang guard, not a timing assertion) until its containers run.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while simctl_containers().len() < 2 {
-        assert!(Instant::now() < deadline, "the run started no container");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut child = start_in_background(&file, &out, Stdio::null());
     child.kill().unwrap(); // SIGKILL: no guard, no handler runs
     child.wait().unwrap();
     let left = simctl_containers();
@@ -365,18 +371,7 @@ fn ctrl_c_removes_the_runs_containers() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("interrupted.toml");
     std::fs::write(&file, LONG).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_simctl"))
-        .args(["docker", "run", file.to_str().unwrap(), "--quiet", "--out"])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while simctl_containers().len() < 2 {
-        assert!(Instant::now() < deadline, "the run started no container");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let child = start_in_background(&file, dir.path(), Stdio::piped());
     let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args(["-INT", &pid])

@@ -25,13 +25,7 @@ impl ControlPlane {
         v.detected = false;
         let epoch = v.epoch;
         self.metrics.on_node_failure(self.now);
-        let on_node: Vec<u32> = self
-            .running
-            .iter()
-            .filter(|r| r.node == node)
-            .map(|r| r.handle)
-            .collect();
-        for handle in on_node {
+        for handle in self.running_on(node) {
             self.stall(handle);
         }
         self.commands.push(Command::SetTimer {
@@ -62,6 +56,15 @@ impl ControlPlane {
         }
     }
 
+    /// The tasks running on `node`, in start order.
+    fn running_on(&self, node: NodeId) -> Vec<u32> {
+        self.running
+            .iter()
+            .filter(|r| r.node == node)
+            .map(|r| r.handle)
+            .collect()
+    }
+
     /// A running attempt's node died: it makes no progress from now on.
     fn stall(&mut self, handle: u32) {
         let now = self.now;
@@ -86,13 +89,7 @@ impl ControlPlane {
         self.nodes[node.index()].detected = true;
         self.cluster.set_schedulable(node, false);
         self.commands.push(Command::NodeMarkedDown { node });
-        let on_node: Vec<u32> = self
-            .running
-            .iter()
-            .filter(|r| r.node == node)
-            .map(|r| r.handle)
-            .collect();
-        for handle in on_node {
+        for handle in self.running_on(node) {
             let crash_time = match self.tasks.get(handle).phase {
                 Phase::Running { stalled_at, .. } => stalled_at.unwrap_or(self.now),
                 _ => self.now,
