@@ -640,7 +640,10 @@ fn a_real_runs_measured_cpu_is_drawn_beside_the_allocation() {
         .unwrap();
     assert_eq!(
         fig.legend_names(),
-        [all[0].clone(), format!("{}: used (measured)", all[0])]
+        [
+            format!("{}: allocated", all[0]),
+            format!("{}: used (measured)", all[0])
+        ]
     );
     // A simulated run's file has the columns but no values: nothing measured is drawn.
     let empty: String = ts

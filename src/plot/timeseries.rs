@@ -89,10 +89,16 @@ impl TimeseriesFigure {
             // A real run: the containers' measured CPU beside the allocated share, in colours of
             // their own (the legend names both).
             for s in &mut runs.used {
+                if let Some(n) = names.get_mut(s.index) {
+                    *n = format!("{}: allocated", s.label);
+                }
                 s.index = names.len();
                 names.push(format!("{}: used (measured)", s.label));
             }
-            notes.push("real run: allocated share and the containers' measured use".to_string());
+            notes.push(
+                "real run: allocated share, and the containers' measured use (docker stats, each reading spans about a second)"
+                    .to_string(),
+            );
         }
         if runs.util.iter().any(|s| s.points.len() > BINS) {
             notes.push(format!(
