@@ -39,6 +39,8 @@ pub struct DockerRunArgs {
 #[derive(Default)]
 struct RunnerStats {
     latencies: Vec<f64>,
+    /// The most containers that started within one second of each other, per run.
+    peak_per_second: usize,
     decisions: Vec<f64>,
     starts: usize,
     start_wall: f64,
@@ -98,6 +100,7 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: run {}: {e}", file.path.display(), spec.index))?
         };
         stats.latencies.extend(&real.start_latencies);
+        stats.peak_per_second = stats.peak_per_second.max(peak_per_second(&real.started_at));
         stats.decisions.extend(&real.decision_seconds);
         stats.starts += real.placements.len();
         stats.start_wall += real.wall_s;
@@ -206,6 +209,19 @@ fn save(
     Ok(result.summary)
 }
 
+/// The most start events within any one-second window (`at` in event order).
+fn peak_per_second(at: &[f64]) -> usize {
+    let mut peak = 0;
+    let mut from = 0;
+    for (i, &t) in at.iter().enumerate() {
+        while t - at[from] > 1.0 {
+            from += 1;
+        }
+        peak = peak.max(i + 1 - from);
+    }
+    peak
+}
+
 fn print_stats(s: &RunnerStats) {
     let mut lat = s.latencies.clone();
     lat.sort_by(f64::total_cmp);
@@ -220,9 +236,10 @@ fn print_stats(s: &RunnerStats) {
     let mut dec = s.decisions.clone();
     dec.sort_by(f64::total_cmp);
     println!(
-        "containers started: {} ({:.2} per second of run); start latency (docker run -> start event) mean {:.3} s, p95 {:.3} s",
+        "containers started: {} ({:.2} per second of run, at most {} within one second); start latency (docker run -> start event) mean {:.3} s, p95 {:.3} s",
         s.starts,
         s.starts as f64 / s.start_wall.max(1e-9),
+        s.peak_per_second,
         mean(&lat),
         q(&lat, 0.95)
     );
@@ -232,4 +249,18 @@ fn print_stats(s: &RunnerStats) {
         q(&dec, 0.99) * 1e6,
         dec.len()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::peak_per_second;
+
+    #[test]
+    fn peak_counts_the_busiest_one_second_window() {
+        assert_eq!(peak_per_second(&[]), 0);
+        assert_eq!(peak_per_second(&[5.0]), 1);
+        // 0.1 .. 1.0 are within one second of each other; 2.5 is alone.
+        assert_eq!(peak_per_second(&[0.1, 0.5, 0.9, 1.0, 2.5]), 4);
+        assert_eq!(peak_per_second(&[0.0, 1.5, 3.0, 4.5]), 1);
+    }
 }

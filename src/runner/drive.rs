@@ -56,6 +56,8 @@ pub struct RealRun {
     pub placements: Vec<(u64, u32, NodeId)>,
     /// Real seconds from each `docker run` to its container's `start` event.
     pub start_latencies: Vec<f64>,
+    /// Real seconds from the run's start to each container's `start` event, in event order.
+    pub started_at: Vec<f64>,
     /// Real time the control plane spent in each decision (scheduler included), in seconds.
     pub decision_seconds: Vec<f64>,
     /// Attempts failed over because their health checks gave up.
@@ -104,6 +106,7 @@ struct Driver<'a> {
     rows: Vec<TaskRow>,
     placements: Vec<(u64, u32, NodeId)>,
     start_latencies: Vec<f64>,
+    started_at: Vec<f64>,
     decision_seconds: Vec<f64>,
     health_failures: u64,
     inputs: u64,
@@ -177,6 +180,7 @@ pub fn run_real(
         rows: Vec::new(),
         placements: Vec::new(),
         start_latencies: Vec::new(),
+        started_at: Vec::new(),
         decision_seconds: Vec::new(),
         health_failures: 0,
         inputs: 0,
@@ -298,6 +302,7 @@ pub fn run_real(
         rows: d.rows,
         placements: d.placements,
         start_latencies: d.start_latencies,
+        started_at: d.started_at,
         decision_seconds: d.decision_seconds,
         health_failures: d.health_failures,
         wall_s,
@@ -500,6 +505,8 @@ impl Driver<'_> {
                     c.started = Some(now);
                     self.start_latencies
                         .push(now.duration_since(c.launched).as_secs_f64());
+                    self.started_at
+                        .push(now.duration_since(self.t0).as_secs_f64());
                     c.next_probe = interval.map(|i| now + i);
                 }
             }
