@@ -14,7 +14,7 @@ use crate::runner::docker::DockerCli;
 use crate::runner::drive::{run_real, RealRun};
 use crate::runner::runtime::ContainerRuntime;
 use crate::runner::spec::LABEL_RUN;
-use crate::runner::{image, static_bin};
+use crate::runner::{calibrate, image, static_bin};
 use crate::sweep::{self, RunResult, RunSpec};
 
 use super::run::{finish_dir, remove_records, report_warnings, stop_flag};
@@ -128,7 +128,8 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
             runs.len()
         );
         print!("{}", crate::runner::versus::render(&versus));
-        print_stats(&stats);
+        let scale = file.base().docker.as_ref().map_or(1.0, |d| d.time_scale);
+        print_stats(&stats, scale);
         println!("{} real run(s) -> {}", runs.len(), dir.display());
     }
     Ok(())
@@ -222,9 +223,7 @@ fn peak_per_second(at: &[f64]) -> usize {
     peak
 }
 
-fn print_stats(s: &RunnerStats) {
-    let mut lat = s.latencies.clone();
-    lat.sort_by(f64::total_cmp);
+fn print_stats(s: &RunnerStats, time_scale: f64) {
     let q = |v: &[f64], p: f64| {
         if v.is_empty() {
             f64::NAN
@@ -235,14 +234,23 @@ fn print_stats(s: &RunnerStats) {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let mut dec = s.decisions.clone();
     dec.sort_by(f64::total_cmp);
-    println!(
-        "containers started: {} ({:.2} per second of run, at most {} within one second); start latency (docker run -> start event) mean {:.3} s, p95 {:.3} s",
-        s.starts,
-        s.starts as f64 / s.start_wall.max(1e-9),
-        s.peak_per_second,
-        mean(&lat),
-        q(&lat, 0.95)
-    );
+    if !s.latencies.is_empty() {
+        let lat = calibrate::summarize(&s.latencies);
+        println!(
+            "containers started: {} ({:.2} per second of run, at most {} within one second); start latency (docker run -> start event) mean {:.3} s, p95 {:.3} s",
+            s.starts,
+            s.starts as f64 / s.start_wall.max(1e-9),
+            s.peak_per_second,
+            lat.mean,
+            lat.p95
+        );
+        // What the simulator should assume, in scenario time, as measured under this run's load.
+        let scaled: Vec<f64> = s.latencies.iter().map(|l| l / time_scale).collect();
+        println!(
+            "start latency as measured in these runs, for the node groups: {}",
+            calibrate::scenario_key(&calibrate::summarize(&scaled))
+        );
+    }
     println!(
         "control plane per decision point: mean {:.1} us, p99 {:.1} us over {} decision points",
         mean(&dec) * 1e6,
