@@ -227,3 +227,57 @@ fn without_the_key_there_is_no_delay() {
     let file = scenario(&text(4, None, 10));
     assert!(file.points[0].scenario.node_groups[0].start_delay.is_none());
 }
+
+/// Work counts from when an attempt began making progress, not from its start decision: a task
+/// started at 20 s with a start latency of 4 s, whose node crashes at 27 s, threw away 3 s of
+/// compute (not 7 s), and finishes elsewhere. (A second task at 40 s keeps the measurement window
+/// open past the crash.)
+#[test]
+fn work_lost_in_a_crash_counts_from_the_end_of_the_start_latency() {
+    let crash = |delay: &str| {
+        format!(
+            r#"
+[scenario]
+name = "delay-crash"
+seed = 1
+[[cluster.nodes]]
+count = 2
+cpu = 1
+memory = "1GiB"
+start_delay = "{delay}"
+[workload]
+arrival = {{ process = "constant", rate = 0.05 }}
+duration = "10s"
+cpu = 1
+max_tasks = 2
+[faults]
+crashes = [{{ at = "27s", node = 0 }}]
+detection = "0s"
+[failover]
+policy = "resubmit"
+[[scheduler]]
+name = "ff"
+placement = "first-fit"
+"#
+        )
+    };
+    let file = scenario(&crash("4s"));
+    let (result, rows) = run_with_rows(&file);
+    let s = &result.summary;
+    assert_eq!(s.tasks_completed, 2);
+    assert_eq!(s.task_restarts, 1);
+    assert!(
+        (s.wasted_cpu_s - 3.0).abs() < 1e-9,
+        "wasted {} cpu-s",
+        s.wasted_cpu_s
+    );
+    // Restarted on node 1 at 27 s: done at 27 + 4 + 10 s.
+    let done = rows
+        .iter()
+        .find(|r| r.task_id == 0 && r.outcome == Outcome::Completed)
+        .unwrap();
+    assert!((done.end.unwrap().as_secs_f64() - 41.0).abs() < 1e-9);
+    // Without the latency the same crash throws away 7 s.
+    let (result, _) = run_with_rows(&scenario(&crash("0s")));
+    assert!((result.summary.wasted_cpu_s - 7.0).abs() < 1e-9);
+}

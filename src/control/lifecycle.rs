@@ -24,6 +24,7 @@ impl ControlPlane {
             start: now,
             running_pos,
             stalled_at: (!up).then_some(now),
+            began: now,
         };
         if let Some(failed) = rec.failed_at.take() {
             self.metrics.on_restart_delay(failed, now);
@@ -146,7 +147,7 @@ impl ControlPlane {
     /// Ends a running attempt: frees its resources (unless a preemption already did), accounts its
     /// utilisation, and writes its row; the task is then idle (in no queue, on no node). A
     /// preempted or cancelled attempt that still runs is killed. What of its work is lost is the
-    /// caller's to account. Returns (node, start, wall time computed).
+    /// caller's to account. Returns (node, when it began making progress, wall time computed).
     pub(super) fn stop_running(
         &mut self,
         handle: u32,
@@ -158,6 +159,7 @@ impl ControlPlane {
             start,
             running_pos,
             stalled_at,
+            began,
         } = rec.phase
         else {
             panic!("task {} stopped while not running", rec.spec.id.0);
@@ -180,14 +182,14 @@ impl ControlPlane {
         }
         self.tasks.bump_generation(handle);
         self.metrics.on_release(node, &demand, start, self.now);
-        let computed = stalled_at.unwrap_or(self.now).since(start);
+        let computed = stalled_at.unwrap_or(self.now).since(began);
         if outcome != Outcome::Preempted {
             // Session::preempt has already returned a preempted task's resources.
             self.cluster.release(node, &demand);
         }
         self.tasks.get_mut(handle).phase = Phase::Idle;
         self.emit_attempt(handle, Some(node), Some(start), outcome);
-        (node, start, computed)
+        (node, began, computed)
     }
 
     /// A running attempt finished its work: the task completes (its other copies are cancelled).

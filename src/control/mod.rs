@@ -336,6 +336,23 @@ impl ControlPlane {
         true
     }
 
+    /// Input: `attempt` really began making progress at `at` (its container started, or the
+    /// simulated start latency passed). Until then it held its resources without doing work, so
+    /// the work a stopped attempt did counts from here. Without this input, from its start.
+    pub fn attempt_began(&mut self, attempt: AttemptRef, at: SimTime) {
+        if !self.tasks.is_current(attempt.handle, attempt.generation) {
+            return;
+        }
+        if let Phase::Running {
+            began,
+            stalled_at: None,
+            ..
+        } = &mut self.tasks.get_mut(attempt.handle).phase
+        {
+            *began = (*began).max(at);
+        }
+    }
+
     /// Input: the health checks of a running attempt gave up on it (its container still runs).
     /// The attempt is killed and failed over at once: probing already took the detection time.
     pub fn health_failed(&mut self, attempt: AttemptRef) -> bool {

@@ -25,6 +25,9 @@ pub enum Phase {
         running_pos: usize,
         /// When the node died under it (it makes no progress since); None while healthy.
         stalled_at: Option<SimTime>,
+        /// When it began making progress: its start, or later when the driver reports a start
+        /// latency ([`super::ControlPlane::attempt_began`]).
+        began: SimTime,
     },
     /// In no queue and on no node: just arrived, or between attempts (its attempt ended and it
     /// waits for the failover decision or a retry backoff).

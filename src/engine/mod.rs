@@ -96,6 +96,8 @@ enum Event {
     Timer(Timer),
     /// The health checks of a running attempt give up on it (an injected health fault).
     Unhealthy(AttemptRef),
+    /// A started attempt's start latency has passed: it begins making progress.
+    Began(AttemptRef),
     /// A node crashes (`cause`: its own process, a domain, or a listed crash).
     NodeCrash { node: NodeId, cause: Cause },
     /// A node is repaired.
@@ -307,6 +309,9 @@ impl<'a> Simulation<'a> {
                         Some(delays) => self.now + delays.draw(node),
                         None => self.now,
                     };
+                    if begins > self.now {
+                        self.events.push(begins, Event::Began(attempt));
+                    }
                     if let Some(u) = self
                         .unhealthy
                         .as_ref()
@@ -359,6 +364,7 @@ impl<'a> Simulation<'a> {
             Event::Unhealthy(attempt) => {
                 self.control.health_failed(attempt);
             }
+            Event::Began(attempt) => self.control.attempt_began(attempt, self.now),
             Event::NodeCrash { node, cause } => self.on_node_crash(node, cause),
             Event::NodeRepair { node, cause } => self.on_node_repair(node, cause),
             Event::DomainCrash { domain } => self.on_domain_crash(domain),

@@ -508,6 +508,9 @@ impl Driver<'_> {
                     self.started_at
                         .push(now.duration_since(self.t0).as_secs_f64());
                     c.next_probe = interval.map(|i| now + i);
+                    let at = self.now();
+                    self.cp.advance(at);
+                    self.cp.attempt_began(attempt, at);
                 }
             }
             EventKind::Died { exit_code, .. } => {
