@@ -39,6 +39,7 @@ pub struct DockerRunArgs {
 #[derive(Default)]
 struct RunnerStats {
     latencies: Vec<f64>,
+    overheads: Vec<f64>,
     /// The most containers that started within one second of each other, per run.
     peak_per_second: usize,
     decisions: Vec<f64>,
@@ -100,6 +101,7 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: run {}: {e}", file.path.display(), spec.index))?
         };
         stats.latencies.extend(&real.start_latencies);
+        stats.overheads.extend(&real.overheads);
         stats.peak_per_second = stats.peak_per_second.max(peak_per_second(&real.started_at));
         stats.decisions.extend(&real.decision_seconds);
         stats.starts += real.placements.len();
@@ -244,10 +246,13 @@ fn print_stats(s: &RunnerStats, time_scale: f64) {
             lat.mean,
             lat.p95
         );
-        // What the simulator should assume, in scenario time, as measured under this run's load.
-        let scaled: Vec<f64> = s.latencies.iter().map(|l| l / time_scale).collect();
+    }
+    if !s.overheads.is_empty() {
+        // What the simulator should assume, in scenario time, as measured under this run's load:
+        // everything a completed container took beyond its work (start latency and exit lag).
+        let scaled: Vec<f64> = s.overheads.iter().map(|l| l / time_scale).collect();
         println!(
-            "start latency as measured in these runs, for the node groups: {}",
+            "per-attempt overhead (docker run -> die event, less the work) for the node groups: {}",
             calibrate::scenario_key(&calibrate::summarize(&scaled))
         );
     }

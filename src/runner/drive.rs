@@ -58,6 +58,9 @@ pub struct RealRun {
     pub start_latencies: Vec<f64>,
     /// Real seconds from the run's start to each container's `start` event, in event order.
     pub started_at: Vec<f64>,
+    /// Per completed attempt, real seconds its container took beyond its work: from `docker run`
+    /// to the `die` event, less the burn time (start latency plus the lag until the exit is seen).
+    pub overheads: Vec<f64>,
     /// Real time the control plane spent in each decision (scheduler included), in seconds.
     pub decision_seconds: Vec<f64>,
     /// Attempts failed over because their health checks gave up.
@@ -71,6 +74,8 @@ struct Container {
     name: String,
     node: NodeId,
     launched: Instant,
+    /// Real seconds of work it was given (`None` for a service).
+    work: Option<f64>,
     started: Option<Instant>,
     /// Where its `/health` answers (once known).
     health: Option<SocketAddr>,
@@ -107,6 +112,7 @@ struct Driver<'a> {
     placements: Vec<(u64, u32, NodeId)>,
     start_latencies: Vec<f64>,
     started_at: Vec<f64>,
+    overheads: Vec<f64>,
     decision_seconds: Vec<f64>,
     health_failures: u64,
     inputs: u64,
@@ -181,6 +187,7 @@ pub fn run_real(
         placements: Vec::new(),
         start_latencies: Vec::new(),
         started_at: Vec::new(),
+        overheads: Vec::new(),
         decision_seconds: Vec::new(),
         health_failures: 0,
         inputs: 0,
@@ -303,6 +310,7 @@ pub fn run_real(
         placements: d.placements,
         start_latencies: d.start_latencies,
         started_at: d.started_at,
+        overheads: d.overheads,
         decision_seconds: d.decision_seconds,
         health_failures: d.health_failures,
         wall_s,
@@ -402,6 +410,8 @@ impl Driver<'_> {
                 name: spec.name.clone(),
                 node,
                 launched: Instant::now(),
+                work: (exit_code == 0 && run_for.is_some())
+                    .then(|| seconds.as_secs_f64() * self.scale),
                 started: None,
                 health: None,
                 failed_probes: 0,
@@ -515,7 +525,11 @@ impl Driver<'_> {
             }
             EventKind::Died { exit_code, .. } => {
                 self.by_name.remove(&name);
-                if self.containers.remove(&attempt).is_some() {
+                if let Some(c) = self.containers.remove(&attempt) {
+                    if let (0, Some(work)) = (exit_code, c.work) {
+                        self.overheads
+                            .push(c.launched.elapsed().as_secs_f64() - work);
+                    }
                     let exit = if exit_code == 0 {
                         Exit::Completed
                     } else {
