@@ -257,7 +257,7 @@ fn print_stats(s: &RunnerStats, time_scale: f64) {
         );
     }
     println!(
-        "control plane per decision point: mean {:.1} us, p99 {:.1} us over {} decision points",
+        "control plane per decision (scheduler included): mean {:.1} us, p99 {:.1} us over {} decisions",
         mean(&dec) * 1e6,
         q(&dec, 0.99) * 1e6,
         dec.len()

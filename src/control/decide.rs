@@ -58,6 +58,7 @@ impl ControlPlane {
         if !(has_new || (self.capacity_freed && !self.pending.is_empty())) {
             return false;
         }
+        self.scheduler_calls += 1;
         let buffers = std::mem::take(&mut self.scratch.decisions);
         let mut session = Session::new(
             self.now,

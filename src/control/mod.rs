@@ -201,6 +201,8 @@ pub struct ControlPlane {
     metrics: Collector,
     commands: Vec<Command>,
     scratch: Scratch,
+    /// How many times the scheduler was called.
+    scheduler_calls: u64,
 }
 
 /// Buffers a decision reuses instead of allocating.
@@ -247,6 +249,7 @@ impl ControlPlane {
             deps: deps::Deps::new(has_dependencies),
             commands: Vec::new(),
             scratch: Scratch::default(),
+            scheduler_calls: 0,
             cluster,
             config,
         }
@@ -268,6 +271,11 @@ impl ControlPlane {
     #[inline]
     pub fn take_commands(&mut self) -> std::vec::Drain<'_, Command> {
         self.commands.drain(..)
+    }
+
+    /// How many times the scheduler has been called (decision points where something changed).
+    pub fn scheduler_calls(&self) -> u64 {
+        self.scheduler_calls
     }
 
     /// Whether commands are waiting to be taken.
