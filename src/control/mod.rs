@@ -12,6 +12,7 @@
 //!
 //! **Inputs** (methods): [`ControlPlane::advance`] (time is now t), [`ControlPlane::submit`] (a
 //! task arrived), [`ControlPlane::attempt_exited`] (an attempt completed or failed),
+//! [`ControlPlane::attempt_began`] (an attempt began making progress, after its start latency),
 //! [`ControlPlane::health_failed`] (a health check gave up on a running attempt),
 //! [`ControlPlane::node_down`] / [`ControlPlane::node_up`] (what really happened to a node),
 //! [`ControlPlane::timer_fired`], and [`ControlPlane::decide`] (a decision point: the driver calls it
