@@ -14,6 +14,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod common;
+
 static LOCK: Mutex<()> = Mutex::new(());
 
 fn engine() -> Option<MutexGuard<'static, ()>> {
@@ -33,10 +35,7 @@ fn engine() -> Option<MutexGuard<'static, ()>> {
 }
 
 fn simctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_simctl"))
-        .args(args)
-        .output()
-        .expect("simctl runs");
+    let out = common::simctl().args(args).output().expect("simctl runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -103,7 +102,7 @@ impl Drop for Foreign {
 /// Starts `simctl docker run FILE --quiet --out OUT` in the background and waits (bounded: a hang
 /// guard, not a timing assertion) until at least two containers of it run.
 fn start_in_background(file: &Path, out: &Path, stderr: Stdio) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_simctl"))
+    let child = common::simctl()
         .args(["docker", "run", file.to_str().unwrap(), "--quiet", "--out"])
         .arg(out)
         .stdout(Stdio::null())
@@ -390,7 +389,7 @@ fn an_engine_that_cannot_be_reached_is_a_clear_error() {
     // No `docker` on the PATH at all: refused before any work, naming the engine.
     let empty = tempfile::tempdir().unwrap();
     let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/docker-small.toml");
-    let out = Command::new(env!("CARGO_BIN_EXE_simctl"))
+    let out = common::simctl()
         .args(["docker", "run", scenario, "--out"])
         .arg(empty.path())
         .env("PATH", empty.path())
