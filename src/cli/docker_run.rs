@@ -226,16 +226,6 @@ fn peak_per_second(at: &[f64]) -> usize {
 }
 
 fn print_stats(s: &RunnerStats, time_scale: f64) {
-    let q = |v: &[f64], p: f64| {
-        if v.is_empty() {
-            f64::NAN
-        } else {
-            v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1]
-        }
-    };
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let mut dec = s.decisions.clone();
-    dec.sort_by(f64::total_cmp);
     if !s.latencies.is_empty() {
         let lat = calibrate::summarize(&s.latencies);
         println!(
@@ -256,12 +246,16 @@ fn print_stats(s: &RunnerStats, time_scale: f64) {
             calibrate::scenario_key(&calibrate::summarize(&scaled))
         );
     }
-    println!(
-        "control plane per decision (scheduler included): mean {:.1} us, p99 {:.1} us over {} decisions",
-        mean(&dec) * 1e6,
-        q(&dec, 0.99) * 1e6,
-        dec.len()
-    );
+    if !s.decisions.is_empty() {
+        let mut dec = s.decisions.clone();
+        dec.sort_by(f64::total_cmp);
+        println!(
+            "control plane per decision (scheduler included): mean {:.1} us, p99 {:.1} us over {} decisions",
+            calibrate::summarize(&dec).mean * 1e6,
+            calibrate::nearest_rank(&dec, 0.99) * 1e6,
+            dec.len()
+        );
+    }
 }
 
 #[cfg(test)]

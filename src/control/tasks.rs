@@ -87,10 +87,7 @@ pub struct TaskTable {
 impl TaskTable {
     /// Stores a task (attempt 1, in no queue yet) and returns its handle.
     pub fn insert(&mut self, spec: TaskSpec) -> u32 {
-        // Built in its slot rather than moved there: a task record is large, and every arrival
-        // passes here.
-        let slot = self.free_slot();
-        self.slots[slot as usize] = Some(TaskRecord {
+        self.insert_record(TaskRecord {
             spec,
             attempt: 1,
             phase: Phase::Idle,
@@ -100,24 +97,22 @@ impl TaskTable {
             copies: Vec::new(),
             last_node: None,
             first_start: None,
-        });
-        slot
-    }
-
-    /// An empty slot (a freed one if any, else a new one at the end).
-    fn free_slot(&mut self) -> u32 {
-        self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.generations.push(0);
-            (self.slots.len() - 1) as u32
         })
     }
 
     /// Stores a record and returns its handle.
     pub fn insert_record(&mut self, rec: TaskRecord) -> u32 {
-        let slot = self.free_slot();
-        self.slots[slot as usize] = Some(rec);
-        slot
+        match self.free.pop() {
+            Some(h) => {
+                self.slots[h as usize] = Some(rec);
+                h
+            }
+            None => {
+                self.slots.push(Some(rec));
+                self.generations.push(0);
+                (self.slots.len() - 1) as u32
+            }
+        }
     }
 
     /// The live task at `handle`.

@@ -142,6 +142,14 @@ pub struct Replication {
     pub spread: Spread,
 }
 
+impl Replication {
+    /// One copy per task: no replication.
+    pub const NONE: Replication = Replication {
+        copies: 1,
+        spread: Spread::Node,
+    };
+}
+
 /// The boundary between failover decisions and their mechanics. The control plane
 /// ([`crate::control`]) carries out requeues, backoff timers, checkpoint accounting, replica
 /// copies (first copy wins) and pinned services; a policy only answers these questions. A new
@@ -177,10 +185,7 @@ pub trait FailoverPolicy: std::fmt::Debug + Send + Sync {
 
     /// How many copies of each batch task run at once, and where.
     fn replication(&self) -> Replication {
-        Replication {
-            copies: 1,
-            spread: Spread::Node,
-        }
+        Replication::NONE
     }
 }
 
@@ -268,10 +273,7 @@ impl FailoverPolicy for FailoverSpec {
                 copies: (*replicas).max(1),
                 spread: *spread,
             },
-            _ => Replication {
-                copies: 1,
-                spread: Spread::Node,
-            },
+            _ => Replication::NONE,
         }
     }
 }

@@ -336,10 +336,11 @@ impl Driver<'_> {
             match c {
                 Command::Start {
                     attempt,
+                    task,
+                    number,
                     node,
                     run_for,
-                    ..
-                } => self.launch(attempt, node, run_for),
+                } => self.launch(attempt, task.0, number, node, run_for),
                 Command::Kill { attempt, .. } => self.kill(attempt),
                 Command::SetTimer { at, timer } => {
                     self.timer_seq += 1;
@@ -353,12 +354,20 @@ impl Driver<'_> {
     }
 
     /// Starts the container of `attempt` on a thread of its own.
-    fn launch(&mut self, attempt: AttemptRef, node: NodeId, run_for: Option<SimDuration>) {
-        let view = self
+    fn launch(
+        &mut self,
+        attempt: AttemptRef,
+        task: u64,
+        number: u32,
+        node: NodeId,
+        run_for: Option<SimDuration>,
+    ) {
+        let demand = self
             .cp
             .attempt(attempt)
-            .expect("a started attempt is current");
-        let (task, number, demand) = (view.spec.id.0, view.attempt, view.spec.demand);
+            .expect("a started attempt is current")
+            .spec
+            .demand;
         self.placements.push((task, number, node));
         // A task failure drawn as in the simulator: the container exits with status 1 then.
         let fails_after = self.task_failures.failure_after(run_for);
