@@ -53,6 +53,12 @@ pub struct TaskSpec {
     pub depends_on: Vec<TaskId>,
     /// What really happened to this task, when it comes from a trace that says.
     pub observed: Option<Observed>,
+    /// Its workload class (index into the scenario's `[[workload.class]]` list; 0 when the
+    /// workload has no classes): an architecture routes each class to its own scheduler.
+    pub class: u16,
+    /// Delayed submission: the task is submitted at `arrival` but may not be scheduled before this
+    /// time (`None`: at once).
+    pub not_before: Option<SimTime>,
 }
 
 /// A trace's record of what happened to a task in the real cluster, written beside simulated values.

@@ -102,6 +102,8 @@ impl SyntheticWorkload {
             deadline: None,
             depends_on: Vec::new(),
             observed: None,
+            class: 0,
+            not_before: None,
         }
     }
 }
@@ -169,6 +171,8 @@ impl WorkloadSource for SyntheticWorkload {
             deadline: None,
             depends_on,
             observed: None,
+            class: 0,
+            not_before: None,
         }))
     }
 }

@@ -261,6 +261,8 @@ impl Replay {
             deadline: None,
             depends_on,
             observed: raw.observed,
+            class: 0,
+            not_before: None,
         };
         self.next_id += 1;
         if copies > 1 {
