@@ -63,6 +63,15 @@ impl Resources {
         }
     }
 
+    /// Component-wise minimum.
+    pub fn min(&self, other: &Resources) -> Resources {
+        Resources {
+            cpu_milli: self.cpu_milli.min(other.cpu_milli),
+            memory: self.memory.min(other.memory),
+            disk: self.disk.min(other.disk),
+        }
+    }
+
     /// Component-wise maximum.
     pub fn max(&self, other: &Resources) -> Resources {
         Resources {

@@ -197,6 +197,7 @@ fn save(
         quantiles: real.output.metrics.quantile_rows(),
         samples: real.output.metrics.samples.clone(),
         trace_report: None,
+        schedulers: real.output.schedulers.clone(),
     };
     crate::output::tasks::write_rows(
         file,

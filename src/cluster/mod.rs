@@ -60,6 +60,9 @@ pub struct Node {
     pub running: u32,
     /// Tasks waiting in the node's local queue (immediate dispatch only).
     pub queued: u32,
+    /// Changes of its allocation or availability so far (an Omega scheduler's coarse-grained
+    /// conflict check compares it with its snapshot's).
+    pub changes: u64,
 }
 
 impl Node {
@@ -117,6 +120,7 @@ impl Cluster {
                     schedulable: true,
                     running: 0,
                     queued: 0,
+                    changes: 0,
                 });
             }
         }
@@ -199,6 +203,7 @@ impl Cluster {
         }
         node.allocated += *demand;
         node.running += 1;
+        node.changes += 1;
         self.refresh(id);
         Ok(())
     }
@@ -211,6 +216,7 @@ impl Cluster {
             .running
             .checked_sub(1)
             .expect("released a task from a node running none");
+        node.changes += 1;
         self.refresh(id);
     }
 
@@ -222,7 +228,19 @@ impl Cluster {
 
     /// Marks a node as (un)available to the scheduler.
     pub fn set_schedulable(&mut self, id: NodeId, schedulable: bool) {
-        self.nodes[id.index()].schedulable = schedulable;
+        let node = &mut self.nodes[id.index()];
+        node.schedulable = schedulable;
+        node.changes += 1;
+        self.refresh(id);
+    }
+
+    /// Limits a node's free resources to `free` (at most what is free now), as if the rest were
+    /// allocated: a framework's view of the resources it was offered. Only for a private copy of
+    /// the cluster.
+    pub fn limit_free(&mut self, id: NodeId, free: Resources) {
+        let node = &mut self.nodes[id.index()];
+        let free = free.min(&node.free());
+        node.allocated = node.capacity - free;
         self.refresh(id);
     }
 

@@ -4,6 +4,7 @@
 //! (so errors in the file point at the file), and then re-validated for every `[sweep]` point with
 //! that point's values substituted.
 
+pub mod architecture;
 pub mod budget;
 pub mod docker;
 pub mod field;

@@ -54,6 +54,15 @@ pub struct Scenario {
     pub output: OutputSpec,
     /// How `simctl docker run` carries it out (ignored by the simulator).
     pub docker: Option<crate::config::docker::DockerSpec>,
+    /// The scheduler architecture of each entry of `schedulers` (same order).
+    pub architectures: Vec<std::sync::Arc<crate::control::arch::spec::ArchitectureSpec>>,
+}
+
+impl Scenario {
+    /// The workload's class names, in class-index order (one class, "default", without classes).
+    pub fn class_names(&self) -> Vec<String> {
+        vec!["default".to_string()]
+    }
 }
 
 /// Where tasks come from.
@@ -93,6 +102,7 @@ const TOP_KEYS: &[&str] = &[
     "sweep",
     "output",
     "docker",
+    "architecture",
 ];
 const META_KEYS: &[&str] = &[
     "name",
@@ -238,6 +248,17 @@ impl Scenario {
         check_scheduler_fit(doc, dispatch, &node_groups)?;
         let output = parse_output(doc, &name)?;
         let docker = crate::config::docker::parse_docker(doc)?;
+        let class_names = vec!["default".to_string()];
+        let architectures = crate::config::architecture::parse_architectures(doc, &class_names)?;
+        let preempt: Vec<bool> = schedulers
+            .iter()
+            .map(|s| s.queue == crate::sched::QueuePolicy::PreemptivePriority)
+            .collect();
+        crate::config::architecture::check_fit(
+            &architectures,
+            &preempt,
+            dispatch == DispatchMode::Immediate,
+        )?;
         Ok(Scenario {
             name,
             seed,
@@ -254,6 +275,7 @@ impl Scenario {
             schedulers,
             output,
             docker,
+            architectures,
         })
     }
 }

@@ -29,6 +29,10 @@ impl ControlPlane {
             deadline: spec.deadline,
             attempt: rec.attempt - 1,
         };
+        if self.arch.is_some() {
+            self.arch_enqueue(entry, position);
+            return;
+        }
         match position {
             Position::Tail => self.pending.push(entry),
             Position::Head => {
@@ -46,7 +50,11 @@ impl ControlPlane {
     /// This ends: a victim can only preempt tasks of strictly lower priority than its own, so the
     /// highest victim priority falls with every round.
     pub fn decide(&mut self) {
-        while self.decide_once() {}
+        if self.arch.is_some() {
+            self.arch_decide();
+        } else {
+            while self.decide_once() {}
+        }
         if self.config.check_invariants || cfg!(debug_assertions) {
             self.cluster.assert_within_capacity();
         }

@@ -36,11 +36,26 @@ impl Deps {
 }
 
 impl ControlPlane {
+    /// A task may be scheduled (arrived, dependencies met): it joins the queue, or waits for its
+    /// not-before time first (delayed submission).
+    pub(super) fn ready(&mut self, handle: u32) {
+        match self.tasks.get(handle).spec.not_before {
+            Some(t) if t > self.now => {
+                self.tasks.get_mut(handle).phase = Phase::Idle;
+                self.commands.push(super::Command::SetTimer {
+                    at: t,
+                    timer: super::Timer::NotBefore(self.attempt_ref(handle)),
+                });
+            }
+            _ => self.enqueue(handle, crate::failover::Position::Tail),
+        }
+    }
+
     /// A new task arrived as `handle`: enqueue it, hold it until its dependencies complete, or fail it
     /// if one already failed.
     pub(super) fn admit(&mut self, handle: u32) {
         if !self.deps.enabled {
-            self.enqueue(handle, crate::failover::Position::Tail);
+            self.ready(handle);
             return;
         }
         let rec = self.tasks.get(handle);
@@ -56,7 +71,7 @@ impl ControlPlane {
             blocked += 1;
         }
         if blocked == 0 {
-            self.enqueue(handle, crate::failover::Position::Tail);
+            self.ready(handle);
         } else {
             self.tasks.get_mut(handle).phase = Phase::Blocked(blocked);
         }
@@ -74,7 +89,7 @@ impl ControlPlane {
             }
             if let Phase::Blocked(n) = self.tasks.get(handle).phase {
                 if n <= 1 {
-                    self.enqueue(handle, crate::failover::Position::Tail);
+                    self.ready(handle);
                 } else {
                     self.tasks.get_mut(handle).phase = Phase::Blocked(n - 1);
                 }

@@ -4,7 +4,7 @@ use crate::failover::Spread;
 use crate::ids::NodeId;
 use crate::metrics::Outcome;
 use crate::sched::scoring::least_allocated;
-use crate::sched::{DispatchMode, RunningTask};
+use crate::sched::RunningTask;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::TaskKind;
 
@@ -55,6 +55,11 @@ impl ControlPlane {
         });
         if first_start {
             self.metrics.on_start(arrival, now);
+        }
+        if self.arch.is_some() {
+            let spec = &self.tasks.get(handle).spec;
+            let (class, demand) = (spec.class, spec.demand);
+            self.arch_hold(class, &demand, true);
         }
         if !up {
             return; // placed on a dead node the scheduler has not noticed yet: no progress
@@ -164,7 +169,13 @@ impl ControlPlane {
         else {
             panic!("task {} stopped while not running", rec.spec.id.0);
         };
-        let (demand, kind, job) = (rec.spec.demand, rec.spec.kind, rec.spec.job.0);
+        let (demand, kind, job, class) = (
+            rec.spec.demand,
+            rec.spec.kind,
+            rec.spec.job.0,
+            rec.spec.class,
+        );
+        self.arch_hold(class, &demand, false);
         self.running.swap_remove(running_pos);
         if let Some(moved) = self.running.get(running_pos) {
             if let Phase::Running { running_pos: p, .. } =
@@ -224,8 +235,11 @@ impl ControlPlane {
     /// Capacity came back on `node`: the scheduler should look again; local queues may move.
     pub(super) fn after_release(&mut self, node: NodeId) {
         self.capacity_freed = true;
-        if self.config.mode == DispatchMode::Immediate {
+        if self.local_dispatch {
             self.drain_local_queue(node);
+            if self.arch.is_some() {
+                self.serve(node);
+            }
         }
     }
 }

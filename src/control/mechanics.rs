@@ -51,8 +51,11 @@ impl ControlPlane {
         for handle in waiting {
             self.restart_pinned(handle, node);
         }
-        if self.config.mode == crate::sched::DispatchMode::Immediate {
+        if self.local_dispatch {
             self.drain_local_queue(node);
+            if self.arch.is_some() {
+                self.serve(node);
+            }
         }
     }
 
@@ -102,6 +105,9 @@ impl ControlPlane {
         self.cluster.set_queued(node, 0);
         for handle in queued.into_iter().rev() {
             self.enqueue(handle, Position::Head);
+        }
+        if self.local_dispatch && self.arch.is_some() {
+            self.worker_lost(node);
         }
     }
 

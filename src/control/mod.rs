@@ -27,6 +27,7 @@
 //! placing work on the node until the detection delay has passed ([`Timer::Detect`]), exactly as a
 //! heartbeat-based orchestrator would.
 
+pub mod arch;
 mod decide;
 mod deps;
 mod lifecycle;
@@ -107,6 +108,10 @@ pub enum Timer {
         /// Its crash counter when the timer was set.
         epoch: u32,
     },
+    /// A task's not-before time has come: it joins the queue.
+    NotBefore(AttemptRef),
+    /// A timer of the scheduler architecture (decision done, offer timeout, probe, launch).
+    Arch(arch::ArchTimer),
 }
 
 /// How an attempt ended, as its driver saw it.
@@ -180,6 +185,8 @@ pub struct RunOutput {
     pub summary: Summary,
     /// The collector, for quantiles and time series.
     pub metrics: Collector,
+    /// Each scheduler actor's results (empty without an architecture).
+    pub schedulers: Vec<arch::SchedulerStats>,
 }
 
 /// The control plane of one run.
@@ -204,6 +211,10 @@ pub struct ControlPlane {
     scratch: Scratch,
     /// How many times the scheduler was called.
     scheduler_calls: u64,
+    /// The scheduler architecture, when it is not one synchronous central scheduler.
+    arch: Option<Box<arch::Arch>>,
+    /// Whether nodes run local queues (immediate dispatch, or decentralized scheduling).
+    local_dispatch: bool,
 }
 
 /// Buffers a decision reuses instead of allocating.
@@ -251,6 +262,8 @@ impl ControlPlane {
             commands: Vec::new(),
             scratch: Scratch::default(),
             scheduler_calls: 0,
+            arch: None,
+            local_dispatch: config.mode == DispatchMode::Immediate,
             cluster,
             config,
         }
@@ -322,6 +335,9 @@ impl ControlPlane {
     pub fn workload_exhausted(&mut self) {
         if self.services.count() == 0 {
             self.metrics.close_window(self.now);
+            if let Some(arch) = self.arch.as_mut() {
+                arch.close_window(self.now, self.config.warmup);
+            }
         }
     }
 
@@ -396,13 +412,22 @@ impl ControlPlane {
                     self.detect(node);
                 }
             }
+            Timer::NotBefore(task) => {
+                if self.tasks.is_current(task.handle, task.generation)
+                    && self.tasks.get(task.handle).phase == Phase::Idle
+                {
+                    self.enqueue(task.handle, Position::Tail)
+                }
+            }
+            Timer::Arch(timer) => self.arch_timer(timer),
         }
     }
 
     /// Input (for time series): record a sample of the cluster at the current time.
     pub fn sample(&mut self) {
         let local: usize = self.local_queues.iter().map(VecDeque::len).sum();
-        let queued = (self.pending.len() + local) as u64;
+        let arch = self.arch.as_ref().map_or(0, |a| a.queued());
+        let queued = (self.pending.len() + local + arch) as u64;
         self.metrics
             .sample(self.now, &self.cluster, queued, self.running.len() as u64);
     }
@@ -449,6 +474,7 @@ impl ControlPlane {
             pending: waiting,
             events,
         };
+        let schedulers = self.scheduler_stats();
         let mut summary = self.metrics.finish(&self.cluster, end, counts);
         summary.availability = self.services.availability(window_end, window_start);
         let ended = summary.tasks_completed + summary.tasks_failed + summary.tasks_unschedulable;
@@ -460,6 +486,7 @@ impl ControlPlane {
         let output = RunOutput {
             summary,
             metrics: self.metrics,
+            schedulers,
         };
         (output, self.commands)
     }

@@ -21,6 +21,7 @@ pub use queue::EventQueue;
 use std::sync::Arc;
 
 use crate::cluster::Cluster;
+use crate::control::arch::spec::ArchitectureSpec;
 use crate::control::{AttemptRef, Command, ControlConfig, ControlPlane, Exit, Timer};
 use crate::failover::FailoverPolicy;
 use crate::faults::{FailureProcess, FaultSpec, TaskFailures};
@@ -28,7 +29,7 @@ use crate::ids::NodeId;
 use crate::metrics::TaskRow;
 use crate::rng::{stream, SimRng};
 use crate::sched::preempt::PreemptMode;
-use crate::sched::{DispatchMode, Scheduler};
+use crate::sched::{build_scheduler, DispatchMode, Scheduler, SchedulerSpec};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::dist::Sampler;
 use crate::workload::{TaskSpec, WorkloadError, WorkloadSource};
@@ -64,9 +65,44 @@ pub struct EngineConfig {
     /// Tasks whose first attempt turns unhealthy (the `[docker]` table's health fault, modelled
     /// so that a simulated run meets the same faults as its real twin).
     pub unhealthy: Option<crate::faults::HealthFault>,
+    /// The scheduler architecture and the placement algorithm each of its actors runs (`None`:
+    /// one synchronous central scheduler, as without an `[architecture]` table).
+    pub architecture: Option<ArchSetup>,
+}
+
+/// A scheduler architecture with the placement algorithm of the run.
+#[derive(Debug, Clone)]
+pub struct ArchSetup {
+    /// The architecture.
+    pub spec: Arc<ArchitectureSpec>,
+    /// The algorithm each actor runs (one instance each).
+    pub scheduler: SchedulerSpec,
 }
 
 impl EngineConfig {
+    /// The control plane of a run over `cluster`: deciding with `scheduler`, or with the run's
+    /// architecture when it has one (each actor with its own instance of the run's algorithm,
+    /// seeded from the run's seed). `has_dependencies`: tasks may name dependencies;
+    /// `record_rows`: produce tasks.csv rows.
+    pub fn control_plane(
+        &self,
+        cluster: Cluster,
+        scheduler: Box<dyn Scheduler>,
+        has_dependencies: bool,
+        record_rows: bool,
+    ) -> ControlPlane {
+        let cp = ControlPlane::new(self.control(record_rows), cluster, scheduler, has_dependencies);
+        match &self.architecture {
+            Some(a) if !a.spec.is_trivial() => {
+                let schedulers = (0..a.spec.actors().len())
+                    .map(|i| build_scheduler(&a.scheduler, stream(self.seed, &format!("scheduler-{i}"))))
+                    .collect();
+                cp.with_architecture(a.spec.clone(), schedulers, self.seed)
+            }
+            _ => cp,
+        }
+    }
+
     /// The control plane's part of these settings (`record_rows`: produce tasks.csv rows).
     pub fn control(&self, record_rows: bool) -> ControlConfig {
         ControlConfig {
@@ -222,8 +258,8 @@ impl<'a> Simulation<'a> {
         let (health, domains) = faults::build_health(&config, &cluster);
         let task_failures = TaskFailures::new(&config.faults, config.seed);
         let start_delays = StartDelays::new(&cluster, config.seed);
-        let control_config = config.control(sink.is_some());
-        let has_deps = workload.has_dependencies();
+        let control =
+            config.control_plane(cluster, scheduler, workload.has_dependencies(), sink.is_some());
         Simulation {
             horizon: config.horizon,
             sample_interval: config.sample_interval,
@@ -231,7 +267,7 @@ impl<'a> Simulation<'a> {
             node_events: config.node_events,
             now: SimTime::ZERO,
             events: EventQueue::new(),
-            control: ControlPlane::new(control_config, cluster, scheduler, has_deps),
+            control,
             workload,
             next_task: None,
             workload_done: false,

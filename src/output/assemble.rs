@@ -46,7 +46,8 @@ impl Out {
     }
 }
 
-/// Writes summary.csv, quantiles.csv, timeseries.csv, runs.json, timing.csv and tasks.csv into
+/// Writes summary.csv, quantiles.csv, timeseries.csv, schedulers.csv (runs with a scheduler
+/// architecture), runs.json, timing.csv and tasks.csv into
 /// `dir` from the records at `sources` (which must share one fingerprint), in the order given.
 pub fn assemble(dir: &Path, sources: &[Source]) -> std::io::Result<Assembled> {
     std::fs::create_dir_all(dir)?;
@@ -94,6 +95,7 @@ fn write_all(dir: &Path, sources: &[Source], outs: &mut Vec<Out>) -> std::io::Re
     let mut assembled = Assembled::default();
     let mut fingerprint: Option<String> = None;
     let (mut timeseries, mut tasks): (Option<usize>, Option<usize>) = (None, None);
+    let mut schedulers: Option<usize> = None;
     for (i, (src, index)) in sources.iter().enumerate() {
         let rec = RunRecord::load(src, *index)?.ok_or_else(|| {
             std::io::Error::other(format!("{}: run {index} has no record", src.display()))
@@ -144,6 +146,18 @@ fn write_all(dir: &Path, sources: &[Source], outs: &mut Vec<Out>) -> std::io::Re
                 TIMESERIES_HEADER,
             )?;
             for l in &rec.timeseries_lines {
+                writeln!(outs[k].w, "{l}")?;
+            }
+        }
+        if !rec.scheduler_lines.is_empty() {
+            let k = open_once(
+                &mut schedulers,
+                outs,
+                dir,
+                "schedulers.csv",
+                &rec.scheduler_header,
+            )?;
+            for l in &rec.scheduler_lines {
                 writeln!(outs[k].w, "{l}")?;
             }
         }

@@ -43,6 +43,12 @@ pub struct RunRecord {
     pub quantile_lines: Vec<String>,
     /// timeseries.csv rows (without header).
     pub timeseries_lines: Vec<String>,
+    /// schedulers.csv header (runs with a scheduler architecture only).
+    #[serde(default)]
+    pub scheduler_header: String,
+    /// schedulers.csv rows, one per scheduler actor (without header).
+    #[serde(default)]
+    pub scheduler_lines: Vec<String>,
     /// This run's element of runs.json.
     pub run_json: serde_json::Value,
     /// timing.csv row.
@@ -213,6 +219,35 @@ impl RunRecord {
                 )
             })
             .collect();
+        let sweep_values: Vec<String> = point
+            .values
+            .iter()
+            .map(|(_, v)| csv_field(&value_text(v)))
+            .collect();
+        let mut scheduler_header = String::new();
+        let scheduler_lines = result
+            .schedulers
+            .iter()
+            .map(|s| {
+                let columns = s.columns();
+                if scheduler_header.is_empty() {
+                    let mut h: Vec<String> = ["scheduler", "sweep_point", "replication"]
+                        .map(String::from)
+                        .to_vec();
+                    h.extend(file.axes.iter().map(|a| csv_field(&a.key)));
+                    h.extend(["architecture", "actor", "classes"].map(String::from));
+                    h.extend(columns.iter().map(|(n, _)| n.to_string()));
+                    scheduler_header = h.join(",");
+                }
+                let mut row = vec![run_id.clone()];
+                row.extend(sweep_values.iter().cloned());
+                row.push(s.architecture.to_string());
+                row.push(csv_field(&s.name));
+                row.push(csv_field(&s.classes));
+                row.extend(columns.iter().map(|(_, m)| m.to_csv()));
+                row.join(",")
+            })
+            .collect();
         let sweep: serde_json::Map<String, serde_json::Value> = point
             .values
             .iter()
@@ -252,6 +287,8 @@ impl RunRecord {
             summary_row,
             quantile_lines,
             timeseries_lines,
+            scheduler_header,
+            scheduler_lines,
             run_json,
             has_tasks,
             trace_report: result.trace_report.clone(),

@@ -161,11 +161,11 @@ pub fn run_real(
         .map(|n| format!("{}-{}", cluster.groups()[n.group as usize].name, n.id.0))
         .collect();
     let scheduler = build_scheduler(sched_spec, stream(run.seed, "scheduler"));
-    let cp = ControlPlane::new(
-        config.control(true),
+    let cp = config.control_plane(
         cluster,
         scheduler,
         tasks.iter().any(|t| !t.depends_on.is_empty()),
+        true,
     );
     let (launched_tx, launched_rx) = mpsc::channel();
     let mut d = Driver {

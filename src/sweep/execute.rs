@@ -33,6 +33,8 @@ pub struct RunResult {
     pub samples: Vec<Sample>,
     /// What the trace reader skipped or dropped, when it did (printed once per scenario).
     pub trace_report: Option<String>,
+    /// Each scheduler actor's results (runs with a scheduler architecture).
+    pub schedulers: Vec<crate::control::arch::SchedulerStats>,
 }
 
 /// Runs one simulation. `tasks` receives per-task rows when given.
@@ -63,6 +65,7 @@ pub fn run_one(
         spec: *spec,
         summary,
         quantiles: output.metrics.quantile_rows(),
+        schedulers: output.schedulers,
         samples: output.metrics.samples,
         trace_report,
     })
@@ -109,6 +112,12 @@ pub fn engine_config(scenario: &Scenario, spec: &RunSpec, check_invariants: bool
         node_events: scenario.node_events.clone(),
         preempt: scenario.schedulers[spec.scheduler].preempt,
         bounded_slowdown_tau: scenario.bounded_slowdown_tau,
+        architecture: scenario.architectures.get(spec.scheduler).map(|a| {
+            crate::engine::ArchSetup {
+                spec: a.clone(),
+                scheduler: scenario.schedulers[spec.scheduler].clone(),
+            }
+        }),
         unhealthy: scenario.docker.as_ref().and_then(|d| {
             let (tasks, after) = d.unhealthy.clone()?;
             let h = d.health.as_ref()?;

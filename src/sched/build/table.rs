@@ -16,6 +16,7 @@ use crate::sched::QueuePolicy;
 /// Keys every `[[scheduler]]` table may have; the named placements' parameters come on top.
 const COMMON_KEYS: &[&str] = &[
     "name",
+    "architecture",
     "queue",
     "placement",
     "preempt",

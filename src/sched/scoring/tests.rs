@@ -19,6 +19,7 @@ fn node(cpu: u64, mem: u64, alloc_cpu: u64, alloc_mem: u64) -> Node {
         schedulable: true,
         running: 0,
         queued: 0,
+        changes: 0,
     }
 }
 
