@@ -11,9 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use simctl::cluster::{Cluster, NodeGroup};
-use simctl::control::arch::spec::{
-    ArchKind, ArchitectureSpec, Conflicts, DecisionTime, Sampling,
-};
+use simctl::control::arch::spec::{ArchKind, ArchitectureSpec, Conflicts, DecisionTime, Sampling};
 use simctl::control::arch::SchedulerStats;
 use simctl::control::{AttemptRef, Command, ControlPlane, Exit, Timer};
 use simctl::ids::{JobId, NodeId, TaskId};
@@ -194,7 +192,11 @@ fn row(run: &Run, id: u64) -> &TaskRow {
 }
 
 fn start_s(run: &Run, id: u64) -> f64 {
-    row(run, id).start.expect("started").since(SimTime::ZERO).as_secs_f64()
+    row(run, id)
+        .start
+        .expect("started")
+        .since(SimTime::ZERO)
+        .as_secs_f64()
 }
 
 #[test]
@@ -219,7 +221,10 @@ fn decision_time_delays_a_placement_by_exactly_the_modelled_amount() {
     assert_eq!((s.decisions, s.tasks_decided), (2, 4));
     // Queue waits: 0, 0, 0 and 2.5 s; times in the scheduler: 3.5 x 3 and 2.5 + 2.5 = 5 s.
     assert!((s.queue_wait_mean_s - 2.5 / 4.0).abs() < 1e-9, "{s:?}");
-    assert!((s.sched_wait_mean_s - (3.5 * 3.0 + 5.0) / 4.0).abs() < 1e-9, "{s:?}");
+    assert!(
+        (s.sched_wait_mean_s - (3.5 * 3.0 + 5.0) / 4.0).abs() < 1e-9,
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -231,10 +236,7 @@ fn a_shared_state_conflict_is_detected_retried_and_counted() {
     // 4 s with nothing placed, and the task waits for capacity. a's task ends at 1 + 10 = 11 s; b
     // decides again from 11 s and places at 13 s.
     let arch = spec(ArchKind::SharedState, &[("a", 1.0, 0.0), ("b", 2.0, 0.0)]);
-    let tasks = vec![
-        task(0, 0, 0, 0.0, 10.0, 1.0),
-        task(1, 1, 1, 0.0, 10.0, 1.0),
-    ];
+    let tasks = vec![task(0, 0, 0, 0.0, 10.0, 1.0), task(1, 1, 1, 0.0, 10.0, 1.0)];
     let run = drive(arch, &[(1, 1.0)], tasks, &[]);
     assert_eq!(start_s(&run, 0), 1.0);
     assert_eq!(start_s(&run, 1), 13.0);
@@ -253,10 +255,7 @@ fn coarse_conflicts_refuse_what_fine_ones_allow() {
     for (conflicts, start, n) in [(Conflicts::Fine, 2.0, 0), (Conflicts::Coarse, 4.0, 1)] {
         let mut arch = spec(ArchKind::SharedState, &[("a", 1.0, 0.0), ("b", 2.0, 0.0)]);
         arch.conflicts = conflicts;
-        let tasks = vec![
-            task(0, 0, 0, 0.0, 10.0, 1.0),
-            task(1, 1, 1, 0.0, 10.0, 1.0),
-        ];
+        let tasks = vec![task(0, 0, 0, 0.0, 10.0, 1.0), task(1, 1, 1, 0.0, 10.0, 1.0)];
         let run = drive(arch, &[(1, 2.0)], tasks, &[]);
         assert_eq!(start_s(&run, 1), start, "{conflicts:?}");
         assert_eq!(run.stats[1].conflicts, n, "{conflicts:?}");
@@ -299,7 +298,11 @@ fn an_offer_outstanding_past_its_timeout_is_rescinded_and_the_job_given_up() {
     assert_eq!(start_s(&run, 1), 2.1);
     let a = &run.stats[0];
     assert_eq!((a.offers, a.offers_rescinded, a.abandoned_jobs), (3, 3, 1));
-    let failed = run.rows.iter().find(|r| r.task_id == 0).expect("row of task 0");
+    let failed = run
+        .rows
+        .iter()
+        .find(|r| r.task_id == 0)
+        .expect("row of task 0");
     assert_eq!(failed.outcome, Outcome::Failed);
     assert_eq!(failed.end, Some(secs(15.0)));
 }
@@ -324,7 +327,11 @@ fn late_binding_starts_on_the_first_free_probed_worker_and_cancels_the_rest() {
     assert_eq!(run.watched[0].1, vec![1, 1], "a reservation in each queue");
     assert_eq!(start_s(&run, 2), 10.0);
     assert_eq!(row(&run, 2).node, row(&run, 1).node);
-    assert_eq!(run.watched[1].1, vec![0, 0], "the other reservation was cancelled");
+    assert_eq!(
+        run.watched[1].1,
+        vec![0, 0],
+        "the other reservation was cancelled"
+    );
     let starts = run.rows.iter().filter(|r| r.start.is_some()).count();
     assert_eq!(starts, 3, "every task ran exactly once");
     assert_eq!(run.stats[0].probes, 6);
@@ -369,13 +376,20 @@ placement = "first-fit"
         (mean, (var / n).sqrt())
     };
     let checks: [(&str, f64, (f64, f64)); 4] = [
-        ("busy fraction", 0.5, series(&|r| r.schedulers[0].busy_fraction)),
+        (
+            "busy fraction",
+            0.5,
+            series(&|r| r.schedulers[0].busy_fraction),
+        ),
         ("Wq", 1.0, series(&|r| r.schedulers[0].queue_wait_mean_s)),
         ("W", 2.0, series(&|r| r.schedulers[0].sched_wait_mean_s)),
         ("task wait", 2.0, series(&|r| r.summary.mean_wait_s)),
     ];
     for (name, expected, (mean, se)) in checks {
-        assert!(se > 0.0 && se < 0.05 * expected, "{name}: standard error {se} too large");
+        assert!(
+            se > 0.0 && se < 0.05 * expected,
+            "{name}: standard error {se} too large"
+        );
         assert!(
             (mean - expected).abs() < 4.0 * se,
             "{name}: {mean} vs {expected} (4 SE = {})",
@@ -388,9 +402,8 @@ placement = "first-fit"
 fn centralized_with_zero_decision_time_changes_nothing() {
     // An explicit zero-time centralized architecture is today's scheduler: same summary, and no
     // architecture layer (no schedulers.csv rows).
-    let with = format!(
-        "{BASE}\n[architecture]\nkind = \"centralized\"\nt_job = 0\nt_task = \"0s\"\n"
-    );
+    let with =
+        format!("{BASE}\n[architecture]\nkind = \"centralized\"\nt_job = 0\nt_task = \"0s\"\n");
     let summaries: Vec<_> = [BASE.to_string(), with]
         .iter()
         .map(|text| {
@@ -413,11 +426,26 @@ fn centralized_with_zero_decision_time_changes_nothing() {
 fn bad_architecture_keys_are_refused_with_the_key_named() {
     let cases = [
         ("[architecture]\nkind = \"ring\"\n", "architecture.kind"),
-        ("[architecture]\nkind = \"offers\"\nconflicts = \"fine\"\n", "architecture.conflicts"),
-        ("[architecture]\nkind = \"shared-state\"\nstate = \"stateful\"\n", "architecture.state"),
-        ("[architecture]\nclass.batch = { t_job = 1 }\n", "architecture.class.batch"),
-        ("[architecture]\nkind = \"decentralized\"\nprobe_ratio = 0.5\n", "architecture.probe_ratio"),
-        ("[architecture]\nmax_attempts = 0\n", "architecture.max_attempts"),
+        (
+            "[architecture]\nkind = \"offers\"\nconflicts = \"fine\"\n",
+            "architecture.conflicts",
+        ),
+        (
+            "[architecture]\nkind = \"shared-state\"\nstate = \"stateful\"\n",
+            "architecture.state",
+        ),
+        (
+            "[architecture]\nclass.batch = { t_job = 1 }\n",
+            "architecture.class.batch",
+        ),
+        (
+            "[architecture]\nkind = \"decentralized\"\nprobe_ratio = 0.5\n",
+            "architecture.probe_ratio",
+        ),
+        (
+            "[architecture]\nmax_attempts = 0\n",
+            "architecture.max_attempts",
+        ),
     ];
     for (extra, key) in cases {
         let text = format!("{BASE}\n{extra}");

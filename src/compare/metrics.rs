@@ -65,6 +65,30 @@ pub const KEY_METRICS: &[MetricInfo] = &[
         "Attempts per completed task",
         "attempts",
     ),
+    // schedulers.csv (one row per scheduler of an architecture).
+    m("busy_fraction", Lower, "Scheduler busy", "fraction"),
+    m(
+        "queue_wait_mean_s",
+        Lower,
+        "Mean wait for the scheduler",
+        "s",
+    ),
+    m(
+        "sched_wait_mean_s",
+        Lower,
+        "Mean time in the scheduler",
+        "s",
+    ),
+    m("conflict_fraction", Lower, "Conflict fraction", "fraction"),
+    m("abandoned_jobs", Lower, "Abandoned jobs", "count"),
+];
+
+/// The schedulers.csv metrics plotted against a swept key, when they have values.
+pub const ARCHITECTURE_METRICS: &[&str] = &[
+    "busy_fraction",
+    "queue_wait_mean_s",
+    "conflict_fraction",
+    "abandoned_jobs",
 ];
 
 /// The columns shown in the compact terminal table, when present.

@@ -92,6 +92,58 @@ impl Summary {
         })
     }
 
+    /// Reads `DIR/schedulers.csv` (runs with a scheduler architecture) as a summary whose
+    /// "schedulers" are `<scheduler entry>/<actor>` and whose metrics are the actors' columns;
+    /// `None` when the directory has no such file.
+    pub fn load_schedulers(dir: &Path) -> Result<Option<Summary>, CompareError> {
+        let path = dir.join("schedulers.csv");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let table = CsvTable::read(&path)?;
+        let [scheduler, point, replication, architecture, actor, first] = [
+            "scheduler",
+            "sweep_point",
+            "replication",
+            "architecture",
+            "actor",
+            "decisions",
+        ]
+        .map(|c| table.column(c));
+        let (scheduler, point, replication, architecture, actor, first) = (
+            scheduler?,
+            point?,
+            replication?,
+            architecture?,
+            actor?,
+            first?,
+        );
+        let sweep_cols: Vec<usize> = (replication + 1..architecture).collect();
+        let metric_cols: Vec<usize> = (first..table.headers.len()).collect();
+        let mut runs = Vec::with_capacity(table.rows.len());
+        for row in &table.rows {
+            runs.push(Run {
+                scheduler: format!("{}/{}", row.fields[scheduler], row.fields[actor]),
+                sweep_point: table.integer(row, point)?,
+                replication: table.integer(row, replication)?,
+                sweep_values: sweep_cols.iter().map(|&c| row.fields[c].clone()).collect(),
+                values: metric_cols
+                    .iter()
+                    .map(|&c| table.number(row, c))
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        if runs.is_empty() {
+            return Ok(None);
+        }
+        let names = |cols: &[usize]| cols.iter().map(|&c| table.headers[c].clone()).collect();
+        Ok(Some(Summary {
+            sweep_keys: names(&sweep_cols),
+            metrics: names(&metric_cols),
+            runs,
+        }))
+    }
+
     /// Scheduler labels in order of first appearance (the scenario's order).
     pub fn schedulers(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

@@ -84,7 +84,10 @@ pub fn parse_architectures(
             .filter(|(k, _)| !own.contains_key(*k))
             .map(|(k, v)| (k.clone(), v.clone(), "architecture".to_string()))
             .collect();
-        merged.extend(own.iter().map(|(k, v)| (k.clone(), v.clone(), prefix.clone())));
+        merged.extend(
+            own.iter()
+                .map(|(k, v)| (k.clone(), v.clone(), prefix.clone())),
+        );
         let spec = parse_one(&merged, class_names)?;
         used.extend(keys_of(spec.kind));
         out.push(Arc::new(spec));
@@ -206,7 +209,10 @@ fn parse_one(
         if !allowed.contains(&s) {
             return Err(FieldError::new(
                 &key,
-                format!("unknown value \"{s}\" (expected one of: {})", allowed.join(", ")),
+                format!(
+                    "unknown value \"{s}\" (expected one of: {})",
+                    allowed.join(", ")
+                ),
             ));
         }
         Ok(Some((s.to_string(), key)))
@@ -248,7 +254,10 @@ fn parse_one(
     if let Some((v, key)) = get("schedulers") {
         let n = as_u64(v, &key)?;
         if n == 0 || n > 10_000 {
-            return Err(FieldError::new(key, format!("must be between 1 and 10000, got {n}")));
+            return Err(FieldError::new(
+                key,
+                format!("must be between 1 and 10000, got {n}"),
+            ));
         }
         spec.schedulers = n as u32;
     }
@@ -263,7 +272,10 @@ fn parse_one(
     if let Some((v, key)) = get("probe_ratio") {
         let d = as_f64(v, &key)?;
         if !(1.0..=1000.0).contains(&d) {
-            return Err(FieldError::new(key, format!("must be between 1 and 1000, got {d}")));
+            return Err(FieldError::new(
+                key,
+                format!("must be between 1 and 1000, got {d}"),
+            ));
         }
         spec.probe_ratio = d;
     }

@@ -91,11 +91,18 @@ impl EngineConfig {
         has_dependencies: bool,
         record_rows: bool,
     ) -> ControlPlane {
-        let cp = ControlPlane::new(self.control(record_rows), cluster, scheduler, has_dependencies);
+        let cp = ControlPlane::new(
+            self.control(record_rows),
+            cluster,
+            scheduler,
+            has_dependencies,
+        );
         match &self.architecture {
             Some(a) if !a.spec.is_trivial() => {
                 let schedulers = (0..a.spec.actors().len())
-                    .map(|i| build_scheduler(&a.scheduler, stream(self.seed, &format!("scheduler-{i}"))))
+                    .map(|i| {
+                        build_scheduler(&a.scheduler, stream(self.seed, &format!("scheduler-{i}")))
+                    })
                     .collect();
                 cp.with_architecture(a.spec.clone(), schedulers, self.seed)
             }
@@ -258,8 +265,12 @@ impl<'a> Simulation<'a> {
         let (health, domains) = faults::build_health(&config, &cluster);
         let task_failures = TaskFailures::new(&config.faults, config.seed);
         let start_delays = StartDelays::new(&cluster, config.seed);
-        let control =
-            config.control_plane(cluster, scheduler, workload.has_dependencies(), sink.is_some());
+        let control = config.control_plane(
+            cluster,
+            scheduler,
+            workload.has_dependencies(),
+            sink.is_some(),
+        );
         Simulation {
             horizon: config.horizon,
             sample_interval: config.sample_interval,

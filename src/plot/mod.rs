@@ -84,6 +84,20 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             files.extend(style::save(&fig, &out, &stem)?);
         }
     }
+    if let Some(actors) = Summary::load_schedulers(dir)? {
+        let cmp = Comparison::from_summary(&actors, None)?;
+        let wanted = crate::compare::metrics::ARCHITECTURE_METRICS;
+        for key in 0..actors.sweep_keys.len() {
+            let title = format!(
+                "Schedulers of each architecture against {}",
+                actors.sweep_keys[key]
+            );
+            if let Some(fig) = sweep::SweepFigure::with_metrics(&actors, &cmp, key, wanted, title) {
+                let stem = format!("architecture_{}", style::file_stem(&actors.sweep_keys[key]));
+                files.extend(style::save(&fig, &out, &stem)?);
+            }
+        }
+    }
     if let Some(fig) = timeseries::TimeseriesFigure::load(dir, &summary)? {
         files.extend(style::save(&fig, &out, "timeseries")?);
     }

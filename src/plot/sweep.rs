@@ -43,6 +43,20 @@ pub struct SweepFigure {
 impl SweepFigure {
     /// Builds the figure for swept key number `key`; `None` when no facet has two values of it.
     pub fn new(summary: &Summary, cmp: &Comparison, key: usize) -> Option<SweepFigure> {
+        let title = format!("Effect of {}", summary.sweep_keys.get(key)?);
+        SweepFigure::with_metrics(summary, cmp, key, &["p99_response_s", "util_cpu"], title)
+    }
+
+    /// The figure of swept key number `key` for `wanted` metrics (those the comparison has with
+    /// at least one value), titled `title`. A numeric key whose positive values span 100x or more
+    /// gets a logarithmic axis.
+    pub fn with_metrics(
+        summary: &Summary,
+        cmp: &Comparison,
+        key: usize,
+        wanted: &[&str],
+        title: String,
+    ) -> Option<SweepFigure> {
         let keys = &summary.sweep_keys;
         let all = summary.sweep_points();
         let mut facets: Vec<data::Facet> = data::facets(keys, &all, key)
@@ -55,6 +69,12 @@ impl SweepFigure {
         let total = facets.len();
         facets.truncate(MAX_FACETS);
         let numbers: Option<Vec<f64>> = all.iter().map(|p| p.values[key].parse().ok()).collect();
+        let log_x = numbers.as_ref().is_some_and(|xs| {
+            let (lo, hi) = xs
+                .iter()
+                .fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+            lo > 0.0 && hi / lo >= 100.0
+        });
         let mut values: Vec<String> = Vec::new();
         for p in &all {
             if !values.contains(&p.values[key]) {
@@ -63,15 +83,27 @@ impl SweepFigure {
         }
         let x_of = |p: &SweepPoint| -> f64 {
             match &numbers {
+                Some(_) if log_x => p.values[key].parse::<f64>().map_or(f64::NAN, f64::log10),
                 Some(_) => p.values[key].parse().unwrap_or(f64::NAN),
                 None => values.iter().position(|v| *v == p.values[key]).unwrap_or(0) as f64,
             }
         };
-        let metrics: Vec<&'static MetricInfo> = ["p99_response_s", "util_cpu"]
+        let metrics: Vec<&'static MetricInfo> = wanted
             .iter()
             .filter(|n| cmp.metrics.iter().any(|m| m == *n))
+            .filter(|n| {
+                summary.metric(n).is_some_and(|i| {
+                    summary
+                        .runs
+                        .iter()
+                        .any(|r| r.values[i].is_finite() && r.values[i] != 0.0)
+                })
+            })
             .filter_map(|n| metrics::info(n))
             .collect();
+        if metrics.is_empty() {
+            return None;
+        }
         let scale = |info: &MetricInfo| if data::is_fraction(info) { 100.0 } else { 1.0 };
         let unit = |info: &'static MetricInfo| {
             if data::is_fraction(info) {
@@ -131,6 +163,9 @@ impl SweepFigure {
             (panels, legend.collect())
         });
         let mut notes = vec![data::ci_subtitle(cmp)];
+        if log_x {
+            notes.push("logarithmic x axis".to_string());
+        }
         if clipped {
             notes.push(data::CLIP_NOTE.to_string());
         }
@@ -148,7 +183,7 @@ impl SweepFigure {
         });
         Some(SweepFigure {
             ticks,
-            title: format!("Effect of {}", keys[key]),
+            title,
             subtitle: notes.join("; "),
             key: keys[key].clone(),
             names: cmp.schedulers.clone(),

@@ -26,8 +26,8 @@
 
 mod actor;
 mod offers;
-pub mod spec;
 mod sparrow;
+pub mod spec;
 
 use std::sync::Arc;
 
@@ -529,8 +529,7 @@ impl ControlPlane {
         for &(i, node) in &proposed {
             let demand = job.tasks[i].demand;
             let mine = own.iter().filter(|(n, _)| *n == node).count() as u64;
-            let unchanged =
-                self.cluster.node(node).changes == base.node(node).changes + mine;
+            let unchanged = self.cluster.node(node).changes == base.node(node).changes + mine;
             let ok = match conflicts {
                 Conflicts::Fine => true,
                 Conflicts::Coarse => unchanged,

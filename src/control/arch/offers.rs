@@ -122,7 +122,9 @@ impl ControlPlane {
         let seq = arch.seq;
         let actor = &mut arch.actors[f];
         actor.stats.offers += 1;
-        let job = actor.take_head(now, warmup).expect("offered to a framework with work");
+        let job = actor
+            .take_head(now, warmup)
+            .expect("offered to a framework with work");
         let d = actor.decision_time(job.class, job.tasks.len(), nodes.len());
         actor.clock.begin(now, now + d, warmup);
         arch.master.out[f] = Some(Offer {

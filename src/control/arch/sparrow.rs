@@ -145,7 +145,12 @@ impl ControlPlane {
             Sampling::PerTask => {
                 let d = probes / m.max(1);
                 for t in &job.tasks {
-                    let probed = self.arch.as_mut().expect("architecture").workers.sample(d, n);
+                    let probed = self
+                        .arch
+                        .as_mut()
+                        .expect("architecture")
+                        .workers
+                        .sample(d, n);
                     let node = *probed
                         .iter()
                         .min_by_key(|&&p| self.worker_load(p))
@@ -292,8 +297,13 @@ impl ControlPlane {
                 let w = &mut self.arch.as_mut().expect("architecture").workers;
                 w.release(slot);
             }
-            let len = self.arch.as_ref().expect("architecture").workers.reservations[node.index()]
-                .len() as u32;
+            let len = self
+                .arch
+                .as_ref()
+                .expect("architecture")
+                .workers
+                .reservations[node.index()]
+            .len() as u32;
             self.cluster.set_queued(node, len);
             if delay.0 == 0 {
                 self.start(task.handle, node);
