@@ -11,6 +11,7 @@ pub mod offered;
 pub mod quantity;
 pub mod scenario;
 pub mod sweep;
+pub mod synthetic;
 pub mod trace_source;
 
 use std::path::{Path, PathBuf};

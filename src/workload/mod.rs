@@ -6,6 +6,7 @@
 
 pub mod arrival;
 pub mod dist;
+pub mod jobs;
 pub mod synthetic;
 pub mod trace;
 
