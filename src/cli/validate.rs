@@ -1,6 +1,7 @@
 //! `simctl validate`: what a valid scenario would do, before running it — where results go, how
-//! many runs, the offered load per resource and the work and memory estimate of each run — with
-//! warnings for loads at or above 1 and for demands that can exceed every node.
+//! many runs, the workload classes (when there are `[[workload.class]]` tables), the offered load
+//! per resource and the work and memory estimate of each run — with warnings for loads at or above
+//! 1 and for demands that can exceed every node.
 
 use crate::cluster::largest_capacity;
 use crate::config::budget::{size, Estimate};
@@ -25,6 +26,11 @@ pub fn report(sf: &ScenarioFile) -> (String, Vec<String>) {
         s.output.dir.display(),
         s.name
     );
+    if let WorkloadSpec::Synthetic(w) = &s.workload {
+        if !w.classes.is_empty() {
+            out += &format!("  classes: {}\n", w.class_names().join(", "));
+        }
+    }
     let mut warnings = Vec::new();
     for p in &sf.points {
         let (indent, at) = if sf.points.len() == 1 {

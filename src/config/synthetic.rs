@@ -5,7 +5,9 @@
 use toml::{Table, Value};
 
 use crate::cluster::NodeGroup;
-use crate::config::field::{self, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError};
+use crate::config::field::{
+    self, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
+};
 use crate::config::quantity::{self, Unit};
 use crate::resources::Resources;
 use crate::workload::arrival::ArrivalSpec;
@@ -250,8 +252,14 @@ fn parse_classes(v: &Value, defaults: &StreamKeys) -> Result<Vec<ClassSpec>, Fie
 fn parse_class(t: &Table, key: &str, defaults: &StreamKeys) -> Result<ClassSpec, FieldError> {
     for (k, why) in [
         ("chain", "chains are not available in classes"),
-        ("services", "services belong to no class; give them in a scenario without classes"),
-        ("source", "every class is synthetic; a trace replay has no classes"),
+        (
+            "services",
+            "services belong to no class; give them in a scenario without classes",
+        ),
+        (
+            "source",
+            "every class is synthetic; a trace replay has no classes",
+        ),
     ] {
         if t.contains_key(k) {
             return Err(FieldError::new(
@@ -266,14 +274,16 @@ fn parse_class(t: &Table, key: &str, defaults: &StreamKeys) -> Result<ClassSpec,
     if name.is_empty() || !name.chars().all(name_ok) {
         return Err(FieldError::new(
             join(key, "name"),
-            format!("\"{name}\" is not a class name: use letters, digits, '_' and '-' (at least one)"),
+            format!(
+                "\"{name}\" is not a class name: use letters, digits, '_' and '-' (at least one)"
+            ),
         ));
     }
     let k = stream_keys(t, key)?;
     let required = |what: &str| {
         FieldError::new(
             join(key, what),
-            format!("is required: set it in the class, or in [workload] as a default for every class"),
+            "is required: set it in the class, or in [workload] as a default for every class",
         )
     };
     let pick = |own: Option<DistSpec>, default: &Option<DistSpec>| own.or_else(|| default.clone());

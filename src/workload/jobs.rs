@@ -167,7 +167,10 @@ impl ClassStream {
     fn next_job(&mut self) -> Job {
         let secs = self.arrivals.next_arrival(&mut self.arrival_rng);
         let arrival = SimTime::ZERO + SimDuration::from_secs_f64(secs);
-        let left = self.tasks_per_job.as_mut().map_or(1, |d| tasks_in_job(d.draw()));
+        let left = self
+            .tasks_per_job
+            .as_mut()
+            .map_or(1, |d| tasks_in_job(d.draw()));
         let not_before = self
             .delay
             .as_mut()

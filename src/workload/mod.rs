@@ -10,6 +10,9 @@ pub mod jobs;
 pub mod synthetic;
 pub mod trace;
 
+#[cfg(test)]
+mod tests_jobs;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{JobId, TaskId};
