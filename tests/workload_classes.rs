@@ -178,9 +178,19 @@ placement = "first-fit"
 
 #[test]
 fn class_names_must_be_unique_and_plain() {
+    // The error names the line of the second class's name, not the first's.
+    let text = edit("name = \"service\"", "name = \"batch\"");
+    let line = CLASSES
+        .lines()
+        .position(|l| l == "name = \"service\"")
+        .unwrap()
+        + 1;
     rejects(
-        &edit("name = \"service\"", "name = \"batch\""),
-        &["workload.class[1].name", "\"batch\" is used twice"],
+        &text,
+        &[
+            &format!("scenario.toml:{line}: workload.class[1].name"),
+            "\"batch\" is used twice",
+        ],
     );
     rejects(
         &edit("name = \"service\"", "name = \"my service\""),
