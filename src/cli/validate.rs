@@ -1,9 +1,11 @@
 //! `simctl validate`: what a valid scenario would do, before running it — where results go, how
-//! many runs, the offered load per resource and the work and memory estimate of each run — with
-//! warnings for loads at or above 1 and for demands that can exceed every node.
+//! many runs, the workload classes (when there are `[[workload.class]]` tables), the offered load
+//! per resource and the work and memory estimate of each run — with warnings for loads at or above
+//! 1 and for demands that can exceed every node.
 
 use crate::cluster::largest_capacity;
 use crate::config::budget::{size, Estimate};
+use crate::config::synthetic::class_key;
 use crate::config::{Scenario, ScenarioFile, SweepPoint, WorkloadSpec};
 use crate::workload::dist::DistSpec;
 
@@ -24,6 +26,11 @@ pub fn report(sf: &ScenarioFile) -> (String, Vec<String>) {
         s.output.dir.display(),
         s.name
     );
+    if let WorkloadSpec::Synthetic(w) = &s.workload {
+        if !w.classes.is_empty() {
+            out += &format!("  classes: {}\n", w.class_names().join(", "));
+        }
+    }
     let mut warnings = Vec::new();
     for p in &sf.points {
         let (indent, at) = if sf.points.len() == 1 {
@@ -73,23 +80,18 @@ fn unbounded_demands(s: &Scenario) -> Vec<String> {
     let WorkloadSpec::Synthetic(w) = &s.workload else {
         return Vec::new();
     };
-    if w.arrival.is_none() {
-        return Vec::new();
-    }
     let largest = largest_capacity(&s.node_groups);
-    let dims: [(&str, &DistSpec, String); 3] = [
-        (
-            "workload.cpu",
-            &w.cpu,
-            format!("{} cores", largest.cpu_cores()),
-        ),
-        ("workload.memory", &w.memory, size(largest.memory as f64)),
-        ("workload.disk", &w.disk, size(largest.disk as f64)),
-    ];
-    dims.iter()
-        .filter(|(_, d, _)| d.max_value().is_none())
-        .map(|(key, _, cap)| {
-            format!("{key} is unbounded: tasks that draw more than the largest node's {cap} can never fit and are counted as unschedulable")
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (i, c) in w.batch_classes().iter().enumerate() {
+        let prefix = class_key(w, i);
+        let dims: [(&str, &DistSpec, String); 3] = [
+            ("cpu", &c.cpu, format!("{} cores", largest.cpu_cores())),
+            ("memory", &c.memory, size(largest.memory as f64)),
+            ("disk", &c.disk, size(largest.disk as f64)),
+        ];
+        out.extend(dims.iter().filter(|(_, d, _)| d.max_value().is_none()).map(|(name, _, cap)| {
+            format!("{prefix}.{name} is unbounded: tasks that draw more than the largest node's {cap} can never fit and are counted as unschedulable")
+        }));
+    }
+    out
 }

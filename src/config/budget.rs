@@ -2,8 +2,9 @@
 //! which simctl refuses it (a run that would take years or abort allocating memory is better
 //! refused with the estimate than started).
 //!
-//! Per run: expected tasks = mean arrival rate x horizon (or `max_tasks`, whichever is smaller),
-//! plus service replicas; nodes = the sum over node groups; time-series samples = horizon /
+//! Per run: expected tasks = the sum over workload classes of mean job arrival rate x mean tasks
+//! per job x horizon (or the class's `max_tasks`, whichever is smaller), capped by the top-level
+//! `max_tasks`, plus service replicas; nodes = the sum over node groups; time-series samples = horizon /
 //! interval. Memory = nodes x [`NODE_BYTES`] + samples x [`SAMPLE_BYTES`] + tasks held x
 //! [`TASK_BYTES`], where the tasks held are every task when `tasks_csv` keeps per-task rows, or, when
 //! the offered load ρ of the busiest resource is at or above 1, the backlog the queue accumulates
@@ -13,6 +14,8 @@
 use crate::config::field::FieldError;
 use crate::config::offered::OfferedLoad;
 use crate::config::{Scenario, WorkloadSpec};
+use crate::workload::jobs::mean_tasks_per_job;
+use crate::workload::synthetic::SyntheticSpec;
 
 /// Most tasks one run may be expected to simulate.
 pub const MAX_TASKS_PER_RUN: f64 = 1e9;
@@ -52,12 +55,7 @@ impl Estimate {
         let horizon = s.horizon.map(|h| h.as_secs_f64());
         let (tasks, span) = match &s.workload {
             WorkloadSpec::Synthetic(w) => {
-                let rate = w.arrival.as_ref().map_or(0.0, |a| a.mean_rate());
-                let arrivals = match (horizon, w.max_tasks) {
-                    (Some(h), Some(m)) => (rate * h).min(m as f64),
-                    (Some(h), None) => rate * h,
-                    (None, m) => m.unwrap_or(0) as f64,
-                };
+                let (rate, arrivals) = batch_tasks(w, horizon);
                 let services = w
                     .services
                     .as_ref()
@@ -172,6 +170,28 @@ impl Estimate {
             size(MAX_RUN_BYTES)
         )
     }
+}
+
+/// Batch tasks per second and expected batch tasks per run of `w`: per class, job rate x mean
+/// tasks per job x horizon, capped by the class's `max_tasks`; in all, capped by `max_tasks`.
+fn batch_tasks(w: &SyntheticSpec, horizon: Option<f64>) -> (f64, f64) {
+    let mut rate = 0.0;
+    let mut tasks = 0.0;
+    for c in w.batch_classes() {
+        let r = c.arrival.mean_rate() * mean_tasks_per_job(c.tasks_per_job.as_ref());
+        rate += r;
+        tasks += match (horizon, c.max_tasks) {
+            (Some(h), Some(m)) => (r * h).min(m as f64),
+            (Some(h), None) => r * h,
+            (None, Some(m)) => m as f64,
+            // Unbounded: validation requires a top-level max_tasks then.
+            (None, None) => f64::INFINITY,
+        };
+    }
+    if let Some(m) = w.max_tasks {
+        tasks = tasks.min(m as f64);
+    }
+    (rate, tasks)
 }
 
 /// `x <= max`, false for NaN (an estimate that is not a number is not within any limit).

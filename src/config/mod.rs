@@ -12,6 +12,7 @@ pub mod offered;
 pub mod quantity;
 pub mod scenario;
 pub mod sweep;
+pub mod synthetic;
 pub mod trace_source;
 
 use std::path::{Path, PathBuf};
@@ -333,15 +334,26 @@ fn locate(text: &str, key: &str) -> Option<usize> {
     if hits.len() == 1 {
         return hits.first().copied();
     }
-    // Several: take the first after the header of the enclosing table.
+    // Several: take the first after the header of the enclosing table (for `class[2].x`, the
+    // third `[[...class]]` header).
     let section = segments.get(segments.len().wrapping_sub(2)).copied()?;
-    let header = text.lines().position(|l| {
-        let t = l.trim();
-        t.starts_with('[')
-            && t.trim_matches(|c| c == '[' || c == ']')
-                .split('.')
-                .next_back()
-                == Some(section)
-    })?;
+    let index = key
+        .split('.')
+        .nth_back(1)
+        .and_then(|s| s.split_once('['))
+        .and_then(|(_, i)| i.trim_end_matches(']').parse::<usize>().ok())
+        .unwrap_or(0);
+    let (header, _) = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim();
+            t.starts_with('[')
+                && t.trim_matches(|c| c == '[' || c == ']')
+                    .split('.')
+                    .next_back()
+                    == Some(section)
+        })
+        .nth(index)?;
     hits.into_iter().find(|&h| h > header + 1)
 }

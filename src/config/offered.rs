@@ -1,21 +1,26 @@
 //! Offered load: how much of the cluster a synthetic workload asks for, per resource, before any
 //! simulation. At or above 1 no scheduler can keep up and the queue grows without bound.
 //!
-//! For resource r, with arrival rate λ (the process's long-run mean), mean duration `E[D]` at speed
-//! 1.0, mean demand `E[d_r]` and node groups g of `count` nodes with capacity `c_{g,r}` and speed `s_g`:
+//! For resource r, with, for each workload class c (one class without `[[workload.class]]`), job
+//! arrival rate λ_c (the process's long-run mean), mean tasks per job `E[K_c]`, mean duration
+//! `E[D_c]` at speed 1.0 and mean demand `E[d_{c,r}]`, and node groups g of `count` nodes with
+//! capacity `c_{g,r}` and speed `s_g`:
 //!
 //! ```text
-//! load_r = λ · E[d_r] · E[D] / Σ_g count_g · c_{g,r} · s_g  +  services_r / Σ_g count_g · c_{g,r}
+//! load_r = Σ_c λ_c · E[K_c] · E[d_{c,r}] · E[D_c] / Σ_g count_g · c_{g,r} · s_g
+//!          +  services_r / Σ_g count_g · c_{g,r}
 //! ```
 //!
 //! The first term is the work arriving per second over the work the cluster can do per second
-//! (durations and demands are drawn independently, so the mean of their product is the product of
-//! the means; on a heterogeneous cluster it assumes the work spreads over the nodes in proportion
-//! to their speed). The second is the share the long-running services hold for the whole run.
+//! (task counts, durations and demands are drawn independently, so the mean of their product is
+//! the product of the means; on a heterogeneous cluster it assumes the work spreads over the nodes
+//! in proportion to their speed). The second is the share the long-running services hold for the
+//! whole run. `max_tasks` is ignored: the load is that of the arrival processes while they run.
 
 use crate::cluster::NodeGroup;
 use crate::config::WorkloadSpec;
 use crate::resources::{Resources, DIMS, DIM_NAMES};
+use crate::workload::jobs::mean_tasks_per_job;
 use crate::workload::synthetic::SyntheticSpec;
 
 /// Offered load per resource (cpu, memory, disk), as fractions of the cluster's capacity.
@@ -74,19 +79,21 @@ fn synthetic(s: &SyntheticSpec, groups: &[NodeGroup]) -> OfferedLoad {
             work_capacity[i] += g.count as f64 * c[i] * g.speed;
         }
     }
-    let demand = [s.cpu.mean(), s.memory.mean(), s.disk.mean()];
-    let (rate, duration) = match &s.arrival {
-        Some(a) => (a.mean_rate(), s.duration.mean()),
-        None => (0.0, 0.0),
-    };
+    let mut batch = [0.0; DIMS];
+    for c in s.batch_classes() {
+        let tasks_per_s = c.arrival.mean_rate() * mean_tasks_per_job(c.tasks_per_job.as_ref());
+        let demand = [c.cpu.mean(), c.memory.mean(), c.disk.mean()];
+        for i in 0..DIMS {
+            batch[i] += tasks_per_s * demand[i] * c.duration.mean();
+        }
+    }
     let held = s.services.as_ref().map_or([0.0; DIMS], |svc| {
         let d = units(&svc.demand);
         let n = svc.count as f64 * svc.replicas as f64;
         std::array::from_fn(|i| n * d[i])
     });
     OfferedLoad(std::array::from_fn(|i| {
-        let batch = rate * demand[i] * duration;
-        ratio(batch, work_capacity[i]) + ratio(held[i], capacity[i])
+        ratio(batch[i], work_capacity[i]) + ratio(held[i], capacity[i])
     }))
 }
 
@@ -130,6 +137,9 @@ mod tests {
             users: 1,
             max_tasks: None,
             chain: None,
+            tasks_per_job: None,
+            delay: None,
+            classes: Vec::new(),
         }
     }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::config::trace_source;
+use crate::config::{synthetic, trace_source};
 use crate::workload::trace::TraceSpec;
 use toml::{Table, Value};
 
@@ -18,8 +18,7 @@ use crate::faults::{parse_faults, FaultSpec};
 use crate::resources::{cores_to_milli, Resources};
 use crate::sched::{DispatchMode, SchedulerSpec};
 use crate::time::SimDuration;
-use crate::workload::dist::DistSpec;
-use crate::workload::synthetic::{ServiceSpec, SyntheticSpec};
+use crate::workload::synthetic::{SyntheticSpec, DEFAULT_CLASS};
 
 /// A fully validated scenario (one sweep point).
 #[derive(Debug, Clone)]
@@ -79,6 +78,19 @@ pub enum WorkloadSpec {
     },
 }
 
+impl WorkloadSpec {
+    /// The names of the workload classes, in declaration order: [`crate::workload::TaskSpec::class`]
+    /// indexes this list, so an architecture routes and reports each task by `names[task.class]`.
+    /// A workload without `[[workload.class]]` tables (and every trace replay) has one class,
+    /// named `"default"`. From a scenario: `scenario.workload.class_names()`.
+    pub fn class_names(&self) -> Vec<String> {
+        match self {
+            WorkloadSpec::Synthetic(s) => s.class_names(),
+            WorkloadSpec::Trace { .. } => vec![DEFAULT_CLASS.to_string()],
+        }
+    }
+}
+
 /// What a run writes.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputSpec {
@@ -121,20 +133,6 @@ const NODE_KEYS: &[&str] = &[
     "name",
     "domain",
     "start_delay",
-];
-const WORKLOAD_KEYS: &[&str] = &[
-    "source",
-    "dispatch",
-    "arrival",
-    "duration",
-    "cpu",
-    "memory",
-    "disk",
-    "priority",
-    "users",
-    "max_tasks",
-    "services",
-    "chain",
 ];
 const OUTPUT_KEYS: &[&str] = &["dir", "tasks_csv", "timeseries", "plots"];
 
@@ -230,14 +228,17 @@ impl Scenario {
             }
         };
         if horizon.is_none()
-            && matches!(&workload, WorkloadSpec::Synthetic(s) if s.max_tasks.is_none() || s.services.is_some())
+            && matches!(&workload, WorkloadSpec::Synthetic(s) if !s.is_bounded() || s.services.is_some())
         {
             return Err(FieldError::new(
                 "scenario.horizon",
                 "is required unless workload.max_tasks bounds the workload (services run until the horizon)",
             ));
         }
-        check_fits(&workload, &node_groups)?;
+        if let WorkloadSpec::Synthetic(s) = &workload {
+            // Trace tasks too large for every node are counted as unschedulable at run time.
+            synthetic::check_fits(s, &node_groups)?;
+        }
         let faults = parse_fault_table(doc, &node_groups)?;
         let failover = match doc.get("failover") {
             Some(v) => parse_failover(as_table(v, "failover")?, faults.node_mtbf())?,
@@ -381,7 +382,11 @@ fn parse_workload(
     match source.as_str() {
         "synthetic" => Ok((
             dispatch,
-            WorkloadSpec::Synthetic(Box::new(parse_synthetic(t)?)),
+            WorkloadSpec::Synthetic(Box::new(synthetic::parse_synthetic(t)?)),
+        )),
+        "trace" if t.contains_key("class") => Err(FieldError::new(
+            "workload.class",
+            "[[workload.class]] tables need the synthetic source; a trace replay (source = \"trace\") has no classes",
         )),
         "trace" => Ok((dispatch, trace_source::parse(t, base_dir, groups)?)),
         other => Err(FieldError::new(
@@ -389,145 +394,6 @@ fn parse_workload(
             format!("unknown workload source \"{other}\" (expected synthetic or trace)"),
         )),
     }
-}
-
-fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
-    check_keys(t, WORKLOAD_KEYS, "workload")?;
-    let services = opt(t, "services", "workload", parse_services)?;
-    let arrival = match (t.get("arrival"), &services) {
-        (Some(v), _) => Some(quantity::arrival(v, "workload.arrival")?),
-        (None, Some(_)) => None,
-        (None, None) => {
-            return Err(FieldError::new(
-                "workload.arrival",
-                "is required (or give workload.services)",
-            ))
-        }
-    };
-    let q = |name: &str, unit: Unit, default: f64| -> Result<DistSpec, FieldError> {
-        Ok(
-            opt(t, name, "workload", |v, k| quantity::quantity(v, k, unit))?
-                .unwrap_or(DistSpec::Constant { value: default }),
-        )
-    };
-    let duration = match (t.get("duration"), &arrival) {
-        (Some(v), _) => quantity::quantity(v, "workload.duration", Unit::Duration)?,
-        (None, None) => DistSpec::Constant { value: 0.0 },
-        (None, Some(_)) => {
-            return Err(FieldError::new(
-                "workload.duration",
-                "is required but missing",
-            ))
-        }
-    };
-    let users = opt(t, "users", "workload", as_u64)?.unwrap_or(1);
-    if users == 0 || users > u32::MAX as u64 {
-        return Err(FieldError::new(
-            "workload.users",
-            format!("must be between 1 and {}, got {users}", u32::MAX),
-        ));
-    }
-    let chain = opt(t, "chain", "workload", as_u64)?;
-    if chain.is_some_and(|k| k == 0 || k > 1_000_000) {
-        return Err(FieldError::new(
-            "workload.chain",
-            "must be between 1 and 1000000 tasks per chain",
-        ));
-    }
-    let chain = chain.map(|k| k as u32);
-    let max_tasks = opt(t, "max_tasks", "workload", as_u64)?;
-    if max_tasks == Some(0) {
-        return Err(FieldError::new("workload.max_tasks", "must be at least 1"));
-    }
-    Ok(SyntheticSpec {
-        arrival,
-        duration,
-        cpu: q("cpu", Unit::Cores, 1.0)?,
-        memory: q("memory", Unit::Size, 0.0)?,
-        disk: q("disk", Unit::Size, 0.0)?,
-        priority: q("priority", Unit::Plain, 0.0)?,
-        services,
-        users: users as u32,
-        max_tasks,
-        chain,
-    })
-}
-
-fn parse_services(v: &Value, key: &str) -> Result<ServiceSpec, FieldError> {
-    let t = as_table(v, key)?;
-    check_keys(t, &["count", "replicas", "cpu", "memory", "disk"], key)?;
-    let count = req(t, "count", key, as_u64)?;
-    let replicas = opt(t, "replicas", key, as_u64)?.unwrap_or(1);
-    if count == 0 || count > 1_000_000 || replicas == 0 || replicas > 64 {
-        return Err(FieldError::new(
-            key,
-            format!("count must be 1..1000000 and replicas 1..64, got {count} and {replicas}"),
-        ));
-    }
-    let cpu = req(t, "cpu", key, field::cores)?;
-    let memory = opt(t, "memory", key, field::size_bytes)?.unwrap_or(0.0);
-    let disk = opt(t, "disk", key, field::size_bytes)?.unwrap_or(0.0);
-    Ok(ServiceSpec {
-        count: count as u32,
-        replicas: replicas as u32,
-        demand: Resources::new(cpu, memory.round() as u64, disk.round() as u64),
-    })
-}
-
-/// Rejects workloads whose demands can exceed every node: such tasks could never run.
-fn check_fits(workload: &WorkloadSpec, groups: &[NodeGroup]) -> Result<(), FieldError> {
-    let WorkloadSpec::Synthetic(s) = workload else {
-        return Ok(()); // trace tasks too large for every node are counted as unschedulable at run time
-    };
-    if let Some(svc) = &s.services {
-        if !groups
-            .iter()
-            .any(|g| g.count > 0 && svc.demand.fits_in(&g.capacity))
-        {
-            return Err(FieldError::new(
-                "workload.services",
-                "a service replica fits on no node",
-            ));
-        }
-    }
-    if s.arrival.is_none() {
-        return Ok(());
-    }
-    let largest = crate::cluster::largest_capacity(groups);
-    let dims: [(&str, &DistSpec, f64, &str); 3] = [
-        ("workload.cpu", &s.cpu, largest.cpu_cores(), "cores"),
-        ("workload.memory", &s.memory, largest.memory as f64, "bytes"),
-        ("workload.disk", &s.disk, largest.disk as f64, "bytes"),
-    ];
-    for (key, dist, cap, unit) in dims {
-        let scale = if unit == "cores" { 1000.0 } else { 1.0 };
-        let rounded = |x: f64| (x * scale).round() / scale;
-        if rounded(dist.min_value()) > cap {
-            return Err(FieldError::new(key, format!(
-                "every task needs at least {} {unit} but the largest node has {cap} {unit}: no task would ever be schedulable",
-                dist.min_value()
-            )));
-        }
-        if let Some(max) = dist.max_value() {
-            if rounded(max) > cap {
-                return Err(FieldError::new(key, format!(
-                    "tasks can need up to {max} {unit} but the largest node has {cap} {unit}: such tasks would be unschedulable"
-                )));
-            }
-        }
-    }
-    let min = Resources::new(
-        s.cpu.min_value(),
-        s.memory.min_value().round() as u64,
-        s.disk.min_value().round() as u64,
-    );
-    if !groups
-        .iter()
-        .any(|g| g.count > 0 && min.fits_in(&g.capacity))
-    {
-        return Err(FieldError::new("workload", "the smallest possible task fits on no single node (check cpu, memory and disk together)"));
-    }
-    Ok(())
 }
 
 fn parse_fault_table(doc: &Table, groups: &[NodeGroup]) -> Result<FaultSpec, FieldError> {

@@ -6,8 +6,12 @@
 
 pub mod arrival;
 pub mod dist;
+pub mod jobs;
 pub mod synthetic;
 pub mod trace;
+
+#[cfg(test)]
+mod tests_jobs;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,11 +1,14 @@
-//! The synthetic workload: an arrival process plus independent duration and demand distributions.
+//! The synthetic workload: an arrival process plus independent duration and demand distributions,
+//! optionally as jobs of several tasks, with delayed submission, and as several workload classes
+//! (independent streams of jobs merged by arrival time).
 
 use crate::ids::{JobId, TaskId};
-use crate::resources::{cores_to_milli, Resources};
-use crate::rng::{stream, SimRng};
+use crate::resources::Resources;
+use crate::rng::mix64;
 use crate::time::{SimDuration, SimTime};
-use crate::workload::arrival::{ArrivalProcess, ArrivalSpec};
-use crate::workload::dist::{DistSpec, Sampler};
+use crate::workload::arrival::ArrivalSpec;
+use crate::workload::dist::DistSpec;
+use crate::workload::jobs::{ClassStream, Draft};
 use crate::workload::{TaskKind, TaskSpec, WorkloadError, WorkloadSource};
 
 /// Long-running services started at time zero.
@@ -20,9 +23,14 @@ pub struct ServiceSpec {
 }
 
 /// Parameters of a synthetic workload (validated).
+///
+/// Without classes the batch tasks come from the top-level fields. With `[[workload.class]]`
+/// tables they come from [`SyntheticSpec::classes`] (each class with the `[workload]`-level values
+/// already applied as defaults), `arrival` is `None` and the other top-level distribution fields
+/// only record those defaults: read the batch streams through [`SyntheticSpec::batch_classes`].
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SyntheticSpec {
-    /// When batch tasks arrive (None: no batch tasks, services only).
+    /// When batch jobs arrive (None: no batch tasks, services only, or classes).
     pub arrival: Option<ArrivalSpec>,
     /// Services running from time zero until the horizon.
     pub services: Option<ServiceSpec>,
@@ -38,51 +46,142 @@ pub struct SyntheticSpec {
     pub priority: DistSpec,
     /// Number of users tasks are spread over (uniformly), for fair-share policies.
     pub users: u32,
-    /// Stop after this many tasks.
+    /// Stop after this many batch tasks (over all classes).
     pub max_tasks: Option<u64>,
     /// Jobs of this many consecutive tasks, each depending on the one before (a chain DAG).
     pub chain: Option<u32>,
+    /// Tasks per job (rounded, at least 1); `None`: one task per arrival.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks_per_job: Option<DistSpec>,
+    /// Delayed submission: a job's tasks may not start before arrival + a draw of this, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay: Option<DistSpec>,
+    /// The `[[workload.class]]` tables in declaration order (empty: no classes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassSpec>,
 }
 
-/// Generates tasks from a [`SyntheticSpec`]; each attribute has its own random stream so that changing
-/// one distribution leaves the others' samples unchanged.
-pub struct SyntheticWorkload {
-    spec: SyntheticSpec,
-    arrivals: Option<ArrivalProcess>,
-    samplers: [Sampler; 5],
-    rngs: [SimRng; 6],
-    next_id: u64,
+/// One workload class: an independent stream of jobs with its own arrival process and
+/// distributions (the `[workload]`-level values fill in the keys the class does not set).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClassSpec {
+    /// Unique name (letters, digits, `_` and `-`).
+    pub name: String,
+    /// When the class's jobs arrive.
+    pub arrival: ArrivalSpec,
+    /// Processing time at speed 1.0, seconds.
+    pub duration: DistSpec,
+    /// CPU demand, cores.
+    pub cpu: DistSpec,
+    /// Memory demand, bytes.
+    pub memory: DistSpec,
+    /// Disk demand, bytes.
+    pub disk: DistSpec,
+    /// Priority (rounded to an integer).
+    pub priority: DistSpec,
+    /// Number of users the class's jobs are spread over.
+    pub users: u32,
+    /// Stop the class after this many tasks.
+    pub max_tasks: Option<u64>,
+    /// Tasks per job (rounded, at least 1); `None`: one task per arrival.
+    pub tasks_per_job: Option<DistSpec>,
+    /// Delayed submission: not_before = arrival + a draw of this, seconds, per job.
+    pub delay: Option<DistSpec>,
 }
 
-const ARRIVAL: usize = 0;
+/// The class name of a workload without `[[workload.class]]` tables.
+pub const DEFAULT_CLASS: &str = "default";
 
-impl SyntheticWorkload {
-    /// A workload whose streams derive from `seed`.
-    pub fn new(spec: SyntheticSpec, seed: u64) -> SyntheticWorkload {
-        let labels = ["arrival", "duration", "cpu", "memory", "disk", "priority"];
-        let mut rngs = labels.map(|l| stream(seed, l));
-        let arrivals = spec
-            .arrival
-            .clone()
-            .map(|a| ArrivalProcess::new(a, &mut rngs[ARRIVAL]));
-        let samplers = [
-            spec.duration.sampler(),
-            spec.cpu.sampler(),
-            spec.memory.sampler(),
-            spec.disk.sampler(),
-            spec.priority.sampler(),
-        ];
-        SyntheticWorkload {
-            spec,
-            arrivals,
-            samplers,
-            rngs,
-            next_id: 0,
+impl SyntheticSpec {
+    /// The names of the workload classes in declaration order; [`crate::workload::TaskSpec::class`]
+    /// indexes this list. A workload without classes has one class, [`DEFAULT_CLASS`].
+    pub fn class_names(&self) -> Vec<String> {
+        if self.classes.is_empty() {
+            vec![DEFAULT_CLASS.to_string()]
+        } else {
+            self.classes.iter().map(|c| c.name.clone()).collect()
         }
+    }
+
+    /// The streams of batch jobs: the classes, or, without classes, one class named
+    /// [`DEFAULT_CLASS`] made of the top-level fields (none for a services-only workload). The
+    /// offered-load and budget estimates sum over these.
+    pub fn batch_classes(&self) -> Vec<ClassSpec> {
+        if !self.classes.is_empty() {
+            return self.classes.clone();
+        }
+        let Some(arrival) = self.arrival.clone() else {
+            return Vec::new();
+        };
+        vec![ClassSpec {
+            name: DEFAULT_CLASS.to_string(),
+            arrival,
+            duration: self.duration.clone(),
+            cpu: self.cpu.clone(),
+            memory: self.memory.clone(),
+            disk: self.disk.clone(),
+            priority: self.priority.clone(),
+            users: self.users,
+            max_tasks: None,
+            tasks_per_job: self.tasks_per_job.clone(),
+            delay: self.delay.clone(),
+        }]
+    }
+
+    /// Whether `max_tasks` bounds the batch workload: at the top level, or in every class.
+    pub fn is_bounded(&self) -> bool {
+        self.max_tasks.is_some()
+            || (!self.classes.is_empty() && self.classes.iter().all(|c| c.max_tasks.is_some()))
     }
 }
 
+/// Generates tasks from a [`SyntheticSpec`]: the services first (at time zero), then the classes'
+/// streams of jobs merged by arrival time (ties: the lower class index first, then the class's
+/// own order), numbered 0, 1, 2, ... in that order; a job's id is the id of its first task.
+pub struct SyntheticWorkload {
+    spec: SyntheticSpec,
+    /// One stream per batch class.
+    streams: Vec<ClassStream>,
+    /// Each stream's next task, drawn ahead for the merge (`None`: not drawn yet or exhausted).
+    heads: Vec<Option<Draft>>,
+    /// The run-wide id of the job each class is emitting.
+    jobs: Vec<u64>,
+    next_id: u64,
+}
+
 impl SyntheticWorkload {
+    /// A workload whose streams derive from `seed`. Without classes the streams are named as they
+    /// always were ("arrival", "duration", ...); class `c`'s are prefixed with `class<c>.`, so no two
+    /// classes share samples.
+    pub fn new(spec: SyntheticSpec, seed: u64) -> SyntheticWorkload {
+        let streams: Vec<ClassStream> = if spec.classes.is_empty() {
+            spec.batch_classes()
+                .iter()
+                .map(|c| ClassStream::new(c, seed, ""))
+                .collect()
+        } else {
+            spec.classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ClassStream::new(c, seed, &format!("class{i}.")))
+                .collect()
+        };
+        SyntheticWorkload {
+            heads: vec![None; streams.len()],
+            jobs: vec![0; streams.len()],
+            streams,
+            spec,
+            next_id: 0,
+        }
+    }
+
+    fn service_tasks(&self) -> u64 {
+        self.spec
+            .services
+            .as_ref()
+            .map_or(0, |s| s.count as u64 * s.replicas as u64)
+    }
+
     /// Service replica number `next_id`: services are tasks 0..count*replicas, service i's replicas
     /// consecutive, its job id = i.
     fn next_service(&mut self) -> TaskSpec {
@@ -106,6 +205,49 @@ impl SyntheticWorkload {
             not_before: None,
         }
     }
+
+    /// The class whose next task comes first (earliest arrival, then lowest index), with the task.
+    fn next_draft(&mut self) -> Option<(usize, Draft)> {
+        for (head, s) in self.heads.iter_mut().zip(&mut self.streams) {
+            if head.is_none() {
+                *head = s.next();
+            }
+        }
+        let class = (0..self.heads.len())
+            .filter_map(|i| self.heads[i].as_ref().map(|d| (d.arrival, i)))
+            .min()?
+            .1;
+        Some((class, self.heads[class].take().expect("chosen head exists")))
+    }
+
+    /// Job, dependencies and user of batch task `id`, drawn by `class` as `d`.
+    fn job_of(&mut self, id: u64, class: usize, d: &Draft) -> (JobId, Vec<TaskId>, u32) {
+        if d.first_of_job {
+            self.jobs[class] = id;
+        }
+        let job = self.jobs[class];
+        if !self.spec.classes.is_empty() {
+            // A class's users depend only on the class and its own job numbers, not on the merge.
+            let users = self.spec.classes[class].users.max(1) as u64;
+            let user = crate::rng::derive_seed(class as u64, &[d.job_seq]) % users;
+            return (JobId(job), Vec::new(), user as u32);
+        }
+        let users = self.spec.users.max(1) as u64;
+        match self.spec.chain.filter(|k| *k > 1) {
+            Some(k) => {
+                let k = k as u64;
+                let service_tasks = self.service_tasks();
+                let first = service_tasks + (id - service_tasks) / k * k;
+                let deps = if id > first {
+                    vec![TaskId(id - 1)]
+                } else {
+                    Vec::new()
+                };
+                (JobId(first), deps, (mix64(id) % users) as u32)
+            }
+            None => (JobId(job), Vec::new(), (mix64(job) % users) as u32),
+        }
+    }
 }
 
 impl WorkloadSource for SyntheticWorkload {
@@ -114,11 +256,7 @@ impl WorkloadSource for SyntheticWorkload {
     }
 
     fn next_task(&mut self) -> Result<Option<TaskSpec>, WorkloadError> {
-        let service_tasks = self
-            .spec
-            .services
-            .as_ref()
-            .map_or(0, |s| s.count as u64 * s.replicas as u64);
+        let service_tasks = self.service_tasks();
         if self.next_id < service_tasks {
             return Ok(Some(self.next_service()));
         }
@@ -129,50 +267,27 @@ impl WorkloadSource for SyntheticWorkload {
         {
             return Ok(None);
         }
-        let Some(arrivals) = self.arrivals.as_mut() else {
+        let Some((class, d)) = self.next_draft() else {
             return Ok(None);
         };
-        let arrival = arrivals.next_arrival(&mut self.rngs[ARRIVAL]);
-        let mut draw = |i: usize| self.samplers[i].sample(&mut self.rngs[i + 1]);
-        let duration = SimDuration::from_secs_f64(draw(0));
-        let demand = Resources {
-            cpu_milli: cores_to_milli(draw(1)),
-            memory: draw(2).round() as u64,
-            disk: draw(3).round() as u64,
-        };
-        let priority = draw(4).round() as i32;
         let id = self.next_id;
         self.next_id += 1;
-        let users = self.spec.users.max(1) as u64;
-        let batch_index = id - service_tasks;
-        let (job, depends_on) = match self.spec.chain.filter(|k| *k > 1) {
-            Some(k) => {
-                let k = k as u64;
-                let first = service_tasks + batch_index / k * k;
-                let deps = if id > first {
-                    vec![TaskId(id - 1)]
-                } else {
-                    Vec::new()
-                };
-                (JobId(first), deps)
-            }
-            None => (JobId(id), Vec::new()),
-        };
+        let (job, depends_on, user) = self.job_of(id, class, &d);
         Ok(Some(TaskSpec {
             id: TaskId(id),
             job,
-            arrival: SimTime::ZERO + SimDuration::from_secs_f64(arrival),
-            duration,
+            arrival: d.arrival,
+            duration: d.duration,
             requested_duration: None,
-            demand,
-            priority,
+            demand: d.demand,
+            priority: d.priority,
             kind: TaskKind::Batch,
-            user: (crate::rng::mix64(id) % users) as u32,
+            user,
             deadline: None,
             depends_on,
             observed: None,
-            class: 0,
-            not_before: None,
+            class: class as u16,
+            not_before: d.not_before,
         }))
     }
 }
@@ -197,6 +312,9 @@ mod tests {
             users: 1,
             max_tasks: Some(3),
             chain: None,
+            tasks_per_job: None,
+            delay: None,
+            classes: Vec::new(),
         }
     }
 
