@@ -57,13 +57,6 @@ pub struct Scenario {
     pub architectures: Vec<std::sync::Arc<crate::control::arch::spec::ArchitectureSpec>>,
 }
 
-impl Scenario {
-    /// The workload's class names, in class-index order (one class, "default", without classes).
-    pub fn class_names(&self) -> Vec<String> {
-        vec!["default".to_string()]
-    }
-}
-
 /// Where tasks come from.
 #[derive(Debug, Clone)]
 pub enum WorkloadSpec {
@@ -249,7 +242,7 @@ impl Scenario {
         check_scheduler_fit(doc, dispatch, &node_groups)?;
         let output = parse_output(doc, &name)?;
         let docker = crate::config::docker::parse_docker(doc)?;
-        let class_names = vec!["default".to_string()];
+        let class_names = workload.class_names();
         let architectures = crate::config::architecture::parse_architectures(doc, &class_names)?;
         let preempt: Vec<bool> = schedulers
             .iter()
