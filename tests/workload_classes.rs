@@ -248,3 +248,22 @@ fn an_unknown_key_in_a_class_is_named() {
         &["workload.class[1].rate", "unknown key"],
     );
 }
+
+#[test]
+fn validate_warns_about_an_unbounded_demand_naming_the_class() {
+    let text = edit(
+        "cpu = 1\ntasks_per_job",
+        "cpu = { dist = \"exponential\", mean = 1 }\ntasks_per_job",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = simctl().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("workload.class[0].cpu is unbounded"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("workload.class[1].cpu"), "{stderr}");
+}

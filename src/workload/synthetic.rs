@@ -44,16 +44,18 @@ pub struct SyntheticSpec {
     pub disk: DistSpec,
     /// Priority (rounded to an integer).
     pub priority: DistSpec,
-    /// Number of users tasks are spread over (uniformly), for fair-share policies.
+    /// Number of users jobs are spread over (by a hash of the job id; a chain's tasks each get
+    /// their own, as before jobs existed), for fair-share policies.
     pub users: u32,
-    /// Stop after this many batch tasks (over all classes).
+    /// Stop after this many batch tasks (over all classes; the last job may be cut short).
     pub max_tasks: Option<u64>,
     /// Jobs of this many consecutive tasks, each depending on the one before (a chain DAG).
     pub chain: Option<u32>,
     /// Tasks per job (rounded, at least 1); `None`: one task per arrival.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tasks_per_job: Option<DistSpec>,
-    /// Delayed submission: a job's tasks may not start before arrival + a draw of this, seconds.
+    /// Delayed submission: a job's tasks may not start before arrival + a draw of this, seconds
+    /// (with `chain`, one draw per task: the stream's jobs are single tasks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay: Option<DistSpec>,
     /// The `[[workload.class]]` tables in declaration order (empty: no classes).
@@ -79,9 +81,10 @@ pub struct ClassSpec {
     pub disk: DistSpec,
     /// Priority (rounded to an integer).
     pub priority: DistSpec,
-    /// Number of users the class's jobs are spread over.
+    /// Number of users the class's jobs are spread over (by a hash of the class index and the
+    /// class's own job number, so a class's users do not depend on the other classes).
     pub users: u32,
-    /// Stop the class after this many tasks.
+    /// Stop the class after this many tasks (its last job may be cut short).
     pub max_tasks: Option<u64>,
     /// Tasks per job (rounded, at least 1); `None`: one task per arrival.
     pub tasks_per_job: Option<DistSpec>,
