@@ -1,6 +1,7 @@
 //! Refactors preserve behaviour, provably: every bundled scenario (shortened where it is long) is run
 //! through `simctl run`, and digests of its `summary.csv` (without the wall-clock column),
-//! `quantiles.csv` and `tasks.csv` must equal the ones pinned in `tests/digests/bundled.txt`.
+//! `quantiles.csv`, `tasks.csv` (and `schedulers.csv` where a scheduler architecture writes one)
+//! must equal the ones pinned in `tests/digests/bundled.txt`.
 //!
 //! A change to a digest is a decision, not an accident: when a commit changes outputs on purpose,
 //! rerun with `SIMCTL_BLESS=1 cargo test --release --test digests` to rewrite the file, and say in
@@ -25,6 +26,16 @@ fn shortening(name: &str) -> &'static [&'static str] {
         "supermarket" => &["scenario.warmup=2m", "scenario.horizon=10m"],
         "trace-alibaba2018" => &["scenario.horizon=2h"],
         "trace-google2011" => &["scenario.horizon=1h"],
+        "omega" => &[
+            "scenario.horizon=40m",
+            "scenario.warmup=10m",
+            "scenario.replications=1",
+        ],
+        "sparrow" => &[
+            "scenario.horizon=30m",
+            "scenario.warmup=5m",
+            "scenario.replications=1",
+        ],
         _ => &[],
     }
 }
@@ -64,9 +75,11 @@ fn summary_without_wall(text: &str) -> String {
     out
 }
 
+/// `scenarios/*.toml` and the paper reproductions in `scenarios/papers/*.toml`.
 fn bundled_scenarios() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
-        .expect("scenarios/ exists")
+    let mut files: Vec<PathBuf> = ["scenarios", "scenarios/papers"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).expect("scenarios/ exists"))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
@@ -104,14 +117,19 @@ fn digests_of(file: &Path, out: &Path) -> Vec<(String, String, String)> {
         .expect("a results directory");
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     let summary = summary_without_wall(&String::from_utf8(read("summary.csv")).unwrap());
-    vec![
+    let mut files = vec![
         ("summary.csv", fnv1a(summary.as_bytes())),
         ("quantiles.csv", fnv1a(&read("quantiles.csv"))),
         ("tasks.csv", fnv1a(&read("tasks.csv"))),
-    ]
-    .into_iter()
-    .map(|(f, d)| (name.clone(), f.to_string(), format!("{d:016x}")))
-    .collect()
+    ];
+    // Scenarios with a scheduler architecture also pin their per-scheduler results.
+    if dir.join("schedulers.csv").exists() {
+        files.push(("schedulers.csv", fnv1a(&read("schedulers.csv"))));
+    }
+    files
+        .into_iter()
+        .map(|(f, d)| (name.clone(), f.to_string(), format!("{d:016x}")))
+        .collect()
 }
 
 #[test]

@@ -474,6 +474,9 @@ impl ControlPlane {
             pending: waiting,
             events,
         };
+        if let Some(arch) = self.arch.as_mut() {
+            arch.censor_queue_waits(end, self.config.warmup);
+        }
         let schedulers = self.scheduler_stats();
         let mut summary = self.metrics.finish(&self.cluster, end, counts);
         summary.availability = self.services.availability(window_end, window_start);

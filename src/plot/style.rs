@@ -387,8 +387,11 @@ pub fn file_stem(key: &str) -> String {
 pub fn key_label(key: &str) -> String {
     let last = key.rsplit('.').next().unwrap_or(key);
     let unit = match last {
-        "rate" | "mean_rate" | "rate_on" | "rate_off" => Some("tasks/s"),
+        // An arrival is a task, or a job of `tasks_per_job` tasks.
+        "rate" | "mean_rate" | "rate_on" | "rate_off" => Some("arrivals/s"),
         "count" => Some("nodes"),
+        "t_job" | "t_task" | "t_node" => Some("s"),
+        "probe_ratio" => Some("probes per task"),
         "cpu" => Some("cores"),
         "d" => Some("nodes sampled"),
         "replicas" => Some("copies"),

@@ -1,4 +1,4 @@
-//! One swept key against p99 response time and CPU utilisation, a line per scheduler with its 95%
+//! One swept key against mean and p99 response time and CPU utilisation, a line per scheduler with its 95%
 //! confidence band. With several swept keys the figure has one row of panels (a facet) per
 //! combination of the other keys' values ([`data::facets`]), so no slice of the sweep is dropped.
 //! Non-numeric keys (e.g. `failover.policy`) get a categorical axis with dodged dots and whiskers.
@@ -44,7 +44,13 @@ impl SweepFigure {
     /// Builds the figure for swept key number `key`; `None` when no facet has two values of it.
     pub fn new(summary: &Summary, cmp: &Comparison, key: usize) -> Option<SweepFigure> {
         let title = format!("Effect of {}", summary.sweep_keys.get(key)?);
-        SweepFigure::with_metrics(summary, cmp, key, &["p99_response_s", "util_cpu"], title)
+        SweepFigure::with_metrics(
+            summary,
+            cmp,
+            key,
+            &["mean_response_s", "p99_response_s", "util_cpu"],
+            title,
+        )
     }
 
     /// The figure of swept key number `key` for `wanted` metrics (those the comparison has with
@@ -230,6 +236,35 @@ impl SweepFigure {
     }
 }
 
+/// A panel's lines on a logarithmic y axis (log10 of each value) when its positive values span
+/// 1000x or more and it is not a percentage; points at or below zero cannot be drawn there and are
+/// left out (their lines join the neighbouring points).
+fn log_scaled(lines: &[Vec<Point>], y_desc: &str) -> (Vec<Vec<Point>>, bool) {
+    let positive = lines
+        .iter()
+        .flatten()
+        .flat_map(|p| [Some(p.1), p.2.map(|c| c.0), p.2.map(|c| c.1)])
+        .flatten()
+        .filter(|v| *v > 0.0 && v.is_finite());
+    let (lo, hi) = positive.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    if y_desc.ends_with("(%)") || !(lo.is_finite() && hi / lo >= 1000.0) {
+        return (lines.to_vec(), false);
+    }
+    let scaled = lines
+        .iter()
+        .map(|line| {
+            line.iter()
+                .filter(|p| p.1 > 0.0)
+                .map(|&(x, m, ci)| {
+                    let ci = ci.map(|(a, b)| (a.max(lo).log10(), b.max(lo).log10()));
+                    (x, m.log10(), ci)
+                })
+                .collect()
+        })
+        .collect();
+    (scaled, true)
+}
+
 /// The ranked panel of one facet and metric: schedulers ordered by the metric at the facet's first
 /// point, a mark per value of the key.
 fn ranked_panel(
@@ -322,32 +357,54 @@ impl SweepFigure {
         DB::ErrorType: 'static,
     {
         let (caption, y_desc, lines) = panel;
+        let (lines, log_y) = log_scaled(lines, y_desc);
+        let lines = &lines;
         let top = lines
             .iter()
             .flatten()
             .map(|p| p.2.map_or(p.1, |c| c.1))
-            .fold(0.0, f64::max);
+            .fold(if log_y { f64::NEG_INFINITY } else { 0.0 }, f64::max);
+        let bottom = lines
+            .iter()
+            .flatten()
+            .map(|p| p.2.map_or(p.1, |c| c.0))
+            .fold(f64::INFINITY, f64::min);
         let (x0, x1) = self.x_range();
-        let mut y1 = if top > 0.0 { top * 1.1 } else { 1.0 };
+        let (y0, mut y1) = if log_y {
+            (bottom.floor(), top.ceil().max(bottom.floor() + 1.0))
+        } else {
+            (0.0, if top > 0.0 { top * 1.1 } else { 1.0 })
+        };
         if y_desc.ends_with("(%)") {
             y1 = y1.min(100.0);
         }
+        let y_desc = if log_y {
+            format!("{y_desc}, log scale")
+        } else {
+            y_desc.clone()
+        };
         let mut chart = ChartBuilder::on(area)
             .caption(caption, style::text(style::CAPTION))
             .margin(14)
             .margin_right(30)
             .x_label_area_size(80)
             .y_label_area_size(100)
-            .build_cartesian_2d(x0..x1, 0.0..y1)?;
+            .build_cartesian_2d(x0..x1, y0..y1)?;
         let categorical = self.categories.is_some();
         chart
             .configure_mesh()
             .x_desc(style::key_label(&self.key))
             .y_desc(y_desc.as_str())
             .x_labels(if self.ticks.is_some() { 0 } else { 8 })
-            .y_labels(8)
+            .y_labels(if log_y { (y1 - y0) as usize + 1 } else { 8 })
             .x_label_formatter(&|v| style::fmt_num(*v))
-            .y_label_formatter(&|v| style::fmt_num(*v))
+            .y_label_formatter(&|v| {
+                if log_y {
+                    style::fmt_num(10f64.powf(*v))
+                } else {
+                    style::fmt_num(*v)
+                }
+            })
             .label_style(style::text(style::TICK))
             .axis_desc_style(style::text(style::AXIS))
             .light_line_style(TRANSPARENT)
@@ -392,12 +449,22 @@ impl SweepFigure {
             }
         }
         let style = style::text(style::TICK).pos(Pos::new(HPos::Center, VPos::Top));
+        // A label closer than 7% of the axis to the last one drawn would overlap it: its tick
+        // stays, its label is left out.
+        let mut last_label: Option<f64> = None;
         for (x, label) in self.ticks.iter().flatten() {
             let tick = PathElement::new(vec![(0, 0), (0, 6)], style::INK.stroke_width(1));
+            let crowded = last_label.is_some_and(|l| (x - l).abs() < 0.07 * (x1 - x0));
+            let text = if crowded {
+                String::new()
+            } else {
+                label.clone()
+            };
+            if !crowded {
+                last_label = Some(*x);
+            }
             plot.draw(
-                &(EmptyElement::at((*x, 0.0))
-                    + tick
-                    + Text::new(label.clone(), (0, 12), style.clone())),
+                &(EmptyElement::at((*x, y0)) + tick + Text::new(text, (0, 12), style.clone())),
             )?;
         }
         Ok(())

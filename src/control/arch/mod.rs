@@ -168,6 +168,23 @@ impl Arch {
         queues + flying + blocked + self.workers.unlaunched()
     }
 
+    /// The run ends now: tasks that arrived at or after `warmup` and are still waiting for their
+    /// first decision count in the queue-wait statistics with their wait so far (a lower bound),
+    /// so a saturated scheduler shows its backlog instead of only the few tasks it got to.
+    pub fn censor_queue_waits(&mut self, now: SimTime, warmup: SimTime) {
+        for a in &mut self.actors {
+            for job in &a.queue {
+                for (t, c) in job.tasks.iter().zip(&job.clocks) {
+                    if c.first_decision.is_none() && t.arrival >= warmup {
+                        a.stats
+                            .queue_wait
+                            .record(now.since(c.entered).as_secs_f64());
+                    }
+                }
+            }
+        }
+    }
+
     /// The measurement window closes now.
     pub fn close_window(&mut self, now: SimTime, warmup: SimTime) {
         for a in &mut self.actors {
