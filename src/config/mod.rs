@@ -5,6 +5,7 @@
 //! that point's values substituted.
 
 pub mod budget;
+pub mod cost;
 pub mod docker;
 pub mod field;
 pub mod offered;
