@@ -82,12 +82,12 @@ pub fn shard_plan(sf: &ScenarioFile, n: usize) -> String {
     let mut out = format!(
         "  shards: {n} (run --shard K/{n}), runs split by estimated cost (tasks x (1 + decision class factor x nodes)):\n"
     );
-    for k in 0..n {
+    for (k, load) in cost_loads.iter().enumerate() {
         out += &format!(
             "    shard {}/{n}: {} runs, {:.1}% of the estimated work\n",
             k + 1,
             by_cost.iter().filter(|s| **s == k).count(),
-            100.0 * cost_loads[k] / total
+            100.0 * load / total
         );
     }
     out += &format!(
