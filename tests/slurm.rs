@@ -54,11 +54,10 @@ const SHARDS: usize = 2;
 /// The longest the whole Slurm part may take before the test gives up.
 const DEADLINE: Duration = Duration::from_secs(240);
 
-const PROGRAMS: [&str; 9] = [
+const PROGRAMS: [&str; 8] = [
     "/usr/sbin/munged",
     "/usr/sbin/slurmctld",
     "/usr/sbin/slurmd",
-    "/usr/bin/munge",
     "/usr/bin/sbatch",
     "/usr/bin/squeue",
     "/usr/bin/scontrol",
