@@ -170,3 +170,87 @@ fn a_bad_set_key_is_an_error_naming_it() {
         "{stderr}"
     );
 }
+
+/// 4 nodes of 8 cores; tasks of exactly 40 s on 1 or 3 cores (mean 2) at 0.3/s for 1 h: 1080
+/// tasks, offered CPU load 0.3 x 40 x 2 / 32 = 0.75, so q = 0.75 / 0.25 = 3. First-fit then costs
+/// 1080 (indexed: nothing per node) and Min-Min 1080 x (1 + 0.45 x 3² x 4) = 18576 per run.
+const UNEVEN: &str = r#"
+[scenario]
+name = "uneven"
+horizon = "1h"
+replications = 3
+[[cluster.nodes]]
+count = 4
+cpu = 8
+memory = "16GiB"
+[workload]
+arrival = { process = "poisson", rate = 0.3 }
+duration = "40s"
+cpu = { dist = "choice", values = [1, 3] }
+memory = "2GiB"
+[[scheduler]]
+name = "ff"
+placement = "first-fit"
+[[scheduler]]
+name = "mm"
+placement = "min-min"
+[output]
+plots = false
+"#;
+
+#[test]
+fn validate_shards_prints_the_cost_split_that_run_shard_then_runs() {
+    // Runs 0-2 are first-fit (1080 each), 3-5 Min-Min (18576 each). Longest first, to the least
+    // loaded shard, ties to the lower run and shard: 3 -> 1, 4 -> 2, 5 -> 1 (tie), then 0, 1, 2 -> 2
+    // (18576 < 37152 and still below after each). Shard 1: 37152 (63.0%), shard 2: 18576 + 3 x
+    // 1080 = 21816 (37.0%); mean 29484, so 37152 / 29484 = 1.260. By count (0, 2, 4 | 1, 3, 5):
+    // 20736 | 38232, 38232 / 29484 = 1.297.
+    let (code, stdout, stderr, _dir) = simctl_on(UNEVEN, &["validate", "--shards", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("shard 1/2: 2 runs, 63.0% of the estimated work"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("shard 2/2: 4 runs, 37.0% of the estimated work"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1.260 by cost; 1.297 if dealt by count"),
+        "{stdout}"
+    );
+
+    // And `run --shard K/2` runs exactly those runs.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("uneven.toml");
+    std::fs::write(&path, UNEVEN).unwrap();
+    for (k, want) in [(1, vec![3, 5]), (2, vec![0, 1, 2, 4])] {
+        let out = dir.path().join(format!("shard{k}"));
+        let o = simctl()
+            .args(["run", "--quiet", "--shard", &format!("{k}/2"), "--out"])
+            .arg(&out)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut got: Vec<usize> = std::fs::read_dir(out.join("uneven/.runs"))
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_prefix("run-")?
+                    .strip_suffix(".json")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "runs of shard {k}/2");
+    }
+}
+
+#[test]
+fn validate_shards_must_be_at_least_one() {
+    let (code, _, stderr, _dir) = simctl_on(UNEVEN, &["validate", "--shards", "0"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("must be at least 1"), "{stderr}");
+}

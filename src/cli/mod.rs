@@ -34,6 +34,10 @@ enum Command {
         /// Override a scenario key, as `run --set` does.
         #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
         set: Vec<(String, toml::Value)>,
+        /// Also show how `run --shard K/N` would split the runs over N shards: estimated cost per
+        /// shard and the planned imbalance (slowest shard over the mean), by cost and by count.
+        #[arg(long, value_name = "N", value_parser = parse_shards)]
+        shards: Option<usize>,
     },
     /// Trace utilities.
     #[command(subcommand)]
@@ -98,6 +102,14 @@ fn parse_jobs(s: &str) -> std::result::Result<usize, String> {
     }
 }
 
+fn parse_shards(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (the number of shards)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a number of shards, got \"{s}\"")),
+    }
+}
+
 fn parse_set(s: &str) -> std::result::Result<(String, toml::Value), String> {
     config::parse_override(s)
 }
@@ -134,8 +146,9 @@ struct RunArgs {
     /// refuses to discard them).
     #[arg(long, conflicts_with = "resume")]
     force: bool,
-    /// Run only this deterministic share of the runs (runs whose index is K-1 modulo N); combine
-    /// the shards' directories with `simctl merge`.
+    /// Run only this deterministic share of the runs: the runs are split over N shards by their
+    /// estimated cost (longest first, each to the least loaded shard; `validate --shards N` shows
+    /// the plan), the same on every machine; combine the shards' directories with `simctl merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<sweep::Shard>,
     /// Trace replays: stop at the first malformed line (exit 1, naming file and line) instead of
@@ -155,7 +168,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Merge { out, dirs } => run::merge(&out, &dirs),
-        Command::Validate { files, set } => validate(&files, &set),
+        Command::Validate { files, set, shards } => validate(&files, &set, shards),
         Command::Trace(TraceCommand::Info {
             file,
             format,
@@ -201,13 +214,16 @@ fn compare(dir: &Path, baseline: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn validate(files: &[PathBuf], set: &[(String, toml::Value)]) -> Result<()> {
+fn validate(files: &[PathBuf], set: &[(String, toml::Value)], shards: Option<usize>) -> Result<()> {
     let mut failed = 0;
     for f in files {
         match config::load_with_overrides(f, set) {
             Ok(sf) => {
                 let (report, warnings) = validate::report(&sf);
                 print!("{report}");
+                if let Some(n) = shards {
+                    print!("{}", validate::shard_plan(&sf, n));
+                }
                 for w in warnings {
                     eprintln!("warning: {w}");
                 }

@@ -79,11 +79,10 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool)
     let dir = results_dir(file, args.out.as_deref());
     let all = sweep::plan(file, args.seed);
     let fp = fingerprint(file, &all);
-    let mine: Vec<RunSpec> = all
-        .iter()
-        .filter(|r| args.shard.is_none_or(|s| s.owns(r.index)))
-        .copied()
-        .collect();
+    let mine: Vec<RunSpec> = match args.shard {
+        Some(s) => s.select(file, &all),
+        None => all.clone(),
+    };
     if mine.is_empty() {
         eprintln!(
             "note: {}: this shard has no runs (the scenario has {} runs)",

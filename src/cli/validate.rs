@@ -1,12 +1,14 @@
 //! `simctl validate`: what a valid scenario would do, before running it — where results go, how
 //! many runs, the workload classes (when there are `[[workload.class]]` tables), the offered load
 //! per resource and the work and memory estimate of each run — with warnings for loads at or above
-//! 1 and for demands that can exceed every node.
+//! 1 and for demands that can exceed every node; with `--shards N`, how `run --shard K/N` would
+//! split the runs.
 
 use crate::cluster::largest_capacity;
 use crate::config::budget::{size, Estimate};
 use crate::config::synthetic::class_key;
 use crate::config::{Scenario, ScenarioFile, SweepPoint, WorkloadSpec};
+use crate::sweep::{self, shard};
 use crate::workload::dist::DistSpec;
 
 /// The report on stdout, and the warnings (for stderr), of one valid scenario file.
@@ -66,6 +68,41 @@ pub fn report(sf: &ScenarioFile) -> (String, Vec<String>) {
         }
     }
     (out, warnings)
+}
+
+/// How `run --shard K/N` splits the runs of `sf` over `n` shards: runs and share of the estimated
+/// cost per shard, and the planned imbalance (largest shard over the mean) by cost and, for
+/// comparison, dealt by count.
+pub fn shard_plan(sf: &ScenarioFile, n: usize) -> String {
+    let runs = sweep::plan(sf, None);
+    let costs = shard::costs(sf, &runs);
+    let by_cost = shard::assign(&costs, n);
+    let by_count = shard::assign_by_count(runs.len(), n);
+    let total: f64 = costs.iter().map(|c| *c as f64).sum();
+    let as_f64 = |owner: &[usize]| -> Vec<f64> {
+        shard::loads(&costs, owner, n)
+            .iter()
+            .map(|l| *l as f64)
+            .collect()
+    };
+    let (cost_loads, count_loads) = (as_f64(&by_cost), as_f64(&by_count));
+    let mut out = format!(
+        "  shards: {n} (run --shard K/{n}), runs split by estimated cost (tasks x (1 + decision class factor x nodes)):\n"
+    );
+    for (k, load) in cost_loads.iter().enumerate() {
+        out += &format!(
+            "    shard {}/{n}: {} runs, {:.1}% of the estimated work\n",
+            k + 1,
+            by_cost.iter().filter(|s| **s == k).count(),
+            100.0 * load / total
+        );
+    }
+    out += &format!(
+        "  planned imbalance (largest shard / mean): {:.3} by cost; {:.3} if dealt by count (run i -> shard i mod {n} + 1)\n",
+        shard::imbalance(&cost_loads),
+        shard::imbalance(&count_loads)
+    );
+    out
 }
 
 /// `workload.arrival.rate = 2, scheduler.d = 3`.

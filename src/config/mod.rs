@@ -6,6 +6,7 @@
 
 pub mod architecture;
 pub mod budget;
+pub mod cost;
 pub mod docker;
 pub mod field;
 pub mod offered;

@@ -7,11 +7,14 @@
 //! makes comparisons sharper; and results are identical whatever the thread count.
 
 mod execute;
+pub mod shard;
 
 pub use execute::{
     engine_config, execute, open_workload, run_in_memory, run_one, ExecError, ExecOptions,
     RunResult,
 };
+
+pub use shard::Shard;
 
 use serde::Serialize;
 
@@ -54,54 +57,4 @@ pub fn plan(file: &ScenarioFile, seed_override: Option<u64>) -> Vec<RunSpec> {
         }
     }
     runs
-}
-
-/// A deterministic share of a run list: runs whose index is `k - 1` modulo `n` (`--shard k/n`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// This shard, from 1.
-    pub k: usize,
-    /// Number of shards.
-    pub n: usize,
-}
-
-impl Shard {
-    /// Parses "K/N" with 1 <= K <= N.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let err = || format!("expected --shard K/N with 1 <= K <= N, got \"{text}\"");
-        let (k, n) = text.split_once('/').ok_or_else(err)?;
-        let (k, n): (usize, usize) = (
-            k.trim().parse().map_err(|_| err())?,
-            n.trim().parse().map_err(|_| err())?,
-        );
-        if k == 0 || n == 0 || k > n {
-            return Err(err());
-        }
-        Ok(Shard { k, n })
-    }
-
-    /// Whether run `index` belongs to this shard.
-    pub fn owns(&self, index: usize) -> bool {
-        index % self.n == self.k - 1
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_partition_the_runs() {
-        let shards: Vec<Shard> = (1..=3)
-            .map(|k| Shard::parse(&format!("{k}/3")).unwrap())
-            .collect();
-        for i in 0..100 {
-            assert_eq!(shards.iter().filter(|s| s.owns(i)).count(), 1);
-        }
-        assert!(
-            Shard::parse("0/3").is_err()
-                && Shard::parse("4/3").is_err()
-                && Shard::parse("x").is_err()
-        );
-    }
 }
