@@ -1,5 +1,5 @@
 //! Scheduler architectures: who decides, with what view of the cluster, and how long deciding
-//! takes. Each scheduler is an actor ([`actor::Actor`]) with a queue of jobs: it takes up the job
+//! takes. Each scheduler is an actor (`actor::Actor`) with a queue of jobs: it takes up the job
 //! at the head (higher priority first), is busy for its decision time (`t_job + k t_task + n
 //! t_node`), and only then acts, through a timer of the control plane
 //! ([`crate::control::Timer::Arch`]), so the same architectures run in simulated time and against
@@ -17,7 +17,7 @@
 //!   job with a view restricted to the offer, keeps what it placed and returns the rest; the offer
 //!   is rescinded at its timeout. A framework that declined is not offered again until capacity is
 //!   freed (Mesos' refusal filter).
-//! - **decentralized** (Sparrow): independent actors place by probing workers ([`sparrow`]).
+//! - **decentralized** (Sparrow): independent actors place by probing workers (module `sparrow`).
 //!
 //! A job whose tasks could not all be placed waits for capacity to be freed, then is decided again;
 //! after `max_attempts` incomplete decisions it is abandoned (its tasks fail). Without an
