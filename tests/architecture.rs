@@ -11,7 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use simctl::cluster::{Cluster, NodeGroup};
-use simctl::control::arch::spec::{ArchKind, ArchitectureSpec, Conflicts, DecisionTime, Sampling};
+use simctl::control::arch::spec::{
+    ArchKind, ArchitectureSpec, Conflicts, DecisionTime, Sampling, Snapshot,
+};
 use simctl::control::arch::SchedulerStats;
 use simctl::control::{AttemptRef, Command, ControlPlane, Exit, Timer};
 use simctl::ids::{JobId, NodeId, TaskId};
@@ -456,4 +458,63 @@ fn bad_architecture_keys_are_refused_with_the_key_named() {
         assert!(err.contains(key), "{extra}: {err}");
     }
     let _ = NodeId(0);
+}
+
+#[test]
+fn a_stateful_snapshot_is_stale_until_its_refresh() {
+    // One Omega scheduler deciding in 1 s on a 1-core node. Task 0 (2 s) arrives at 0 s: the
+    // snapshot taken at 0 s shows the node empty; it is placed at 1 s and ends at 3 s. Task 1
+    // arrives at 1.5 s.
+    // - Stateless: the decision at 1.5 s sees task 0 running and places nothing; the capacity
+    //   freed at 3 s brings it back, and the decision from 3 s places it at 4 s.
+    // - Stateful, refreshed every 100 s: the cache (taken at 0 s, with its own commit applied)
+    //   shows the node full at 1.5 s and still at 3 s, so the task waits for the refresh at 100 s;
+    //   that decision sees the node free and places it at 101 s.
+    for (snapshot, start) in [
+        (Snapshot::Stateless, 4.0),
+        (
+            Snapshot::Stateful {
+                every: SimDuration::from_secs(100),
+            },
+            101.0,
+        ),
+    ] {
+        let mut arch = spec(ArchKind::SharedState, &[("default", 1.0, 0.0)]);
+        arch.snapshot = snapshot;
+        let tasks = vec![task(0, 0, 0, 0.0, 2.0, 1.0), task(1, 1, 0, 1.5, 2.0, 1.0)];
+        let run = drive(arch, &[(1, 1.0)], tasks, &[]);
+        assert_eq!(start_s(&run, 0), 1.0, "{snapshot:?}");
+        assert_eq!(start_s(&run, 1), start, "{snapshot:?}");
+    }
+}
+
+#[test]
+fn a_scheduler_serves_higher_priority_jobs_first_and_holds_tasks_until_their_not_before_time() {
+    // One central scheduler deciding in 1 s, room for everything. At 0 s jobs A (priority 0),
+    // B (0) and C (5) arrive in that order, and D (priority 9) arrives with a not-before time of
+    // 2.5 s. The queue is served by priority, then arrival: C at 0-1 s, A at 1-2 s, B at 2-3 s;
+    // D joins the queue at 2.5 s, ahead of nothing waiting, and is decided at 3-4 s.
+    let arch = spec(ArchKind::Centralized, &[("default", 1.0, 0.0)]);
+    let mut tasks = vec![
+        task(0, 0, 0, 0.0, 10.0, 1.0),
+        task(1, 1, 0, 0.0, 10.0, 1.0),
+        task(2, 2, 0, 0.0, 10.0, 1.0),
+        task(3, 3, 0, 0.0, 10.0, 1.0),
+    ];
+    tasks[2].priority = 5;
+    tasks[3].priority = 9;
+    tasks[3].not_before = Some(secs(2.5));
+    let run = drive(arch, &[(1, 8.0)], tasks, &[]);
+    let starts: Vec<f64> = (0..4).map(|id| start_s(&run, id)).collect();
+    assert_eq!(starts, vec![2.0, 3.0, 1.0, 4.0]);
+    // Without an architecture (zero decision time) the not-before time alone delays D.
+    let mut d = task(0, 0, 0, 0.0, 10.0, 1.0);
+    d.not_before = Some(secs(2.5));
+    let run = drive(
+        spec(ArchKind::Centralized, &[("default", 0.0, 0.0)]),
+        &[(1, 8.0)],
+        vec![d],
+        &[],
+    );
+    assert_eq!(start_s(&run, 0), 2.5);
 }

@@ -79,6 +79,12 @@ pub enum ArchTimer {
         /// The worker.
         node: NodeId,
     },
+    /// A state-full actor's cached snapshot is due for its refresh: its jobs waiting for capacity
+    /// are decided again (on the fresh snapshot), since what blocked them may be the stale cache.
+    Refresh {
+        /// The actor.
+        actor: u32,
+    },
     /// A task a worker asked for arrives there (resources held since the request).
     Launch {
         /// The task.
@@ -480,6 +486,18 @@ impl ControlPlane {
             } => self.reservation_arrives(node, job, generation),
             ArchTimer::Deliver { task, node } => self.deliver(task, node),
             ArchTimer::Launch { task, node } => self.launch(task, node),
+            ArchTimer::Refresh { actor } => {
+                let now = self.now;
+                let arch = self.arch.as_mut().expect("architecture");
+                let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut arch.blocked)
+                    .into_iter()
+                    .partition(|(a, _)| *a == actor as usize);
+                arch.blocked = others;
+                for (a, mut job) in mine {
+                    job.entered(now);
+                    arch.actors[a].push_back(job);
+                }
+            }
         }
     }
 
@@ -615,11 +633,18 @@ impl ControlPlane {
             if self.gives_up(&job) {
                 self.abandon(a, job);
             } else {
-                self.arch
-                    .as_mut()
-                    .expect("architecture")
-                    .blocked
-                    .push((a, job));
+                let arch = self.arch.as_mut().expect("architecture");
+                arch.blocked.push((a, job));
+                // A state-full snapshot may be what blocked the job: look again at its refresh.
+                if let (Snapshot::Stateful { every }, Some((taken, _))) =
+                    (arch.spec.snapshot, arch.actors[a].cache.as_ref())
+                {
+                    let at = (*taken + every).max(self.now);
+                    self.commands.push(Command::SetTimer {
+                        at,
+                        timer: Timer::Arch(ArchTimer::Refresh { actor: a as u32 }),
+                    });
+                }
             }
         }
     }
