@@ -253,6 +253,27 @@ impl Arch {
     }
 }
 
+/// The placements `scheduler` proposes for `job` on `view` (allocated there): (task index, node).
+fn propose(
+    scheduler: &mut dyn Scheduler,
+    now: SimTime,
+    view: &mut Cluster,
+    job: &Job,
+    running: &[crate::sched::RunningTask],
+) -> Vec<(usize, NodeId)> {
+    let mut session = Session::new(
+        now,
+        DispatchMode::Central,
+        view,
+        &job.tasks,
+        running,
+        0,
+        true,
+    );
+    scheduler.schedule(&mut session);
+    session.into_decisions().assigned
+}
+
 /// One scheduler's results in one run: a row of `schedulers.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchedulerStats {
@@ -517,22 +538,8 @@ impl ControlPlane {
     /// Centralized: the actor's algorithm places the job's tasks on the live cluster.
     fn commit_live(&mut self, a: usize, job: Job) {
         let arch = self.arch.as_mut().expect("architecture");
-        let actor = &mut arch.actors[a];
-        let buffers = std::mem::take(&mut self.scratch.decisions);
-        let mut session = Session::new(
-            self.now,
-            DispatchMode::Central,
-            &mut self.cluster,
-            &job.tasks,
-            &self.running,
-            0,
-            true,
-        )
-        .reusing(buffers);
-        actor.scheduler.schedule(&mut session);
-        let decisions = session.into_decisions();
-        let placed = decisions.assigned.clone();
-        self.scratch.decisions = decisions;
+        let scheduler = arch.actors[a].scheduler.as_mut();
+        let placed = propose(scheduler, self.now, &mut self.cluster, &job, &self.running);
         self.start_placed(a, job, &placed, &[]);
     }
 
@@ -543,19 +550,8 @@ impl ControlPlane {
         let job = flight.job;
         let arch = self.arch.as_mut().expect("architecture");
         let conflicts = arch.spec.conflicts;
-        let actor = &mut arch.actors[a];
-        let mut work = base.clone();
-        let mut session = Session::new(
-            self.now,
-            DispatchMode::Central,
-            &mut work,
-            &job.tasks,
-            &self.running,
-            0,
-            true,
-        );
-        actor.scheduler.schedule(&mut session);
-        let proposed = session.into_decisions().assigned;
+        let scheduler = arch.actors[a].scheduler.as_mut();
+        let proposed = propose(scheduler, self.now, &mut base.clone(), &job, &self.running);
         // Commit placement by placement (incremental transactions): a placement is applied when it
         // does not conflict; a coarse check allows for this transaction's own earlier changes.
         let mut own: Vec<(NodeId, u64)> = Vec::new();
@@ -587,22 +583,28 @@ impl ControlPlane {
                 let _ = cache.allocate(node, &job.tasks[i].demand);
             }
         }
-        if !conflicted.is_empty() {
-            // The conflicting tasks are decided again at once, ahead of the queue.
-            let mut retry = job.clone();
-            retry.retain(|i| conflicted.contains(&i));
-            retry.entered(self.now);
-            retry.attempts += 1;
-            let actor = &mut self.arch.as_mut().expect("architecture").actors[a];
-            actor.stats.retries += 1;
-            if self.gives_up(&retry) {
-                self.abandon(a, retry);
-            } else {
-                let actor = &mut self.arch.as_mut().expect("architecture").actors[a];
-                actor.push_front(retry);
-            }
-        }
+        self.retry(a, &job, &conflicted);
         self.start_placed(a, job, &placed, &conflicted);
+    }
+
+    /// Tasks `which` of `job` are decided again at once, ahead of the queue (an attempt of theirs;
+    /// given up after `max_attempts`).
+    pub(super) fn retry(&mut self, a: usize, job: &Job, which: &[usize]) {
+        if which.is_empty() {
+            return;
+        }
+        let mut retry = job.clone();
+        retry.retain(|i| which.contains(&i));
+        retry.entered(self.now);
+        retry.attempts += 1;
+        self.arch.as_mut().expect("architecture").actors[a]
+            .stats
+            .retries += 1;
+        if self.gives_up(&retry) {
+            self.abandon(a, retry);
+        } else {
+            self.arch.as_mut().expect("architecture").actors[a].push_front(retry);
+        }
     }
 
     /// Starts the placed tasks of `job` (their resources are allocated); the rest of the job waits

@@ -4,7 +4,6 @@
 
 use crate::ids::NodeId;
 use crate::resources::{Resources, DIMS};
-use crate::sched::{DispatchMode, Session};
 
 use super::actor::InFlight;
 use super::spec::ArchKind;
@@ -213,18 +212,8 @@ impl ControlPlane {
         for (i, o) in offered.iter().enumerate() {
             view.limit_free(NodeId(i as u32), o.unwrap_or(Resources::ZERO));
         }
-        let actor = &mut arch.actors[f];
-        let mut session = Session::new(
-            self.now,
-            DispatchMode::Central,
-            &mut view,
-            &job.tasks,
-            &self.running,
-            0,
-            true,
-        );
-        actor.scheduler.schedule(&mut session);
-        let proposed = session.into_decisions().assigned;
+        let scheduler = arch.actors[f].scheduler.as_mut();
+        let proposed = super::propose(scheduler, self.now, &mut view, &job, &self.running);
         let mut placed = Vec::new();
         let mut refused = Vec::new();
         for &(i, node) in &proposed {
@@ -240,13 +229,7 @@ impl ControlPlane {
             arch.actors[f].stats.offers_declined += 1;
             arch.master.refused[f] = true;
         }
-        if !refused.is_empty() {
-            let mut retry = job.clone();
-            retry.retain(|i| refused.contains(&i));
-            retry.entered(self.now);
-            arch.actors[f].stats.retries += 1;
-            arch.actors[f].push_front(retry);
-        }
+        self.retry(f, &job, &refused);
         self.start_placed(f, job, &placed, &refused);
     }
 }
