@@ -5,6 +5,8 @@
 //! The hand-built cases drive the sans-IO control plane directly with a minimal event loop of
 //! their own (the driver below), so they can read the control plane's cluster view at any time.
 
+mod common;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::Path;
@@ -517,4 +519,23 @@ fn a_scheduler_serves_higher_priority_jobs_first_and_holds_tasks_until_their_not
         &[],
     );
     assert_eq!(start_s(&run, 0), 2.5);
+}
+
+#[test]
+fn validate_names_each_entrys_architecture_and_its_schedulers() {
+    // scenarios/papers/omega.toml: two classes; Mesos has a framework and Omega a scheduler per
+    // class, the monolithic entries one central scheduler.
+    let out = common::simctl()
+        .args(["validate", "scenarios/papers/omega.toml"])
+        .output()
+        .expect("simctl runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "scheduler multi-path: centralized architecture, schedulers central",
+        "scheduler mesos: offers architecture, schedulers batch, service",
+        "scheduler omega: shared-state architecture, schedulers batch, service",
+    ] {
+        assert!(text.contains(line), "missing \"{line}\" in:\n{text}");
+    }
 }

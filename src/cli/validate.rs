@@ -33,6 +33,18 @@ pub fn report(sf: &ScenarioFile) -> (String, Vec<String>) {
             out += &format!("  classes: {}\n", w.class_names().join(", "));
         }
     }
+    // Schedulers that do not decide synchronously in zero time, and their actors.
+    for (spec, arch) in s.schedulers.iter().zip(&s.architectures) {
+        if !arch.is_trivial() {
+            let actors: Vec<String> = arch.actors().into_iter().map(|(n, _)| n).collect();
+            out += &format!(
+                "  scheduler {}: {} architecture, schedulers {}\n",
+                spec.name,
+                arch.kind.name(),
+                actors.join(", ")
+            );
+        }
+    }
     let mut warnings = Vec::new();
     for p in &sf.points {
         let (indent, at) = if sf.points.len() == 1 {
