@@ -68,6 +68,7 @@ pub mod failover;
 pub mod faults;
 pub mod ids;
 pub mod metrics;
+pub mod monitor;
 pub mod output;
 pub mod plot;
 pub mod resources;

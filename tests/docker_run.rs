@@ -463,3 +463,108 @@ fn an_architecture_with_decision_time_drives_real_containers_as_it_drives_the_si
     assert_eq!(num(&actors[0], "decisions"), 14.0);
     assert!(simctl_containers().is_empty(), "containers left behind");
 }
+
+/// GET `path` from `addr`; `None` while nothing listens there.
+fn http_get(addr: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// The samples of a Prometheus text exposition, checked line by line against the format: every
+/// family has `# HELP` and `# TYPE` before its samples, counters end in `_total`, every sample is
+/// `name{labels} value` with a number. Returns (name with labels, value).
+fn parse_exposition(body: &str) -> Vec<(String, f64)> {
+    let mut typed: BTreeMap<String, String> = BTreeMap::new();
+    let mut samples = Vec::new();
+    for line in body.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
+            assert!(kind == "gauge" || kind == "counter", "{line}");
+            assert_eq!(kind == "counter", name.ends_with("_total"), "{line}");
+            typed.insert(name.to_string(), kind.to_string());
+        } else if line.starts_with("# HELP ") {
+        } else {
+            let (series, value) = line.rsplit_once(' ').expect("sample: series value");
+            let name = series.split('{').next().unwrap();
+            assert!(typed.contains_key(name), "{name} has no # TYPE before it");
+            assert!(
+                name.starts_with("simctl_")
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{line}"
+            );
+            let v: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+            samples.push((series.to_string(), v));
+        }
+    }
+    samples
+}
+
+#[test]
+fn live_metrics_follow_a_real_run() {
+    // docker-small with --metrics on a loopback port: while it runs, /metrics parses as the
+    // Prometheus text format, shows its 3 nodes, and its completed-task counter never goes back;
+    // the live page answers too. The last scrape cannot count more completed tasks than
+    // summary.csv has at the end.
+    let Some(_lock) = engine() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = common::simctl()
+        .args([
+            "docker",
+            "run",
+            "scenarios/docker-small.toml",
+            "--quiet",
+            "--metrics",
+            &addr,
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let (mut scrapes, mut last_completed, mut page_seen) = (0, 0.0, false);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the run did not end");
+        if let Some(body) = http_get(&addr, "/metrics") {
+            let body = body.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+            let samples = parse_exposition(body);
+            let get = |name: &str| samples.iter().find(|(s, _)| s == name).map(|(_, v)| *v);
+            if let (Some(up), Some(done)) =
+                (get("simctl_nodes_up"), get("simctl_tasks_completed_total"))
+            {
+                assert!(up <= 3.0, "{up} nodes up of 3");
+                assert!(
+                    done >= last_completed,
+                    "completed went back: {done} < {last_completed}"
+                );
+                last_completed = done;
+                scrapes += 1;
+            }
+            if !page_seen {
+                page_seen = http_get(&addr, "/").is_some_and(|p| p.contains("simctl_nodes_up"));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(scrapes >= 5, "only {scrapes} scrapes");
+    assert!(page_seen, "the live page never answered");
+    let summary = read_csv(&dir.path().join("docker-small-docker").join("summary.csv"));
+    let completed = num(&summary[0], "tasks_completed");
+    assert!(
+        last_completed > 0.0 && last_completed <= completed,
+        "{last_completed} vs {completed}"
+    );
+}

@@ -33,6 +33,11 @@ pub struct DockerRunArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Serve live Prometheus metrics at http://ADDR/metrics and a live page at http://ADDR/
+    /// while the runs go on (e.g. 127.0.0.1:9184; bind to loopback unless it must be reached from
+    /// elsewhere).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 /// What the runs measured of the runner itself.
@@ -89,6 +94,21 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
     std::fs::create_dir_all(dir.join(RUNS_DIR))
         .with_context(|| format!("cannot create {}", dir.display()))?;
     let fp = fingerprint(&file, &runs);
+    let server = match &args.metrics {
+        Some(addr) => {
+            let s = crate::monitor::server::MetricsServer::start(addr)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if !args.quiet {
+                eprintln!(
+                    "metrics: http://{}/metrics (live page: http://{}/)",
+                    s.addr(),
+                    s.addr()
+                );
+            }
+            Some(s)
+        }
+        None => None,
+    };
     let stop = stop_flag();
     let mut stats = RunnerStats::default();
     let mut real_summaries = Vec::new();
@@ -97,8 +117,16 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
         let real = {
             let _guard = RunGuard::new(&docker, &run_id);
             let scenario = &file.points[spec.point].scenario;
-            run_real(&docker, &image, scenario, spec, &run_id, stop)
-                .map_err(|e| anyhow::anyhow!("{}: run {}: {e}", file.path.display(), spec.index))?
+            run_real(
+                &docker,
+                &image,
+                scenario,
+                spec,
+                &run_id,
+                stop,
+                server.as_ref(),
+            )
+            .map_err(|e| anyhow::anyhow!("{}: run {}: {e}", file.path.display(), spec.index))?
         };
         stats.latencies.extend(&real.start_latencies);
         stats.overheads.extend(&real.overheads);

@@ -215,6 +215,35 @@ pub struct ControlPlane {
     arch: Option<Box<arch::Arch>>,
     /// Whether nodes run local queues (immediate dispatch, or decentralized scheduling).
     local_dispatch: bool,
+    /// Attempts given up by their health checks.
+    health_failures: u64,
+}
+
+/// What a run looks like now, for live monitoring ([`ControlPlane::live`]).
+#[derive(Debug, Clone, Default)]
+pub struct LiveState {
+    /// The control plane's time, seconds.
+    pub now_s: f64,
+    /// Per node: up (no crash holds it down).
+    pub nodes_up: Vec<bool>,
+    /// Tasks waiting: for a scheduler, in a node's queue, or for capacity.
+    pub queued: u64,
+    /// Attempts holding resources.
+    pub running: u64,
+    /// Tasks submitted so far.
+    pub submitted: u64,
+    /// Tasks completed so far.
+    pub completed: u64,
+    /// Tasks that ended without completing so far.
+    pub failed: u64,
+    /// Attempts restarted after a failure so far.
+    pub restarts: u64,
+    /// Attempts given up by their health checks so far.
+    pub health_failures: u64,
+    /// Node crashes so far.
+    pub node_failures: u64,
+    /// Per scheduler of an architecture: time spent deciding so far, seconds.
+    pub busy: Vec<(String, f64)>,
 }
 
 /// Buffers a decision reuses instead of allocating.
@@ -264,6 +293,7 @@ impl ControlPlane {
             scheduler_calls: 0,
             arch: None,
             local_dispatch: config.mode == DispatchMode::Immediate,
+            health_failures: 0,
             cluster,
             config,
         }
@@ -387,6 +417,7 @@ impl ControlPlane {
         if let Phase::Running { node, .. } = self.tasks.get(attempt.handle).phase {
             self.commands.push(Command::Kill { attempt, node });
         }
+        self.health_failures += 1;
         self.on_task_fail(attempt.handle, SimDuration::ZERO);
         true
     }
@@ -420,6 +451,29 @@ impl ControlPlane {
                 }
             }
             Timer::Arch(timer) => self.arch_timer(timer),
+        }
+    }
+
+    /// What the run looks like now (live monitoring).
+    pub fn live(&self) -> LiveState {
+        let local: usize = self.local_queues.iter().map(VecDeque::len).sum();
+        let arch = self.arch.as_ref().map_or(0, |a| a.queued());
+        let m = &self.metrics;
+        LiveState {
+            now_s: self.now.since(SimTime::ZERO).as_secs_f64(),
+            nodes_up: self.nodes.iter().map(|n| !n.down).collect(),
+            queued: (self.pending.len() + local + arch) as u64,
+            running: self.running.len() as u64,
+            submitted: m.submitted,
+            completed: m.completed,
+            failed: m.failed + m.unschedulable,
+            restarts: m.restarts,
+            health_failures: self.health_failures,
+            node_failures: m.node_failures,
+            busy: self
+                .arch
+                .as_ref()
+                .map_or_else(Vec::new, |a| a.busy_seconds(self.now)),
         }
     }
 

@@ -137,6 +137,9 @@ impl Ord for TimerKey {
 }
 
 /// Runs `run` of `scenario` on real containers of `image` under run id `run_id`. `stop` (Ctrl-C)
+/// How often the live metrics are refreshed (`--metrics`).
+const PUBLISH_EVERY: Duration = Duration::from_millis(500);
+
 /// ends it early with an error; the caller removes the run's containers whatever happens.
 pub fn run_real(
     docker: &DockerCli,
@@ -145,6 +148,7 @@ pub fn run_real(
     run: &RunSpec,
     run_id: &str,
     stop: &AtomicBool,
+    metrics: Option<&crate::monitor::server::MetricsServer>,
 ) -> Result<RealRun, String> {
     let default_spec = DockerSpec::default();
     let spec = scenario.docker.as_ref().unwrap_or(&default_spec);
@@ -214,6 +218,7 @@ pub fn run_real(
     let mut changes = node_changes.into_iter().peekable();
     let mut down_causes = vec![0u32; d.node_names.len()];
     let mut exhausted = false;
+    let mut published: Option<Instant> = None;
     d.t0 = Instant::now();
     let end = loop {
         if stop.load(Ordering::SeqCst) {
@@ -273,6 +278,14 @@ pub fn run_real(
             break Err(format!("the engine's event stream failed: {e}"));
         }
         d.probe_health();
+        if let Some(server) =
+            metrics.filter(|_| published.is_none_or(|p| p.elapsed() >= PUBLISH_EVERY))
+        {
+            let latest = sampler.as_ref().and_then(UsageSampler::latest);
+            let families = crate::monitor::families(&d.cp, &d.node_names, latest, d.inputs);
+            server.publish(&families, &format!("simctl docker run: {run_id}"));
+            published = Some(Instant::now());
+        }
         if let Some(at) = next_sample.filter(|at| now >= *at) {
             d.cp.sample();
             measured.push(sampler.as_ref().and_then(UsageSampler::latest));
@@ -298,6 +311,15 @@ pub fn run_real(
     // No start thread may still be creating a container once the caller cleans up.
     d.await_launches();
     let end = end?;
+    if let Some(server) = metrics {
+        // The final state, so that a scrape after the end sees every task accounted for.
+        let latest = sampler.as_ref().and_then(UsageSampler::latest);
+        let families = crate::monitor::families(&d.cp, &d.node_names, latest, d.inputs);
+        server.publish(
+            &families,
+            &format!("simctl docker run: {run_id} (finished)"),
+        );
+    }
     let wall_s = d.t0.elapsed().as_secs_f64();
     drop(sampler);
     let (mut output, last) = d.cp.finish(end, d.inputs);

@@ -91,7 +91,7 @@ pub struct BusyClock {
 
 impl BusyClock {
     /// Busy time up to `t`, for `t` no earlier than the end of the last finished decision.
-    fn until(&self, t: SimTime) -> SimDuration {
+    pub fn until(&self, t: SimTime) -> SimDuration {
         let partial = match self.current {
             Some((s, e)) if t > s => e.min(t).since(s),
             _ => SimDuration::ZERO,

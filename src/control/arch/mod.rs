@@ -157,6 +157,14 @@ impl Arch {
         }
     }
 
+    /// Each actor's time spent deciding up to `now`, seconds.
+    pub fn busy_seconds(&self, now: SimTime) -> Vec<(String, f64)> {
+        self.actors
+            .iter()
+            .map(|a| (a.name.clone(), a.clock.until(now).as_secs_f64()))
+            .collect()
+    }
+
     /// Tasks waiting for a scheduler or for capacity (for time-series samples).
     pub fn queued(&self) -> usize {
         let queues: usize = self
