@@ -70,6 +70,7 @@ pub mod ids;
 pub mod metrics;
 pub mod output;
 pub mod plot;
+pub mod report;
 pub mod resources;
 pub mod rng;
 pub mod runner;
