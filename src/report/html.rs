@@ -67,9 +67,10 @@ pub fn table(
     out
 }
 
-/// A `<pre>` block of escaped text.
+/// A `<pre>` block of escaped text. The newline after `<pre>` is one HTML parsers drop, so a text
+/// that starts with a newline keeps it.
 pub fn pre(text: &str) -> String {
-    format!("<pre>{}</pre>\n", escape(text))
+    format!("<pre>\n{}</pre>\n", escape(text))
 }
 
 /// Style of the page: readable on a laptop screen and in print, wide tables scroll sideways.

@@ -29,8 +29,11 @@ pub fn runs_json(dir: &Path) -> Result<Vec<serde_json::Value>, ReportError> {
     })
 }
 
+/// A CSV file's header and rows, as text.
+pub type CsvTable = (Vec<String>, Vec<Vec<String>>);
+
 /// A CSV file as header and rows of text; `None` when it is absent.
-pub fn csv_table(path: &Path) -> Result<Option<(Vec<String>, Vec<Vec<String>>)>, ReportError> {
+pub fn csv_table(path: &Path) -> Result<Option<CsvTable>, ReportError> {
     let Some(text) = read_optional(path)? else {
         return Ok(None);
     };

@@ -77,3 +77,53 @@ fn a_missing_summary_is_an_error_naming_the_file() {
     let err = render(dir.path()).unwrap_err().to_string();
     assert!(err.contains("summary.csv"), "{err}");
 }
+
+#[test]
+fn sim_vs_real_shows_each_metrics_mape_from_the_docker_file() {
+    let dir = copy_of("results-example");
+    // Relative errors +10% and -10%: a MAPE of 10.0 %, worked out by hand.
+    let rows = [crate::runner::versus::MetricComparison {
+        metric: "mean_response_s",
+        pairs: vec![(4.0, 4.4), (5.0, 4.5)],
+    }];
+    std::fs::write(
+        dir.path().join("sim-vs-real.csv"),
+        crate::runner::versus::to_csv(&rows),
+    )
+    .unwrap();
+    let page = render(dir.path()).unwrap();
+    assert!(page.contains("<section id=\"sim-vs-real\">"));
+    assert!(
+        page.contains("<td>mean_response_s</td><td>10.0</td>"),
+        "{page}"
+    );
+    // Without the file there is no such section.
+    let plain = render(copy_of("results-example").path()).unwrap();
+    assert!(!plain.contains("id=\"sim-vs-real\""));
+}
+
+#[test]
+fn trace_replays_show_their_settings_and_skip_reports() {
+    let dir = copy_of("results-example");
+    let run = |i: u64, report: Option<&str>| {
+        let mut v = serde_json::json!({
+            "run": i, "scenario": "t", "sweep_point": 0, "overrides": {},
+            "config": {"workload": {"source": "trace", "format": "csv", "path": "x<y>.csv"}},
+        });
+        if let Some(r) = report {
+            v["trace_report"] = serde_json::json!(r);
+        }
+        v
+    };
+    let runs = serde_json::json!([
+        run(0, Some("x.csv: skipped 2 malformed lines")),
+        run(1, Some("x.csv: skipped 2 malformed lines")),
+        run(2, None)
+    ]);
+    std::fs::write(dir.path().join("runs.json"), runs.to_string()).unwrap();
+    let page = render(dir.path()).unwrap();
+    assert!(page.contains("<section id=\"trace\">"));
+    assert!(page.contains("path = &quot;x&lt;y&gt;.csv&quot;"), "{page}");
+    assert!(page.contains("In 2 of 3 run(s):"), "{page}");
+    assert_eq!(page.matches("skipped 2 malformed lines").count(), 1);
+}
