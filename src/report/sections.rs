@@ -110,7 +110,12 @@ pub fn comparison(cmp: &Comparison) -> String {
         ));
     }
     for line in cmp.table_footer().lines() {
-        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(line));
+        // The terminal's `*` mark is a ★ here.
+        let line = match line.strip_prefix("* ") {
+            Some(rest) => format!("★ {rest}"),
+            None => line.to_string(),
+        };
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&line));
     }
     out
 }
