@@ -71,6 +71,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod output;
 pub mod plot;
+pub mod report;
 pub mod resources;
 pub mod rng;
 pub mod runner;

@@ -144,6 +144,8 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
     let sources: Vec<Source> = runs.iter().map(|r| (dir.clone(), r.index)).collect();
     let assembled = assemble(&dir, &sources)
         .with_context(|| format!("cannot write results to {}", dir.display()))?;
+    crate::report::save_scenario_text(&dir, &file.path)
+        .with_context(|| format!("cannot store the scenario text in {}", dir.display()))?;
     report_warnings(&file.path, &assembled);
     finish_dir(&dir, file.base().output.plots)?;
     remove_records(&dir)?;

@@ -57,6 +57,12 @@ enum Command {
         /// Results directory (holding summary.csv).
         dir: PathBuf,
     },
+    /// Write DIR/report.html: one self-contained HTML page with the scenario, the comparison
+    /// table, every plot, failure, simulated-vs-real and trace results, and the run cost.
+    Report {
+        /// Results directory (holding summary.csv).
+        dir: PathBuf,
+    },
     /// Compare schedulers (and swept scheduler/failover settings) in a results directory: mean and
     /// 95% CI over replications, rows ranked, best marked only when Welch's t-test against the
     /// runner-up is significant at 5%; writes DIR/compare.csv.
@@ -160,6 +166,10 @@ struct RunArgs {
     /// runs.json.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     set: Vec<(String, toml::Value)>,
+    /// Also write DIR/report.html at the end (as `simctl report DIR`; not with --shard: the
+    /// report of a sharded sweep is made after `simctl merge`).
+    #[arg(long)]
+    report: bool,
 }
 
 /// Parses arguments, runs the command, and returns the process exit status.
@@ -175,6 +185,7 @@ pub fn main() -> i32 {
             strict,
         }) => trace_info(&file, format, strict),
         Command::Plot { dir } => plot(&dir),
+        Command::Report { dir } => report(&dir),
         Command::Compare { dir, baseline } => compare(&dir, baseline.as_deref()),
         Command::Docker(cmd) => docker::run(cmd),
         Command::Burn(args) => return crate::runner::burn::run(&args),
@@ -203,6 +214,12 @@ fn plot(dir: &Path) -> Result<()> {
     for p in &written {
         println!("{}", p.display());
     }
+    Ok(())
+}
+
+fn report(dir: &Path) -> Result<()> {
+    let path = crate::report::write_report(dir)?;
+    println!("{}", path.display());
     Ok(())
 }
 

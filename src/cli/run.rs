@@ -123,8 +123,14 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool)
     let sources: Vec<Source> = mine.iter().map(|r| (dir.clone(), r.index)).collect();
     let assembled = assemble(&dir, &sources)
         .with_context(|| format!("cannot write results to {}", dir.display()))?;
+    crate::report::save_scenario_text(&dir, &file.path)
+        .with_context(|| format!("cannot store the scenario text in {}", dir.display()))?;
     report_warnings(&file.path, &assembled);
     finish_dir(&dir, file.base().output.plots && args.shard.is_none())?;
+    if args.report && args.shard.is_none() {
+        crate::report::write_report(&dir)
+            .with_context(|| format!("cannot write the report of {}", dir.display()))?;
+    }
     if args.shard.is_none() {
         remove_records(&dir)?;
     }
@@ -266,6 +272,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<()> {
     let assembled = assemble(&dest, &sources)
         .with_context(|| format!("cannot write results to {}", dest.display()))?;
     report_warnings(&dest, &assembled);
+    copy_scenario_text(&sources, &dest)?;
     finish_dir(&dest, true)?;
     let comparison = crate::compare::compare_dir(&dest, None)?;
     print!("{}", comparison.render_table());
@@ -275,6 +282,25 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<()> {
         dest.display()
     );
     Ok(())
+}
+
+/// Copies the scenario text a shard stored (`scenario.toml`, the same in every shard) into the
+/// merged directory; nothing when no shard has one (shards run by an older simctl).
+fn copy_scenario_text(sources: &[Source], dest: &Path) -> Result<()> {
+    let name = crate::report::SCENARIO_TOML;
+    let Some(from) = sources
+        .iter()
+        .map(|(d, _)| d.join(name))
+        .find(|p| p.exists())
+    else {
+        return Ok(());
+    };
+    if from == dest.join(name) {
+        return Ok(());
+    }
+    let text = std::fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
+    crate::output::atomic::write_atomic(&dest.join(name), |w| w.write_all(&text))
+        .with_context(|| format!("cannot write {}", dest.join(name).display()))
 }
 
 /// The directory holding a shard's run records: `dir` itself (a scenario directory) or its one

@@ -24,6 +24,7 @@ pub use groups::Group;
 pub use significance::Verdict;
 pub use stats::{Direction, Estimate};
 pub use summary::{Summary, SweepPoint};
+pub use table::TableBlock;
 
 /// Errors reading a results dir.
 #[derive(Debug, thiserror::Error)]

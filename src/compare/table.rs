@@ -9,27 +9,55 @@ use super::significance::{Verdict, ALPHA};
 use super::stats::Direction;
 use super::{Cell, Comparison, Group};
 
+/// One block of the comparison table: the configurations of one group of comparable
+/// configurations, ranked, as text cells (a significantly best value starts with `*`, the others
+/// with a space).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableBlock {
+    /// The group's conditions (`key=value ...`, and the sweep point when the group has one);
+    /// empty without a sweep.
+    pub label: String,
+    /// Column names: rank, scheduler, swept strategy keys, then each metric with its better-way arrow.
+    pub header: Vec<String>,
+    /// One row per (scheduler, sweep point), in rank order.
+    pub rows: Vec<Vec<String>>,
+    /// The verdict row (same width as `header`), when any column has a verdict.
+    pub verdicts: Option<Vec<String>>,
+}
+
 impl Comparison {
     /// A compact table per group: rank (by the first column), scheduler and swept strategy values,
     /// then per metric the mean ± 95% CI half-width, `*` marking a significantly best value and
     /// `x1.23` the ratio to the baseline; a last row gives each column's verdict. Failover columns
     /// are left out when no run saw a failure.
     pub fn render_table(&self) -> String {
+        let mut out = String::new();
+        for block in self.table_blocks() {
+            if !block.label.is_empty() {
+                let _ = writeln!(out, "{}", block.label);
+            }
+            let mut grid = vec![block.header];
+            grid.extend(block.rows);
+            grid.extend(block.verdicts);
+            out.push_str(&layout(&grid));
+            out.push('\n');
+        }
+        out.push_str(&self.table_footer());
+        out
+    }
+
+    /// The blocks of [`Comparison::render_table`], one per group, as cells.
+    pub fn table_blocks(&self) -> Vec<TableBlock> {
         let cols = self.table_columns();
         let strategy = self.strategy_keys();
-        let mut out = String::new();
-        let mut undetermined = false;
+        let mut blocks = Vec::new();
         for group in &self.groups {
-            let label = group.label();
+            let mut label = group.label();
             if !label.is_empty() {
-                let point = match group.sweep_points.as_slice() {
-                    [one] => format!("  (sweep point {one})"),
-                    _ => String::new(),
-                };
-                let _ = writeln!(out, "{label}{point}");
+                if let [one] = group.sweep_points.as_slice() {
+                    let _ = write!(label, "  (sweep point {one})");
+                }
             }
-            let mut grid = vec![self.header_row(&strategy, &cols)];
-            grid.extend(self.group_rows(group, &strategy, &cols));
             let verdicts: Vec<String> = cols
                 .iter()
                 .map(|m| {
@@ -37,20 +65,31 @@ impl Comparison {
                         .map_or(String::new(), verdict_text)
                 })
                 .collect();
-            undetermined |= cols
-                .iter()
-                .any(|m| self.group_verdict(group, m) == Some(Verdict::Undetermined));
-            if verdicts.iter().any(|v| !v.is_empty()) {
+            let verdicts = verdicts.iter().any(|v| !v.is_empty()).then(|| {
                 let mut row = vec![String::new(), "verdict".to_string()];
                 row.extend(strategy.iter().map(|_| String::new()));
                 row.extend(verdicts);
-                grid.push(row);
-            }
-            out.push_str(&layout(&grid));
-            out.push('\n');
+                row
+            });
+            blocks.push(TableBlock {
+                label,
+                header: self.header_row(&strategy, &cols),
+                rows: self.group_rows(group, &strategy, &cols),
+                verdicts,
+            });
         }
-        out.push_str(&self.footer(&cols, undetermined));
-        out
+        blocks
+    }
+
+    /// The legend lines under the table: ranking column, what the numbers and marks mean, and
+    /// which columns are hidden.
+    pub fn table_footer(&self) -> String {
+        let cols = self.table_columns();
+        let undetermined = self.groups.iter().any(|g| {
+            cols.iter()
+                .any(|m| self.group_verdict(g, m) == Some(Verdict::Undetermined))
+        });
+        self.footer(&cols, undetermined)
     }
 
     /// The table's metric columns: those present, without the failover ones if nothing failed.
@@ -110,7 +149,9 @@ impl Comparison {
             .map(|c| c.verdict)
     }
 
-    fn cell_text(&self, c: &Cell) -> String {
+    /// A cell as the table shows it: `*` (significantly best) or a space, the mean, `± half-width`
+    /// of the 95% CI when there is one, and `xR` the ratio to the baseline when one was given.
+    pub fn cell_text(&self, c: &Cell) -> String {
         let Some(mean) = c.estimate.mean else {
             return "n/a".to_string();
         };

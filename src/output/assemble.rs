@@ -123,7 +123,7 @@ fn write_all(dir: &Path, sources: &[Source], outs: &mut Vec<Out>) -> std::io::Re
             writeln!(outs[RUNS_JSON].w, "[")?;
             writeln!(
                 outs[TIMING].w,
-                "scheduler,sweep_point,replication,events,wall_s,events_per_s"
+                "scheduler,sweep_point,replication,events,wall_s,events_per_s,peak_rss_bytes"
             )?;
         }
         writeln!(outs[SUMMARY].w, "{}", rec.summary_row.join(","))?;

@@ -124,6 +124,22 @@ fn num(x: f64) -> String {
     }
 }
 
+/// The peak resident set size of this process so far (`VmHWM` in `/proc/self/status`), in bytes;
+/// `None` where that file is absent (not Linux) or has no such line. Runs share one process, so
+/// this is the process's peak when a run ended, not the run's own.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 /// Where a run's numbers come from: the simulator, or real containers (`simctl docker run`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -269,6 +285,11 @@ impl RunRecord {
                 .collect::<serde_json::Map<String, serde_json::Value>>(),
             "config": point.document,
         });
+        let mut run_json = run_json;
+        if let Some(report) = &result.trace_report {
+            // What the trace reader skipped or dropped: kept in runs.json for `simctl report`.
+            run_json["trace_report"] = json!(report);
+        }
         let s = &result.summary;
         let rate = if s.wall_s > 0.0 {
             s.events as f64 / s.wall_s
@@ -281,7 +302,12 @@ impl RunRecord {
             fingerprint: fingerprint.to_string(),
             scenario: point.scenario.name.clone(),
             sweep_keys: file.axes.iter().map(|a| a.key.clone()).collect(),
-            timing_line: format!("{run_id},{},{},{rate:.0}", s.events, s.wall_s),
+            timing_line: format!(
+                "{run_id},{},{},{rate:.0},{}",
+                s.events,
+                s.wall_s,
+                peak_rss_bytes().map_or(String::new(), |b| b.to_string())
+            ),
             run_id,
             summary_header,
             summary_row,
