@@ -38,6 +38,19 @@ pub struct DockerRunArgs {
     /// elsewhere).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
+    /// With --metrics: keep serving the final state this long after the runs end (e.g. "5s"),
+    /// so that a scraper sees every task accounted for.
+    #[arg(long, value_name = "DURATION", value_parser = parse_linger, requires = "metrics")]
+    pub metrics_linger: Option<std::time::Duration>,
+}
+
+/// A `--metrics-linger` duration ("5s", "500ms"), at most an hour.
+fn parse_linger(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let secs = crate::units::parse_duration_secs(text).map_err(|e| e.to_string())?;
+    if !(0.0..=3600.0).contains(&secs) {
+        return Err(format!("expected a duration of at most 1h, got \"{text}\""));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// What the runs measured of the runner itself.
@@ -163,6 +176,10 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
         let scale = file.base().docker.as_ref().map_or(1.0, |d| d.time_scale);
         print_stats(&stats, scale);
         println!("{} real run(s) -> {}", runs.len(), dir.display());
+    }
+    if let (Some(_), Some(linger)) = (&server, args.metrics_linger) {
+        // The last run's final state stays published while a scraper catches up.
+        std::thread::sleep(linger);
     }
     Ok(())
 }
