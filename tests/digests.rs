@@ -10,35 +10,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::simctl;
+use common::{bundled_scenarios, shortening, simctl};
 
 /// The pinned digests, one line per (scenario, file): `name file digest`.
 const PINNED: &str = "tests/digests/bundled.txt";
-
-/// Overrides that keep each bundled scenario to a few seconds while still exercising its
-/// warm-up, faults and sweeps. Scenarios not listed run as written.
-fn shortening(name: &str) -> &'static [&'static str] {
-    match name {
-        "algorithms" => &["scenario.horizon=40m"],
-        "mmc" => &["scenario.horizon=3h"],
-        "supermarket" => &["scenario.warmup=2m", "scenario.horizon=10m"],
-        "trace-alibaba2018" => &["scenario.horizon=2h"],
-        "trace-google2011" => &["scenario.horizon=1h"],
-        "omega" => &[
-            "scenario.horizon=40m",
-            "scenario.warmup=10m",
-            "scenario.replications=1",
-        ],
-        "sparrow" => &[
-            "scenario.horizon=30m",
-            "scenario.warmup=5m",
-            "scenario.replications=1",
-        ],
-        _ => &[],
-    }
-}
 
 /// 64-bit FNV-1a: a stable digest that needs no dependency (collisions are irrelevant here: the
 /// question is only whether bytes changed).
@@ -73,18 +50,6 @@ fn summary_without_wall(text: &str) -> String {
         out.push_str(&keep(line));
     }
     out
-}
-
-/// `scenarios/*.toml` and the paper reproductions in `scenarios/papers/*.toml`.
-fn bundled_scenarios() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = ["scenarios", "scenarios/papers"]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(d).expect("scenarios/ exists"))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
 }
 
 fn digests_of(file: &Path, out: &Path) -> Vec<(String, String, String)> {

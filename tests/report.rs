@@ -9,42 +9,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::simctl;
+use common::{bundled_scenarios, shortening, simctl};
 use scraper::{Html, Selector};
-
-/// Overrides that keep each bundled scenario short (the same as tests/digests.rs uses).
-fn shortening(name: &str) -> &'static [&'static str] {
-    match name {
-        "algorithms" => &["scenario.horizon=40m"],
-        "mmc" => &["scenario.horizon=3h"],
-        "supermarket" => &["scenario.warmup=2m", "scenario.horizon=10m"],
-        "trace-alibaba2018" => &["scenario.horizon=2h"],
-        "trace-google2011" => &["scenario.horizon=1h"],
-        "omega" => &[
-            "scenario.horizon=40m",
-            "scenario.warmup=10m",
-            "scenario.replications=1",
-        ],
-        "sparrow" => &[
-            "scenario.horizon=30m",
-            "scenario.warmup=5m",
-            "scenario.replications=1",
-        ],
-        _ => &[],
-    }
-}
-
-/// `scenarios/*.toml` and `scenarios/papers/*.toml`.
-fn bundled_scenarios() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = ["scenarios", "scenarios/papers"]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(d).expect("scenarios/ exists"))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-}
 
 fn run(args: &[&str], scenario: &Path, out: &Path) {
     let o = simctl()

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use simctl::config::{self, ScenarioFile};
 use simctl::sweep::{self, RunResult};
@@ -42,4 +42,39 @@ pub fn std_over(results: &[RunResult], scheduler: usize, f: impl Fn(&RunResult) 
 /// The simctl binary built for these tests.
 pub fn simctl() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_simctl"))
+}
+
+/// Overrides that keep each bundled scenario to a few seconds while still exercising its
+/// warm-up, faults and sweeps (the digest and report tests). Scenarios not listed run as written.
+pub fn shortening(name: &str) -> &'static [&'static str] {
+    match name {
+        "algorithms" => &["scenario.horizon=40m"],
+        "mmc" => &["scenario.horizon=3h"],
+        "supermarket" => &["scenario.warmup=2m", "scenario.horizon=10m"],
+        "trace-alibaba2018" => &["scenario.horizon=2h"],
+        "trace-google2011" => &["scenario.horizon=1h"],
+        "omega" => &[
+            "scenario.horizon=40m",
+            "scenario.warmup=10m",
+            "scenario.replications=1",
+        ],
+        "sparrow" => &[
+            "scenario.horizon=30m",
+            "scenario.warmup=5m",
+            "scenario.replications=1",
+        ],
+        _ => &[],
+    }
+}
+
+/// `scenarios/*.toml` and the paper reproductions in `scenarios/papers/*.toml`, sorted.
+pub fn bundled_scenarios() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ["scenarios", "scenarios/papers"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).expect("scenarios/ exists"))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
 }
