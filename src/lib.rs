@@ -69,6 +69,7 @@ pub mod faults;
 pub mod ids;
 pub mod metrics;
 pub mod monitor;
+pub mod orchestrator;
 pub mod output;
 pub mod plot;
 pub mod report;
