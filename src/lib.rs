@@ -66,6 +66,7 @@ pub mod control;
 pub mod engine;
 pub mod failover;
 pub mod faults;
+pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod monitor;
