@@ -109,6 +109,11 @@ impl PlacementIndex {
         index
     }
 
+    /// The indexes it keeps.
+    pub fn needs(&self) -> IndexNeeds {
+        self.needs
+    }
+
     /// Re-keys one node after any change to it.
     pub fn update(&mut self, node: &Node) {
         if self.needs == IndexNeeds::NONE {

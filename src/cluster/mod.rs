@@ -142,6 +142,36 @@ impl Cluster {
         }
     }
 
+    /// Adds one node, as a node group of its own (a worker joining a live cluster; `group.count`
+    /// is taken as 1), and returns its id. The free-capacity tree and the placement indexes are
+    /// rebuilt: O(nodes).
+    pub fn add_node(&mut self, group: NodeGroup) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node {
+            id,
+            group: self.groups.len() as u32,
+            capacity: group.capacity,
+            allocated: Resources::ZERO,
+            speed: group.speed,
+            schedulable: true,
+            running: 0,
+            queued: 0,
+            changes: 0,
+        });
+        self.total_capacity = self.total_capacity + group.capacity;
+        self.largest = self.largest.max(&group.capacity);
+        self.groups.push(NodeGroup { count: 1, ..group });
+        self.free = FreeTree::new(self.nodes.iter().map(|n| {
+            if n.schedulable {
+                n.free()
+            } else {
+                Resources::ZERO
+            }
+        }));
+        self.index = PlacementIndex::new(&self.nodes, self.groups.len(), self.index.needs());
+        id
+    }
+
     /// All nodes, indexed by [`NodeId`].
     pub fn nodes(&self) -> &[Node] {
         &self.nodes

@@ -31,6 +31,7 @@ pub mod arch;
 mod decide;
 mod deps;
 mod lifecycle;
+mod live;
 mod mechanics;
 mod rows;
 mod services;
@@ -50,6 +51,7 @@ use crate::workload::{TaskKind, TaskSpec};
 use services::Services;
 use tasks::{Phase, TaskTable};
 
+pub use live::LiveError;
 pub use tasks::AttemptView;
 
 /// The control plane's settings (what of a scenario it needs; no parsing here).
@@ -340,16 +342,18 @@ impl ControlPlane {
             .then(|| self.tasks.view(attempt.handle))
     }
 
-    /// Input: a task arrived. A task no node could ever hold is rejected (unschedulable).
+    /// Input: a task arrived. A task no node could ever hold is rejected (unschedulable). Returns
+    /// the task's slot (what [`AttemptRef::handle`] and [`ControlPlane::cancel`] name), or `None`
+    /// when it was rejected.
     #[inline]
-    pub fn submit(&mut self, spec: TaskSpec) {
+    pub fn submit(&mut self, spec: TaskSpec) -> Option<u32> {
         self.metrics
             .on_submit(spec.arrival, spec.observed.as_ref().and_then(|o| o.wait));
         if !self.cluster.fits_any_capacity(&spec.demand) {
             self.metrics.unschedulable += 1;
             self.emit(&spec, 1, None, None, None, Outcome::Unschedulable);
             self.dependency_failed(spec.id);
-            return;
+            return None;
         }
         if spec.kind == TaskKind::Service {
             self.services.register(spec.job.0);
@@ -358,6 +362,7 @@ impl ControlPlane {
         }
         let handle = self.tasks.insert(spec);
         self.admit(handle);
+        Some(handle)
     }
 
     /// Input: the workload has no more tasks. Without services, measuring past the last arrival

@@ -226,6 +226,11 @@ impl Collector {
         }
     }
 
+    /// One more node (a worker joined a live cluster).
+    pub fn add_node(&mut self) {
+        self.node_cpu_integral.push(0.0);
+    }
+
     /// Whether statistics count a task that arrived at `arrival`.
     pub fn counts(&self, arrival: SimTime) -> bool {
         arrival >= self.warmup

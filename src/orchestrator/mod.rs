@@ -4,4 +4,6 @@
 //! with the same sans-IO control plane ([`crate::control`]) as the simulator and `simctl docker
 //! run`, driven by the wall clock, so a policy chosen in simulation runs unchanged for real.
 
+pub mod request;
+pub mod store;
 pub mod wire;
