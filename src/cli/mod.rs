@@ -3,6 +3,7 @@
 
 mod docker;
 mod docker_run;
+mod orch;
 mod run;
 mod validate;
 
@@ -78,6 +79,32 @@ enum Command {
     Docker(docker::DockerCommand),
     /// Consume CPU and memory for a while (the workload of the runner's containers).
     Burn(crate::runner::burn::BurnArgs),
+    /// The orchestrator's manager: an HTTP API, a task store, scheduling with the control plane.
+    Serve(orch::ServeArgs),
+    /// Submit the task(s) of a TOML or JSON file to a manager.
+    Submit {
+        /// One task's fields at the top level, or `[[task]]` tables.
+        file: PathBuf,
+        #[command(flatten)]
+        client: orch::ClientArgs,
+    },
+    /// List a manager's tasks, or show one with its history.
+    Tasks {
+        /// A task id (t17): show it with its history.
+        id: Option<String>,
+        /// Only tasks in this state.
+        #[arg(long)]
+        state: Option<String>,
+        #[command(flatten)]
+        client: orch::ClientArgs,
+    },
+    /// Stop a task (its container is stopped; it is not restarted).
+    Stop {
+        /// The task id.
+        id: String,
+        #[command(flatten)]
+        client: orch::ClientArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +216,12 @@ pub fn main() -> i32 {
         Command::Compare { dir, baseline } => compare(&dir, baseline.as_deref()),
         Command::Docker(cmd) => docker::run(cmd),
         Command::Burn(args) => return crate::runner::burn::run(&args),
+        Command::Serve(args) => orch::serve(&args),
+        Command::Submit { file, client } => orch::submit(&file, &client),
+        Command::Tasks { id, state, client } => {
+            orch::tasks(id.as_deref(), state.as_deref(), &client)
+        }
+        Command::Stop { id, client } => orch::stop(&id, &client),
     };
     match result {
         Ok(()) => 0,

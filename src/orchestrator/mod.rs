@@ -4,6 +4,8 @@
 //! with the same sans-IO control plane ([`crate::control`]) as the simulator and `simctl docker
 //! run`, driven by the wall clock, so a policy chosen in simulation runs unchanged for real.
 
+pub mod client;
+pub mod manager;
 pub mod request;
 pub mod store;
 pub mod wire;

@@ -36,7 +36,7 @@ pub struct LiveTask {
 }
 
 /// A task in a listing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TaskSummary {
     /// Its id.
     pub id: String,
@@ -57,7 +57,7 @@ pub struct TaskSummary {
 }
 
 /// One state change of a task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct HistoryEntry {
     /// When, RFC 3339 (milliseconds).
     pub at: String,
@@ -72,7 +72,7 @@ pub struct HistoryEntry {
 }
 
 /// One launch of a task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LaunchEntry {
     /// Launch id.
     pub launch: u64,
@@ -91,7 +91,7 @@ pub struct LaunchEntry {
 }
 
 /// A task with everything known about it (`GET /tasks/{id}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TaskDetail {
     /// The summary fields.
     #[serde(flatten)]
