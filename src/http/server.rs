@@ -137,9 +137,33 @@ fn serve(
             }
             r
         }
-        Err(r) => r,
+        Err(r) => {
+            write_response(&mut stream, &r);
+            linger(&mut stream);
+            return;
+        }
     };
     write_response(&mut stream, &response);
+}
+
+/// After refusing a request whose body was not read: stops writing and reads what the client
+/// still sends (for at most a second and 4 MiB), so closing does not reset the connection before
+/// the client has read the answer.
+fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let end = Instant::now() + Duration::from_secs(1);
+    let mut sink = [0u8; 16 * 1024];
+    let mut total = 0usize;
+    while total < 4 << 20 {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
 }
 
 /// Writes `r` with `Connection: close`.

@@ -78,3 +78,4 @@ pub fn bundled_scenarios() -> Vec<PathBuf> {
     files.sort();
     files
 }
+pub mod orch;

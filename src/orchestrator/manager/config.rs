@@ -14,7 +14,7 @@
 //!
 //! [failover]
 //! policy = "resubmit"
-//! max_retries = 3
+//! max_attempts = 4
 //! ```
 
 use std::path::Path;
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn the_documented_example_parses_and_bad_keys_are_named() {
         let c = ManagerConfig::parse(
-            "[manager]\nheartbeat = \"200ms\"\ndetection = \"3s\"\n[[scheduler]]\nname = \"p2\"\nplacement = \"power-of-d\"\n[failover]\npolicy = \"resubmit\"\nmax_retries = 2\n",
+            "[manager]\nheartbeat = \"200ms\"\ndetection = \"3s\"\n[[scheduler]]\nname = \"p2\"\nplacement = \"power-of-d\"\n[failover]\npolicy = \"resubmit\"\nmax_attempts = 3\n",
         )
         .unwrap();
         assert_eq!(c.heartbeat, Duration::from_millis(200));

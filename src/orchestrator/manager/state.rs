@@ -372,22 +372,28 @@ impl Manager {
         Ok(())
     }
 
-    /// Fires due timers and carries out commands until nothing is left to do now.
+    /// Fires due timers, decides, and carries out commands until nothing is left to do now.
+    /// Timers go first, so a worker declared down is noticed before the next decision (which
+    /// would otherwise still place work on it).
     fn settle(&mut self) -> Result<(), String> {
         loop {
-            self.cp.decide();
             self.carry_out()?;
             let now = self.now();
-            let mut fired = false;
             while let Some(Reverse((at, _, _))) = self.timers.peek() {
                 if *at > now {
                     break;
                 }
                 let Reverse((_, _, TimerKey(timer))) = self.timers.pop().expect("peeked");
                 self.cp.timer_fired(timer);
-                fired = true;
+                self.carry_out()?;
             }
-            if !fired && !self.cp.has_commands() {
+            self.cp.decide();
+            self.carry_out()?;
+            let due = self
+                .timers
+                .peek()
+                .is_some_and(|Reverse((at, _, _))| *at <= now);
+            if !due {
                 return Ok(());
             }
         }
@@ -551,6 +557,19 @@ impl Manager {
                             "simctl serve: worker {} declared down; its tasks fail over",
                             self.workers[node.index()].name
                         );
+                        // Its attempts were failed over: their launches are lost (the worker
+                        // is told to stop them if it comes back).
+                        let lost: Vec<u64> = self
+                            .launches
+                            .iter()
+                            .filter(|(_, l)| l.node == node)
+                            .map(|(&id, _)| id)
+                            .collect();
+                        for id in lost {
+                            let l = self.launches.remove(&id).expect("listed");
+                            self.by_attempt.remove(&l.attempt);
+                            self.store.set_launch(id, "lost", None, true, unix_ms())?;
+                        }
                     }
                     Command::Record(row) => self.row(&row)?,
                 }

@@ -1,0 +1,118 @@
+//! Helpers for the orchestrator tests: a real `simctl serve` process and a client of it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use simctl::http::Client;
+
+/// A running `simctl serve`.
+pub struct ManagerProc {
+    /// The process.
+    pub child: Child,
+    /// Its base URL.
+    pub url: String,
+    /// Everything it wrote to stderr so far.
+    pub log: Arc<Mutex<String>>,
+}
+
+impl ManagerProc {
+    /// Starts `simctl serve` on `listen` (port 0 picks one) with the store `db`, the configuration
+    /// text `config` (written beside the store) and a token file if given.
+    pub fn start(dir: &Path, listen: &str, config: &str, token_file: Option<&Path>) -> ManagerProc {
+        let cfg = dir.join("manager.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_simctl"));
+        cmd.args(["serve", "--listen", listen, "--config"])
+            .arg(&cfg)
+            .arg("--db")
+            .arg(dir.join("manager.db"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(t) = token_file {
+            cmd.arg("--token-file").arg(t);
+        }
+        let mut child = cmd.spawn().expect("simctl serve starts");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+                }
+                let mut g = l.lock().unwrap();
+                g.push_str(&line);
+                g.push('\n');
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(u) => u,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("simctl serve did not start:\n{}", log.lock().unwrap());
+            }
+        };
+        ManagerProc { child, url, log }
+    }
+
+    /// A client with `token`.
+    pub fn client(&self, token: Option<&str>) -> Client {
+        Client::new(&self.url, token.map(str::to_string), Duration::from_secs(30)).unwrap()
+    }
+
+    /// Kills the process with SIGKILL and waits for it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ManagerProc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Polls `f` every 50 ms until it returns `Some`, for at most `within`; panics with `what`.
+pub fn wait_for<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + within;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if Instant::now() > end {
+            panic!("timed out after {within:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// GET `path` as JSON.
+pub fn get_json(c: &Client, path: &str) -> serde_json::Value {
+    c.call("GET", path, None).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// The state of task `id`.
+pub fn task_state(c: &Client, id: &str) -> String {
+    get_json(c, &format!("/tasks/{id}"))["state"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A scratch directory kept on failure (its path is printed).
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("simctl-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
