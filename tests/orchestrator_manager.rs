@@ -113,7 +113,11 @@ impl FakeWorker {
                     .collect(),
             };
             client
-                .call("POST", "/v1/workers", Some(&serde_json::to_value(&reg).unwrap()))
+                .call(
+                    "POST",
+                    "/v1/workers",
+                    Some(&serde_json::to_value(&reg).unwrap()),
+                )
                 .unwrap()
         };
         let first = register(&state.lock().unwrap());
@@ -128,8 +132,12 @@ impl FakeWorker {
                 let (reports, running) = {
                     let mut g = st.lock().unwrap();
                     let now = Instant::now();
-                    let done: Vec<u64> =
-                        g.running.iter().filter(|(_, e)| **e <= now).map(|(l, _)| *l).collect();
+                    let done: Vec<u64> = g
+                        .running
+                        .iter()
+                        .filter(|(_, e)| **e <= now)
+                        .map(|(l, _)| *l)
+                        .collect();
                     for l in done {
                         g.running.remove(&l);
                         g.outbox.push(LaunchReport {
@@ -138,12 +146,20 @@ impl FakeWorker {
                             at_ms: ms(),
                         });
                     }
-                    (g.outbox.clone(), g.running.keys().copied().collect::<Vec<_>>())
+                    (
+                        g.outbox.clone(),
+                        g.running.keys().copied().collect::<Vec<_>>(),
+                    )
                 };
                 if !reports.is_empty() {
                     let path = format!("/v1/workers/{n}/reports");
                     match client.post_json(&path, &reports) {
-                        Ok((200, _)) => st.lock().unwrap().outbox.drain(..reports.len()).for_each(drop),
+                        Ok((200, _)) => st
+                            .lock()
+                            .unwrap()
+                            .outbox
+                            .drain(..reports.len())
+                            .for_each(drop),
                         _ => continue,
                     }
                 }
@@ -270,7 +286,10 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
     let mut m = ManagerProc::start(dir.path(), "127.0.0.1:0", CONFIG, None);
     let c = m.client(None);
     // A task submitted before any worker exists waits for one.
-    let early = submit(&c, serde_json::json!({"cpu": 0.5, "memory": "64MiB", "duration": "1h"}));
+    let early = submit(
+        &c,
+        serde_json::json!({"cpu": 0.5, "memory": "64MiB", "duration": "1h"}),
+    );
     let caps = [4u64, 3, 4];
     let workers: Vec<FakeWorker> = caps
         .iter()
@@ -284,7 +303,10 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
         (task_state(&c, &early) == "running").then_some(())
     });
     for &cpu in &cpus[1..] {
-        ids.push(submit(&c, serde_json::json!({"cpu": cpu, "memory": "64MiB", "duration": "1h"})));
+        ids.push(submit(
+            &c,
+            serde_json::json!({"cpu": cpu, "memory": "64MiB", "duration": "1h"}),
+        ));
         // One decision per arrival, as in the simulation.
         let id = ids.last().unwrap().clone();
         wait_for(Duration::from_secs(10), "the task to start", || {
@@ -294,28 +316,54 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
     let placed: Vec<u32> = ids
         .iter()
         .map(|id| {
-            let node = get_json(&c, &format!("/tasks/{id}"))["node"].as_str().unwrap().to_string();
+            let node = get_json(&c, &format!("/tasks/{id}"))["node"]
+                .as_str()
+                .unwrap()
+                .to_string();
             node.trim_start_matches('w').parse().unwrap()
         })
         .collect();
-    assert_eq!(placed, simulated_placements(&caps, &cpus), "manager vs simulator");
+    assert_eq!(
+        placed,
+        simulated_placements(&caps, &cpus),
+        "manager vs simulator"
+    );
     // The launch carries the task's demands and the burn time.
     let l = &workers[placed[1] as usize]
         .received()
         .into_iter()
         .find(|l| l.task == ids[1])
         .unwrap();
-    assert_eq!((l.cpu_millis, l.memory_bytes, l.image.clone()), (1000, 64 << 20, None));
+    assert_eq!(
+        (l.cpu_millis, l.memory_bytes, l.image.clone()),
+        (1000, 64 << 20, None)
+    );
     assert_eq!(l.burn_seconds, Some(3600.0));
 
     // Stop: the worker is told to stop the launch; the task is stopped, not restarted.
-    let stopped: serde_json::Value = c.call("DELETE", &format!("/tasks/{}", ids[2]), None).unwrap();
+    let stopped: serde_json::Value = c
+        .call("DELETE", &format!("/tasks/{}", ids[2]), None)
+        .unwrap();
     assert_eq!(stopped["state"], "stopped");
     let w = &workers[placed[2] as usize];
-    let launch = w.received().iter().find(|l| l.task == ids[2]).unwrap().launch;
-    wait_for(Duration::from_secs(10), "the stop to reach the worker", || {
-        w.state.lock().unwrap().stopped.contains(&launch).then_some(())
-    });
+    let launch = w
+        .received()
+        .iter()
+        .find(|l| l.task == ids[2])
+        .unwrap()
+        .launch;
+    wait_for(
+        Duration::from_secs(10),
+        "the stop to reach the worker",
+        || {
+            w.state
+                .lock()
+                .unwrap()
+                .stopped
+                .contains(&launch)
+                .then_some(())
+        },
+    );
     let again = c
         .call::<serde_json::Value>("DELETE", &format!("/tasks/{}", ids[2]), None)
         .unwrap_err();
@@ -338,16 +386,33 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
         });
         let t = get_json(&c, &format!("/tasks/{id}"));
         assert_eq!(t["attempts"], 2, "{t}");
-        let states: Vec<&str> = t["history"].as_array().unwrap().iter().map(|h| h["state"].as_str().unwrap()).collect();
-        assert!(states.contains(&"pending") && states.iter().filter(|s| **s == "running").count() == 2, "{states:?}");
+        let states: Vec<&str> = t["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["state"].as_str().unwrap())
+            .collect();
+        assert!(
+            states.contains(&"pending") && states.iter().filter(|s| **s == "running").count() == 2,
+            "{states:?}"
+        );
     }
     let nodes = get_json(&c, "/nodes");
-    let down: Vec<&str> = nodes.as_array().unwrap().iter().filter(|n| n["state"] == "down").map(|n| n["name"].as_str().unwrap()).collect();
+    let down: Vec<&str> = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["state"] == "down")
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
     assert_eq!(down, [workers[victim].name.as_str()]);
 
     // The manager killed with SIGKILL and restarted on the same store: no accepted task is lost,
     // running launches are adopted (not launched again), and short tasks still complete.
-    let short = submit(&c, serde_json::json!({"cpu": 0.25, "memory": "64MiB", "duration": "3s"}));
+    let short = submit(
+        &c,
+        serde_json::json!({"cpu": 0.25, "memory": "64MiB", "duration": "3s"}),
+    );
     wait_for(Duration::from_secs(10), "the short task to run", || {
         (task_state(&c, &short) == "running").then_some(())
     });
@@ -355,7 +420,12 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["id"].as_str().unwrap().to_string(), t["state"].as_str().unwrap().to_string()))
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["state"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let launches_before: usize = workers.iter().map(|w| w.received().len()).sum();
     m.kill9();
@@ -365,9 +435,11 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
     let c2 = m2.client(None);
     let after = get_json(&c2, "/tasks");
     assert_eq!(after.as_array().unwrap().len(), before.len(), "{after}");
-    wait_for(Duration::from_secs(15), "the short task to complete after the restart", || {
-        (task_state(&c2, &short) == "completed").then_some(())
-    });
+    wait_for(
+        Duration::from_secs(15),
+        "the short task to complete after the restart",
+        || (task_state(&c2, &short) == "completed").then_some(()),
+    );
     for (id, state) in &before {
         let now = task_state(&c2, id);
         if state == "running" && id != &short {
@@ -375,7 +447,10 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
         }
     }
     let launches_after: usize = workers.iter().map(|w| w.received().len()).sum();
-    assert_eq!(launches_after, launches_before, "a restart must not launch running tasks again");
+    assert_eq!(
+        launches_after, launches_before,
+        "a restart must not launch running tasks again"
+    );
     let short_detail = get_json(&c2, &format!("/tasks/{short}"));
     assert_eq!(short_detail["attempts"], 1, "{short_detail}");
     assert!(m2.log().contains("resumed"), "{}", m2.log());
@@ -403,7 +478,10 @@ fn tokens_malformed_and_oversized_requests_get_4xx_and_the_manager_lives_on() {
         (br#"{"image": "Bad Image", "duration": 1}"#, 422),
         (br#"{"duration": 1, "privileged": true}"#, 422),
         (br#"{"duration": 1, "mounts": ["/etc:/etc"]}"#, 422),
-        (br#"{"image": "busybox", "command": "sh -c 'rm -rf /'"}"#, 400),
+        (
+            br#"{"image": "busybox", "command": "sh -c 'rm -rf /'"}"#,
+            400,
+        ),
         (br#"[1, 2, 3]"#, 400),
     ];
     for (body, status) in cases {
@@ -412,7 +490,9 @@ fn tokens_malformed_and_oversized_requests_get_4xx_and_the_manager_lives_on() {
         assert_eq!(s, status, "{}: {text}", String::from_utf8_lossy(body));
         assert!(text.contains("\"error\""), "{text}");
     }
-    let (s, out) = ok.send("POST", "/tasks", Some(br#"{"cpu": 5000, "duration": 1}"#)).unwrap();
+    let (s, out) = ok
+        .send("POST", "/tasks", Some(br#"{"cpu": 5000, "duration": 1}"#))
+        .unwrap();
     assert_eq!(s, 422);
     assert!(String::from_utf8_lossy(&out).contains("\"field\":\"cpu\""));
     let huge = vec![b' '; 300 * 1024];
@@ -476,7 +556,10 @@ fn a_thousand_submissions_lose_nothing() {
     unique.dedup();
     assert_eq!(unique.len(), n, "every submission got its own id");
     wait_for(Duration::from_secs(120), "all tasks to complete", || {
-        let done = get_json(&c, "/tasks?state=completed&limit=10000").as_array().unwrap().len();
+        let done = get_json(&c, "/tasks?state=completed&limit=10000")
+            .as_array()
+            .unwrap()
+            .len();
         (done == n).then_some(())
     });
     let all = get_json(&c, "/tasks?limit=10000");
@@ -485,14 +568,30 @@ fn a_thousand_submissions_lose_nothing() {
     l.sort_by(f64::total_cmp);
     let q = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)] * 1000.0;
     let metrics = String::from_utf8(m.client(None).get("/metrics").unwrap().1).unwrap();
-    let decisions = metrics
-        .lines()
-        .find(|x| x.starts_with("simctl_scheduler_calls_total") || x.starts_with("simctl_decisions_total"))
-        .map(str::to_string);
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|x| x.starts_with(name) && x[name.len()..].starts_with(' '))
+            .and_then(|x| x.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{metrics}"))
+    };
+    let (decisions, decide_s) = (
+        value("simctl_scheduler_decisions_total"),
+        value("simctl_manager_decide_seconds_total"),
+    );
+    let (tx, commit_s) = (
+        value("simctl_manager_transactions_total"),
+        value("simctl_manager_commit_seconds_total"),
+    );
+    assert!(decisions >= 1.0 && decide_s > 0.0);
     println!(
-        "LOAD: {n} submissions from {threads} threads in {wall:.2} s ({:.0}/s); API latency p50 {:.1} ms, p99 {:.1} ms; {decisions:?}",
+        "LOAD: {n} submissions from {threads} threads in {wall:.2} s ({:.0}/s); API latency p50 {:.1} ms, p99 {:.1} ms; \
+         {decisions} scheduler decisions in {decide_s:.3} s of deciding ({:.0} decisions/s); \
+         {tx} transactions, {:.2} ms per commit",
         n as f64 / wall,
         q(0.5),
-        q(0.99)
+        q(0.99),
+        decisions / decide_s,
+        1000.0 * commit_s / tx
     );
 }

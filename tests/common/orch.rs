@@ -61,7 +61,12 @@ impl ManagerProc {
 
     /// A client with `token`.
     pub fn client(&self, token: Option<&str>) -> Client {
-        Client::new(&self.url, token.map(str::to_string), Duration::from_secs(30)).unwrap()
+        Client::new(
+            &self.url,
+            token.map(str::to_string),
+            Duration::from_secs(30),
+        )
+        .unwrap()
     }
 
     /// Kills the process with SIGKILL and waits for it.
@@ -98,7 +103,8 @@ pub fn wait_for<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option<T
 
 /// GET `path` as JSON.
 pub fn get_json(c: &Client, path: &str) -> serde_json::Value {
-    c.call("GET", path, None).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    c.call("GET", path, None)
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
 /// The state of task `id`.

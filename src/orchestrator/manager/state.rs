@@ -209,6 +209,12 @@ pub struct Manager {
     outbound: Outbound,
     /// Inputs handled (the `events` figure of /metrics).
     inputs: u64,
+    /// Wall seconds spent in the control plane's decisions.
+    decide_seconds: f64,
+    /// Wall seconds spent committing the store.
+    commit_seconds: f64,
+    /// Steps (transactions) so far.
+    steps: u64,
 }
 
 /// Unix milliseconds now.
@@ -275,6 +281,9 @@ impl Manager {
             next_launch,
             outbound,
             inputs: 0,
+            decide_seconds: 0.0,
+            commit_seconds: 0.0,
+            steps: 0,
         };
         m.recover()?;
         Ok(m)
@@ -364,7 +373,10 @@ impl Manager {
         }
         self.check_workers()?;
         self.settle()?;
+        let t = Instant::now();
         self.store.commit()?;
+        self.commit_seconds += t.elapsed().as_secs_f64();
+        self.steps += 1;
         for a in answers {
             a();
         }
@@ -387,7 +399,9 @@ impl Manager {
                 self.cp.timer_fired(timer);
                 self.carry_out()?;
             }
+            let t = Instant::now();
             self.cp.decide();
+            self.decide_seconds += t.elapsed().as_secs_f64();
             self.carry_out()?;
             let due = self
                 .timers
@@ -1177,6 +1191,30 @@ impl Manager {
             age = age.with(&l, w.last_seen.elapsed().as_secs_f64());
         }
         fams.extend([cpu, mem, age]);
+        fams.push(
+            Family::new(
+                "simctl_manager_decide_seconds_total",
+                Kind::Counter,
+                "Wall seconds the manager spent in scheduling decisions.",
+            )
+            .with(&[], self.decide_seconds),
+        );
+        fams.push(
+            Family::new(
+                "simctl_manager_commit_seconds_total",
+                Kind::Counter,
+                "Wall seconds the manager spent committing the task store.",
+            )
+            .with(&[], self.commit_seconds),
+        );
+        fams.push(
+            Family::new(
+                "simctl_manager_transactions_total",
+                Kind::Counter,
+                "Store transactions (each groups the requests that arrived together).",
+            )
+            .with(&[], self.steps as f64),
+        );
         debug_assert!(TERMINAL.contains(&"completed"));
         Ok(render(&fams))
     }
