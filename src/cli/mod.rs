@@ -5,6 +5,7 @@ mod docker;
 mod docker_run;
 mod run;
 mod validate;
+mod worker;
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,11 @@ enum Command {
     Docker(docker::DockerCommand),
     /// Consume CPU and memory for a while (the workload of the runner's containers).
     Burn(crate::runner::burn::BurnArgs),
+    /// The worker agent: registers with a manager, runs its launches as containers.
+    Worker(worker::WorkerArgs),
+    /// The fence of a worker agent (started by `simctl worker`, not by people).
+    #[command(hide = true)]
+    WorkerFence(worker::FenceCliArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +195,8 @@ pub fn main() -> i32 {
         Command::Compare { dir, baseline } => compare(&dir, baseline.as_deref()),
         Command::Docker(cmd) => docker::run(cmd),
         Command::Burn(args) => return crate::runner::burn::run(&args),
+        Command::Worker(args) => worker::run(&args),
+        Command::WorkerFence(args) => worker::fence(&args),
     };
     match result {
         Ok(()) => 0,

@@ -7,3 +7,4 @@
 pub mod request;
 pub mod store;
 pub mod wire;
+pub mod worker;
