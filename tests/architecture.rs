@@ -145,7 +145,9 @@ fn drive(arch: ArchitectureSpec, nodes: &[(u32, f64)], tasks: Vec<TaskSpec>, wat
         now = t;
         cp.advance(t);
         match events[i].take().expect("each event once") {
-            Event::Submit(spec) => cp.submit(*spec),
+            Event::Submit(spec) => {
+                cp.submit(*spec);
+            }
             Event::Exit(a) => {
                 cp.attempt_exited(a, Exit::Completed);
             }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::orch::{get_json, task_state, wait_for, ManagerProc};
+use common::orch::{get_json, simulated_placements, task_state, wait_for, ManagerProc};
 use simctl::http::{Client, HttpServer, Limits, Request, Response};
 use simctl::orchestrator::wire::{
     Capacity, Heartbeat, HeartbeatReply, Launch, LaunchReport, LaunchState, NodeMetrics, Register,
@@ -218,68 +218,6 @@ fn submit(c: &Client, body: serde_json::Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-/// The simulator's placements of tasks of `cpus` cores on nodes of `caps` cores (same scheduler,
-/// same order, one decision per arrival, nothing ending): what the manager must do.
-fn simulated_placements(caps: &[u64], cpus: &[f64]) -> Vec<u32> {
-    use simctl::cluster::{Cluster, NodeGroup};
-    use simctl::control::{Command, ControlConfig, ControlPlane};
-    use simctl::resources::Resources;
-    let groups: Vec<NodeGroup> = caps
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| NodeGroup {
-            name: format!("w{i}"),
-            count: 1,
-            capacity: Resources::new(c as f64, 4 << 30, 10 << 30),
-            speed: 1.0,
-            domain: format!("w{i}"),
-            start_delay: None,
-        })
-        .collect();
-    let cfg = simctl::orchestrator::manager::config::ManagerConfig::parse(CONFIG).unwrap();
-    let control = ControlConfig {
-        warmup: simctl::time::SimTime::ZERO,
-        mode: cfg.dispatch,
-        check_invariants: true,
-        failover: Arc::new(cfg.failover.policy.clone()),
-        pin_services: false,
-        detection: simctl::time::SimDuration::ZERO,
-        health_check: simctl::time::SimDuration::ZERO,
-        preempt: cfg.scheduler.preempt,
-        bounded_slowdown_tau: simctl::time::SimDuration::from_secs(10),
-        record_rows: false,
-    };
-    let sched = simctl::sched::build_scheduler(&cfg.scheduler, simctl::rng::stream(1, "scheduler"));
-    let mut cp = ControlPlane::new(control, Cluster::new(&groups), sched, false);
-    let mut out = Vec::new();
-    for (i, &cpu) in cpus.iter().enumerate() {
-        let spec = simctl::workload::TaskSpec {
-            id: simctl::ids::TaskId(i as u64 + 1),
-            job: simctl::ids::JobId(i as u64 + 1),
-            arrival: simctl::time::SimTime::ZERO,
-            duration: simctl::time::SimDuration::from_secs(3600),
-            requested_duration: None,
-            demand: Resources::new(cpu, 64 << 20, 0),
-            priority: 0,
-            kind: simctl::workload::TaskKind::Batch,
-            user: 0,
-            deadline: None,
-            depends_on: vec![],
-            observed: None,
-            class: 0,
-            not_before: None,
-        };
-        cp.submit(spec);
-        cp.decide();
-        for c in cp.take_commands() {
-            if let Command::Start { node, .. } = c {
-                out.push(node.0);
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn placements_failover_stop_and_restart_with_fake_workers() {
     let dir = tempfile::tempdir().unwrap();
@@ -325,7 +263,7 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
         .collect();
     assert_eq!(
         placed,
-        simulated_placements(&caps, &cpus),
+        simulated_placements(CONFIG, &caps, 4096, &cpus),
         "manager vs simulator"
     );
     // The launch carries the task's demands and the burn time.

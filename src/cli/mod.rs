@@ -6,6 +6,7 @@ mod docker_run;
 mod orch;
 mod run;
 mod validate;
+mod worker;
 
 use std::path::{Path, PathBuf};
 
@@ -105,6 +106,11 @@ enum Command {
         #[command(flatten)]
         client: orch::ClientArgs,
     },
+    /// The worker agent: registers with a manager, runs its launches as containers.
+    Worker(worker::WorkerArgs),
+    /// The fence of a worker agent (started by `simctl worker`, not by people).
+    #[command(hide = true)]
+    WorkerFence(worker::FenceCliArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +228,8 @@ pub fn main() -> i32 {
             orch::tasks(id.as_deref(), state.as_deref(), &client)
         }
         Command::Stop { id, client } => orch::stop(&id, &client),
+        Command::Worker(args) => worker::run(&args),
+        Command::WorkerFence(args) => worker::fence(&args),
     };
     match result {
         Ok(()) => 0,

@@ -9,3 +9,4 @@ pub mod manager;
 pub mod request;
 pub mod store;
 pub mod wire;
+pub mod worker;

@@ -63,6 +63,7 @@ impl FakeRuntime {
             labels,
             network: super::spec::Network::None,
             publish: vec![],
+            env: Default::default(),
         };
         s.containers.insert(id.clone(), (spec, false));
         id

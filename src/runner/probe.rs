@@ -1,5 +1,5 @@
-//! The runner's HTTP health probe: one `GET /health` with a timeout, returning the status code
-//! (std only; the runner's checks are this simple on purpose).
+//! The runner's HTTP health probe: one `GET` of a path (`/health` for the runner) with a timeout,
+//! returning the status code (std only; the checks are this simple on purpose).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -8,12 +8,25 @@ use std::time::Duration;
 /// Sends `GET /health` to `addr` and returns the response's status code. Connect, write and read
 /// each time out after `timeout`; a malformed answer is an `InvalidData` error.
 pub fn probe_health(addr: SocketAddr, timeout: Duration) -> std::io::Result<u16> {
+    probe_path(addr, "/health", timeout)
+}
+
+/// Sends `GET path` to `addr` and returns the response's status code, as [`probe_health`]. The
+/// path must start with `/` and hold no whitespace or control character (it goes into the
+/// request line as is).
+pub fn probe_path(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<u16> {
+    if !is_request_path(path) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("\"{path}\" is not an HTTP path (it must start with '/' and hold no space)"),
+        ));
+    }
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
     write!(
         s,
-        "GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
     let mut out = Vec::new();
     s.read_to_end(&mut out)?;
@@ -26,6 +39,12 @@ pub fn probe_health(addr: SocketAddr, timeout: Duration) -> std::io::Result<u16>
             ),
         )
     })
+}
+
+/// Whether `path` can go into a request line: starts with `/`, at most 1024 bytes of visible
+/// ASCII.
+pub fn is_request_path(path: &str) -> bool {
+    path.starts_with('/') && path.len() <= 1024 && path.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// The status code of an HTTP/1.x response (`HTTP/1.1 200 OK` -> 200).
@@ -46,5 +65,16 @@ mod tests {
         assert_eq!(parse_status_line(b"HTTP/1.0 200 OK\r\n\r\nok"), Some(200));
         assert_eq!(parse_status_line(b"SSH-2.0-OpenSSH"), None);
         assert_eq!(parse_status_line(b""), None);
+    }
+
+    #[test]
+    fn only_plain_paths_are_requested() {
+        assert!(is_request_path("/health?x=1"));
+        for bad in ["health", "/a b", "/a\r\nHost: x", ""] {
+            assert!(!is_request_path(bad), "{bad:?}");
+        }
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let e = probe_path(addr, "/a b", Duration::from_millis(10)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     }
 }

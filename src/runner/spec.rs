@@ -45,6 +45,26 @@ pub struct ContainerSpec {
     /// Container ports to publish on 127.0.0.1 (an ephemeral host port each; needs
     /// [`Network::Bridge`]).
     pub publish: Vec<u16>,
+    /// Environment variables (`--env KEY=VALUE`); keys must pass [`check_env_key`].
+    pub env: BTreeMap<String, String>,
+}
+
+/// Checks an environment variable name: a letter or `_`, then letters, digits or `_`, at most
+/// 128 characters (what a POSIX shell accepts, so no `=` and nothing the engine would split).
+pub fn check_env_key(key: &str) -> Result<(), RuntimeError> {
+    let mut chars = key.chars();
+    let ok = key.len() <= 128
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(RuntimeError::InvalidSpec(format!(
+            "environment variable name \"{key}\" must be a letter or '_' followed by letters, digits or '_' (at most 128)"
+        )))
+    }
 }
 
 /// Checks that a run id, node name or other label value is a plain token: letters, digits, `.`,
@@ -84,6 +104,7 @@ impl ContainerSpec {
             labels,
             network: Network::None,
             publish: Vec::new(),
+            env: BTreeMap::new(),
         }
     }
 
@@ -111,6 +132,15 @@ impl ContainerSpec {
                 self.name, self.memory_bytes
             )));
         }
+        for (k, v) in &self.env {
+            check_env_key(k)?;
+            if v.contains('\0') {
+                return Err(RuntimeError::InvalidSpec(format!(
+                    "container \"{}\": environment variable {k} holds a NUL byte",
+                    self.name
+                )));
+            }
+        }
         if !self.publish.is_empty() && self.network == Network::None {
             return Err(RuntimeError::InvalidSpec(format!(
                 "container \"{}\" publishes ports but has no network",
@@ -135,6 +165,9 @@ impl ContainerSpec {
         a.extend(["--network".into(), net.into()]);
         for (k, v) in &self.labels {
             a.extend(["--label".into(), format!("{k}={v}")]);
+        }
+        for (k, v) in &self.env {
+            a.extend(["--env".into(), format!("{k}={v}")]);
         }
         for port in &self.publish {
             a.extend(["--publish".into(), format!("127.0.0.1::{port}")]);
@@ -212,5 +245,22 @@ mod tests {
         let mut s = spec();
         s.labels.insert(LABEL_RUN.into(), "a b".into());
         assert!(s.validate().unwrap_err().to_string().contains("run id"));
+    }
+
+    #[test]
+    fn environment_variables_are_single_arguments_with_checked_names() {
+        let mut s = spec();
+        s.env.insert("MODE".into(), "a b; rm -rf /".into());
+        s.validate().unwrap();
+        let a = s.run_args();
+        let i = a.iter().position(|x| x == "--env").unwrap();
+        assert_eq!(a[i + 1], "MODE=a b; rm -rf /");
+        for bad in ["", "1X", "A=B", "A B", "A-B"] {
+            let mut s = spec();
+            s.env.insert(bad.into(), "v".into());
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains("environment variable"), "{bad}: {e}");
+        }
+        check_env_key("_OK_2").unwrap();
     }
 }

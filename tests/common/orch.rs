@@ -122,3 +122,67 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The simulator's placements of tasks of `cpus` cores (64 MiB each) on nodes of `caps` cores and
+/// `mem_mib` MiB (10 GiB disk), with the scheduler and failover of manager configuration `config`:
+/// same order, one decision per arrival, nothing ending. What the manager must do too.
+pub fn simulated_placements(config: &str, caps: &[u64], mem_mib: u64, cpus: &[f64]) -> Vec<u32> {
+    use simctl::cluster::{Cluster, NodeGroup};
+    use simctl::control::{Command, ControlConfig, ControlPlane};
+    use simctl::resources::Resources;
+    let groups: Vec<NodeGroup> = caps
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| NodeGroup {
+            name: format!("w{i}"),
+            count: 1,
+            capacity: Resources::new(c as f64, mem_mib << 20, 10 << 30),
+            speed: 1.0,
+            domain: format!("w{i}"),
+            start_delay: None,
+        })
+        .collect();
+    let cfg = simctl::orchestrator::manager::config::ManagerConfig::parse(config).unwrap();
+    let control = ControlConfig {
+        warmup: simctl::time::SimTime::ZERO,
+        mode: cfg.dispatch,
+        check_invariants: true,
+        failover: std::sync::Arc::new(cfg.failover.policy.clone()),
+        pin_services: false,
+        detection: simctl::time::SimDuration::ZERO,
+        health_check: simctl::time::SimDuration::ZERO,
+        preempt: cfg.scheduler.preempt,
+        bounded_slowdown_tau: simctl::time::SimDuration::from_secs(10),
+        record_rows: false,
+    };
+    let sched = simctl::sched::build_scheduler(&cfg.scheduler, simctl::rng::stream(1, "scheduler"));
+    let mut cp = ControlPlane::new(control, Cluster::new(&groups), sched, false);
+    let mut out = Vec::new();
+    for (i, &cpu) in cpus.iter().enumerate() {
+        let spec = simctl::workload::TaskSpec {
+            id: simctl::ids::TaskId(i as u64 + 1),
+            job: simctl::ids::JobId(i as u64 + 1),
+            arrival: simctl::time::SimTime::ZERO,
+            duration: simctl::time::SimDuration::from_secs(3600),
+            requested_duration: None,
+            demand: Resources::new(cpu, 64 << 20, 0),
+            priority: 0,
+            kind: simctl::workload::TaskKind::Batch,
+            user: 0,
+            deadline: None,
+            depends_on: vec![],
+            observed: None,
+            class: 0,
+            not_before: None,
+        };
+        cp.submit(spec);
+        cp.decide();
+        for c in cp.take_commands() {
+            if let Command::Start { node, .. } = c {
+                out.push(node.0);
+            }
+        }
+    }
+    out
+}
+
