@@ -159,17 +159,10 @@ fn run_file(
             bar.inc(1);
         }
     };
-    let done = AtomicBool::new(false);
-    let executed = std::thread::scope(|scope| {
-        if let Some(board) = &board {
-            let sim_bar = by_sim_time.then_some(&bar);
-            let title = format!("simctl run {}", file.base().name);
-            let done = &done;
-            scope.spawn(move || watch::refresh_until(done, board, sim_bar, server, &title));
-        }
-        let executed = sweep::execute(file, &todo, &opts, &on_done);
-        done.store(true, Ordering::SeqCst);
-        executed
+    let title = format!("simctl run {}", file.base().name);
+    let sim_bar = by_sim_time.then_some(&bar);
+    let executed = watch::while_watching(board.as_ref(), sim_bar, server, &title, || {
+        sweep::execute(file, &todo, &opts, &on_done)
     });
     executed.with_context(|| format!("{}: run failed", file.path.display()))?;
     bar.finish_and_clear();

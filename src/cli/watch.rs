@@ -46,9 +46,30 @@ pub fn progress_bar(total: u64, quiet: bool, name: &str, by_sim_time: bool) -> P
     bar
 }
 
+/// Runs `work` while a thread refreshes `bar` and `server` from `board` (nothing is refreshed
+/// without a board), then refreshes them once more with the final state.
+pub fn while_watching<T>(
+    board: Option<&LiveBoard>,
+    bar: Option<&ProgressBar>,
+    server: Option<&MetricsServer>,
+    title: &str,
+    work: impl FnOnce() -> T,
+) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if let Some(board) = board {
+            let done = &done;
+            scope.spawn(move || refresh_until(done, board, bar, server, title));
+        }
+        let out = work();
+        done.store(true, Ordering::SeqCst);
+        out
+    })
+}
+
 /// Until `done` is raised, refreshes `bar` (when it counts simulated time) and `server` from
 /// `board` every [`REFRESH_EVERY`]; then once more, with the final state.
-pub fn refresh_until(
+fn refresh_until(
     done: &AtomicBool,
     board: &LiveBoard,
     bar: Option<&ProgressBar>,
