@@ -45,7 +45,7 @@ pub struct DockerRunArgs {
 }
 
 /// A `--metrics-linger` duration ("5s", "500ms"), at most an hour.
-fn parse_linger(text: &str) -> std::result::Result<std::time::Duration, String> {
+pub(crate) fn parse_linger(text: &str) -> std::result::Result<std::time::Duration, String> {
     let secs = crate::units::parse_duration_secs(text).map_err(|e| e.to_string())?;
     if !(0.0..=3600.0).contains(&secs) {
         return Err(format!("expected a duration of at most 1h, got \"{text}\""));
@@ -244,6 +244,7 @@ fn save(
         quantiles: real.output.metrics.quantile_rows(),
         samples: real.output.metrics.samples.clone(),
         trace_report: None,
+        trace_sha256: crate::sweep::trace_sha256(&file.points[spec.point].scenario)?,
         schedulers: real.output.schedulers.clone(),
     };
     crate::output::tasks::write_rows(

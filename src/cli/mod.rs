@@ -6,6 +6,7 @@ mod docker_run;
 mod orch;
 mod run;
 mod validate;
+mod watch;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -203,6 +204,14 @@ struct RunArgs {
     /// report of a sharded sweep is made after `simctl merge`).
     #[arg(long)]
     report: bool,
+    /// Serve live Prometheus metrics of the runs in flight at http://ADDR/metrics (simulated
+    /// time, events, runs done, the control plane's figures, labelled by run) and a live page at
+    /// http://ADDR/ (e.g. 127.0.0.1:9184; port 0 picks a free one, printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
+    /// With --metrics: keep serving the final state this long after the runs end (e.g. "5s").
+    #[arg(long, value_name = "DURATION", value_parser = docker_run::parse_linger, requires = "metrics")]
+    metrics_linger: Option<std::time::Duration>,
 }
 
 /// Parses arguments, runs the command, and returns the process exit status.
@@ -260,6 +269,15 @@ fn plot(dir: &Path) -> Result<()> {
 
 fn report(dir: &Path) -> Result<()> {
     let path = crate::report::write_report(dir)?;
+    let stale = crate::report::staleness::stale_plots(dir)?;
+    if let Some((_, newer)) = stale.first() {
+        eprintln!(
+            "warning: {}: {} plot(s) are older than {newer} and are marked stale in the report; redraw them with `simctl plot {}`",
+            dir.display(),
+            stale.len(),
+            dir.display()
+        );
+    }
     println!("{}", path.display());
     Ok(())
 }

@@ -2,16 +2,18 @@
 //! files, compare and plot.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::watch::{self, progress_bar};
 use super::RunArgs;
 use crate::config::{self, ScenarioFile};
+use crate::monitor::live::LiveBoard;
+use crate::monitor::progress::by_simulated_time;
+use crate::monitor::server::MetricsServer;
 use crate::output::assemble::{assemble, Assembled, Source};
 use crate::output::cleanup::clear_records;
 use crate::output::record::{fingerprint, RunRecord, RUNS_DIR};
@@ -61,11 +63,32 @@ pub fn run(args: &RunArgs) -> Result<()> {
             check_fresh(&dir, &fp)?;
         }
     }
+    let server = start_metrics(args)?;
     let stop = stop_flag();
     for file in &files {
-        run_file(file, args, jobs, stop)?;
+        run_file(file, args, jobs, stop, server.as_ref())?;
+    }
+    if let (Some(_), Some(linger)) = (&server, args.metrics_linger) {
+        // The final state stays published while a scraper catches up.
+        std::thread::sleep(linger);
     }
     Ok(())
+}
+
+/// The `--metrics` endpoint, its address said on stderr (unless `--quiet`).
+fn start_metrics(args: &RunArgs) -> Result<Option<MetricsServer>> {
+    let Some(addr) = &args.metrics else {
+        return Ok(None);
+    };
+    let server = MetricsServer::start(addr).map_err(|e| anyhow::anyhow!(e))?;
+    if !args.quiet {
+        eprintln!(
+            "metrics: http://{}/metrics (live page: http://{}/)",
+            server.addr(),
+            server.addr()
+        );
+    }
+    Ok(Some(server))
 }
 
 fn results_dir(file: &ScenarioFile, out: Option<&Path>) -> PathBuf {
@@ -75,7 +98,13 @@ fn results_dir(file: &ScenarioFile, out: Option<&Path>) -> PathBuf {
     }
 }
 
-fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool) -> Result<()> {
+fn run_file(
+    file: &ScenarioFile,
+    args: &RunArgs,
+    jobs: usize,
+    stop: &AtomicBool,
+    server: Option<&MetricsServer>,
+) -> Result<()> {
     let dir = results_dir(file, args.out.as_deref());
     let all = sweep::plan(file, args.seed);
     let fp = fingerprint(file, &all);
@@ -101,7 +130,16 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool)
         .filter(|r| !recorded.contains(&r.index))
         .copied()
         .collect();
-    let bar = progress_bar(todo.len() as u64, args.quiet, &file.base().name);
+    let by_sim_time = by_simulated_time(todo.len(), jobs);
+    let bar = progress_bar(
+        todo.len() as u64,
+        args.quiet,
+        &file.base().name,
+        by_sim_time,
+    );
+    // Runs are watched only when something looks: the endpoint, or a bar by simulated time.
+    let watched = server.is_some() || (by_sim_time && !bar.is_hidden());
+    let board = watched.then(|| LiveBoard::new(todo.len(), server.is_some()));
     let opts = ExecOptions {
         jobs,
         check_invariants: args.check_invariants,
@@ -110,15 +148,23 @@ fn run_file(file: &ScenarioFile, args: &RunArgs, jobs: usize, stop: &AtomicBool)
         total_runs: all.len(),
         fingerprint: &fp,
         stop,
+        live: board.as_ref(),
     };
-    sweep::execute(file, &todo, &opts, &|rec| {
-        bar.set_message(format!(
-            "{:.2} Mev/s",
-            rec.summary.events as f64 / rec.summary.wall_s.max(1e-9) / 1e6
-        ));
-        bar.inc(1);
-    })
-    .with_context(|| format!("{}: run failed", file.path.display()))?;
+    let on_done = |rec: &RunRecord| {
+        if !by_sim_time {
+            bar.set_message(format!(
+                "{:.2} Mev/s",
+                rec.summary.events as f64 / rec.summary.wall_s.max(1e-9) / 1e6
+            ));
+            bar.inc(1);
+        }
+    };
+    let title = format!("simctl run {}", file.base().name);
+    let sim_bar = by_sim_time.then_some(&bar);
+    let executed = watch::while_watching(board.as_ref(), sim_bar, server, &title, || {
+        sweep::execute(file, &todo, &opts, &on_done)
+    });
+    executed.with_context(|| format!("{}: run failed", file.path.display()))?;
     bar.finish_and_clear();
     let sources: Vec<Source> = mine.iter().map(|r| (dir.clone(), r.index)).collect();
     let assembled = assemble(&dir, &sources)
@@ -354,18 +400,4 @@ fn scenario_name(sources: &[Source]) -> Result<String> {
         seen.push((rec.scenario, dir.clone()));
     }
     Ok(seen.remove(0).0)
-}
-
-fn progress_bar(total: u64, quiet: bool, name: &str) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} runs, ETA {eta}, {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(name.to_string());
-    bar
 }

@@ -482,6 +482,11 @@ impl ControlPlane {
         }
     }
 
+    /// Tasks submitted so far (cheap: for progress by tasks arrived).
+    pub fn tasks_submitted(&self) -> u64 {
+        self.metrics.submitted
+    }
+
     /// Input (for time series): record a sample of the cluster at the current time.
     pub fn sample(&mut self) {
         let local: usize = self.local_queues.iter().map(VecDeque::len).sum();

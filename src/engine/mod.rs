@@ -14,9 +14,11 @@
 
 mod faults;
 mod queue;
+pub mod watch;
 
 pub use crate::control::RunOutput;
 pub use queue::EventQueue;
+pub use watch::{RunView, Watcher};
 
 use std::sync::Arc;
 
@@ -251,6 +253,7 @@ pub struct Simulation<'a> {
     unhealthy: Option<crate::faults::HealthFault>,
     event_count: u64,
     sink: Option<&'a mut dyn FnMut(&TaskRow)>,
+    watcher: Option<&'a mut dyn Watcher>,
 }
 
 impl<'a> Simulation<'a> {
@@ -289,6 +292,27 @@ impl<'a> Simulation<'a> {
             unhealthy: config.unhealthy.clone(),
             event_count: 0,
             sink,
+            watcher: None,
+        }
+    }
+
+    /// Lets `watcher` look at the run from time to time (see [`watch`]); it changes nothing.
+    pub fn watched(mut self, watcher: &'a mut dyn Watcher) -> Simulation<'a> {
+        self.watcher = Some(watcher);
+        self
+    }
+
+    /// Shows the run to its watcher if it has one and a look is due (or the run has ended).
+    fn look(&mut self, now: SimTime, finished: bool) {
+        if let Some(w) = self.watcher.as_mut() {
+            if finished || w.due() {
+                w.observe(&RunView {
+                    now,
+                    events: self.event_count,
+                    control: &self.control,
+                    finished,
+                });
+            }
         }
     }
 
@@ -324,8 +348,12 @@ impl<'a> Simulation<'a> {
                 self.control.decide();
                 self.carry_out();
             }
+            if self.event_count & (watch::CHECK_EVERY - 1) == 0 {
+                self.look(self.now, false);
+            }
         }
         let end = end.unwrap_or(self.now);
+        self.look(end, true);
         let (output, mut last) = self.control.finish(end, self.event_count);
         if let Some(sink) = self.sink.as_mut() {
             for command in last.drain(..) {

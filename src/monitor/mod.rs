@@ -1,8 +1,12 @@
 //! Live monitoring: what a run looks like now, as Prometheus metrics (`--metrics ADDR` of
-//! `simctl docker run`) and as a small page that refreshes itself. [`families`] turns the control
-//! plane's state into metric families; [`server`] serves them.
+//! `simctl docker run` and `simctl run`) and as a small page that refreshes itself. [`families`]
+//! turns the control plane's state into metric families; [`server`] serves them; [`live`] collects
+//! the simulated runs in flight of `simctl run` (labelled by run) and [`progress`] measures how far
+//! they are.
 
 pub mod exposition;
+pub mod live;
+pub mod progress;
 pub mod server;
 
 use crate::control::ControlPlane;
@@ -16,6 +20,27 @@ pub fn families(
     node_names: &[String],
     measured: Option<Measured>,
     events: u64,
+) -> Vec<Family> {
+    let mut out = plane_families(cp, node_names, measured, events, true);
+    out.push(
+        Family::new(
+            "simctl_time_seconds",
+            Kind::Gauge,
+            "The run's time (scenario seconds since its start).",
+        )
+        .with(&[], cp.live().now_s),
+    );
+    out
+}
+
+/// The families of [`families`] but the run's clock (a simulated run reports its own,
+/// `simctl_simulated_time_seconds`); the per-node ones only when `per_node`.
+pub fn plane_families(
+    cp: &ControlPlane,
+    node_names: &[String],
+    measured: Option<Measured>,
+    events: u64,
+    per_node: bool,
 ) -> Vec<Family> {
     let live = cp.live();
     let cluster = cp.cluster();
@@ -54,19 +79,21 @@ pub fn families(
         Kind::Gauge,
         "Disk allocated to tasks on the node, bytes.",
     );
-    for (i, n) in cluster.nodes().iter().enumerate() {
-        let name = node_names
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("node-{i}"));
-        let l = [("node", name.as_str())];
-        node_up = node_up.with(&l, if live.nodes_up[i] { 1.0 } else { 0.0 });
-        cap_cpu = cap_cpu.with(&l, n.capacity.cpu_cores());
-        alloc_cpu = alloc_cpu.with(&l, n.allocated.cpu_cores());
-        alloc_mem = alloc_mem.with(&l, n.allocated.memory as f64);
-        alloc_disk = alloc_disk.with(&l, n.allocated.disk as f64);
+    if per_node {
+        for (i, n) in cluster.nodes().iter().enumerate() {
+            let name = node_names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("node-{i}"));
+            let l = [("node", name.as_str())];
+            node_up = node_up.with(&l, if live.nodes_up[i] { 1.0 } else { 0.0 });
+            cap_cpu = cap_cpu.with(&l, n.capacity.cpu_cores());
+            alloc_cpu = alloc_cpu.with(&l, n.allocated.cpu_cores());
+            alloc_mem = alloc_mem.with(&l, n.allocated.memory as f64);
+            alloc_disk = alloc_disk.with(&l, n.allocated.disk as f64);
+        }
+        out.extend([node_up, cap_cpu, alloc_cpu, alloc_mem, alloc_disk]);
     }
-    out.extend([node_up, cap_cpu, alloc_cpu, alloc_mem, alloc_disk]);
     if let Some(m) = measured {
         out.extend([
             Family::new(
@@ -185,20 +212,14 @@ pub fn families(
         )
         .with(&[], events as f64),
     );
-    out.push(
-        Family::new(
-            "simctl_time_seconds",
-            Kind::Gauge,
-            "The run's time (scenario seconds since its start).",
-        )
-        .with(&[], live.now_s),
-    );
     out
 }
 
-/// Every metric family [`families`] can export (the `containers_`/`host_` ones in real runs only,
-/// `scheduler_busy_seconds_total` with a scheduler architecture only). The Grafana dashboard in
-/// `deploy/monitoring/` may query only these (a test checks it).
+/// Every metric family [`families`] and `simctl run --metrics` ([`live`]) can export (the
+/// `containers_`/`host_` ones and `time_seconds` in real runs only, `simulated_time_seconds`,
+/// `run_progress_ratio` and `runs` in simulated ones only, `scheduler_busy_seconds_total` with
+/// a scheduler architecture only). The Grafana dashboard in `deploy/monitoring/` may query only
+/// these (a test checks it).
 pub const METRIC_NAMES: &[&str] = &[
     "simctl_nodes_up",
     "simctl_node_up",
@@ -223,6 +244,9 @@ pub const METRIC_NAMES: &[&str] = &[
     "simctl_scheduler_busy_seconds_total",
     "simctl_events_total",
     "simctl_time_seconds",
+    "simctl_simulated_time_seconds",
+    "simctl_run_progress_ratio",
+    "simctl_runs",
 ];
 
 #[cfg(test)]
@@ -276,11 +300,24 @@ mod tests {
     #[test]
     fn the_exported_families_are_exactly_the_listed_names() {
         let cp = plane();
-        let names: BTreeSet<&str> =
+        let mut names: BTreeSet<&str> =
             families(&cp, &["a".into(), "b".into()], Some(Measured::default()), 0)
                 .iter()
                 .map(|f| f.name)
                 .collect();
+        // With those of a simulated run watched by `simctl run --metrics`.
+        let file = crate::config::parse(
+            "[scenario]\nname = \"m\"\nhorizon = \"10m\"\n[[cluster.nodes]]\ncount = 2\ncpu = 2\nmemory = \"1GiB\"\n\
+             [workload]\narrival = { process = \"poisson\", rate = 1 }\nduration = \"1s\"\n\
+             [[scheduler]]\nname = \"ff\"\nplacement = \"first-fit\"\n",
+            std::path::Path::new("m.toml"),
+        )
+        .unwrap();
+        let runs = crate::sweep::plan(&file, None);
+        let board = live::LiveBoard::new(1, true);
+        let mut watch = board.watch(&file, &runs[0]);
+        crate::sweep::run_one_watched(&file, &runs[0], false, None, Some(&mut watch)).unwrap();
+        names.extend(board.families().iter().map(|f| f.name));
         assert_eq!(names, METRIC_NAMES.iter().copied().collect::<BTreeSet<_>>());
         // A simulated run without an architecture has no measured and no busy families.
         let text = exposition::render(&families(&cp, &[], None, 0));

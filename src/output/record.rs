@@ -290,6 +290,10 @@ impl RunRecord {
             // What the trace reader skipped or dropped: kept in runs.json for `simctl report`.
             run_json["trace_report"] = json!(report);
         }
+        if let Some(sums) = &result.trace_sha256 {
+            // Which bytes were replayed, for the report's provenance.
+            run_json["trace_sha256"] = json!(sums);
+        }
         let s = &result.summary;
         let rate = if s.wall_s > 0.0 {
             s.events as f64 / s.wall_s

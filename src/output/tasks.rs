@@ -6,19 +6,22 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use crate::config::ScenarioFile;
+use crate::engine::Watcher;
 use crate::metrics::TaskRow;
-use crate::sweep::{run_one, RunResult, RunSpec};
+use crate::sweep::{run_one_watched, RunResult, RunSpec};
 use crate::workload::WorkloadError;
 
 /// Header of `tasks.csv`.
 pub const HEADER: &str = "scheduler,sweep_point,replication,task_id,job_id,attempt,node,arrival_s,start_s,end_s,outcome,wait_s,response_s,slowdown,bounded_slowdown,cpu,memory_bytes,disk_bytes,duration_s,priority,observed_wait_s,observed_runtime_s";
 
-/// Runs one simulation, streaming its task rows to the part file `path`.
+/// Runs one simulation, streaming its task rows to the part file `path`; `watcher` (live
+/// monitoring) looks at it meanwhile when given.
 pub fn run_with_task_rows(
     file: &ScenarioFile,
     spec: &RunSpec,
     check: bool,
     path: &Path,
+    watcher: Option<&mut dyn Watcher>,
 ) -> Result<RunResult, WorkloadError> {
     let io_err = |source| WorkloadError::Io {
         path: path.display().to_string(),
@@ -36,7 +39,9 @@ pub fn run_with_task_rows(
             }
         }
     };
-    let result = run_one(file, spec, check, Some(&mut sink))?;
+    // The watcher outlives the sink: shorten its borrow to the sink's.
+    let watcher = watcher.map(|w| w as &mut dyn Watcher);
+    let result = run_one_watched(file, spec, check, Some(&mut sink), watcher)?;
     if let Some(e) = failure {
         return Err(io_err(e));
     }

@@ -89,6 +89,7 @@ figure{margin:1.2em 0;border:1px solid #e5e5e5;padding:.5em}
 figure svg{max-width:100%;height:auto;display:block}
 figcaption{font-size:.9em;color:#444;margin-top:.3em}
 .note{color:#555;font-size:.9em}
+.stale{color:#8a1f11;background:#fdecea;border:1px solid #e0a0a0;padding:.3em .5em;font-weight:bold}
 details{margin:.3em 0}summary{cursor:pointer}
 ";
 

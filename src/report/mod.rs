@@ -15,6 +15,7 @@ mod cost;
 mod html;
 mod inputs;
 mod sections;
+pub mod staleness;
 
 use std::path::{Path, PathBuf};
 

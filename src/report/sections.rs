@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::html::{escape, pre, table};
-use super::inputs;
+use super::{inputs, staleness};
 use super::{ReportError, SCENARIO_TOML};
 use crate::compare::metrics::{self, FAILOVER_METRICS};
 use crate::compare::{Comparison, Direction, Summary};
@@ -238,6 +238,7 @@ pub fn trace(runs: &[Value]) -> Option<String> {
     for s in &settings {
         out.push_str(&pre(s));
     }
+    out.push_str(&checksums(&replays));
     out.push_str("<h3>Skipped and dropped lines</h3>\n");
     let mut reports: Vec<(String, usize)> = Vec::new();
     for r in &replays {
@@ -266,18 +267,68 @@ pub fn trace(runs: &[Value]) -> Option<String> {
     Some(out)
 }
 
-/// Every plot of `DIR/plots/`, inlined as SVG, with a caption.
+/// The SHA-256 of each file the replays read, as recorded in `runs.json` when they ran: one row
+/// per (file, checksum) with the number of runs that read it, a warning when the runs did not
+/// all read the same bytes, a note for runs that recorded none (made by an older simctl).
+fn checksums(replays: &[&Value]) -> String {
+    let mut rows: Vec<(String, String, usize)> = Vec::new();
+    let mut unrecorded = 0;
+    for r in replays {
+        let Some(sums) = r["trace_sha256"].as_object() else {
+            unrecorded += 1;
+            continue;
+        };
+        for (role, sum) in sums {
+            let sum = sum.as_str().unwrap_or_default().to_string();
+            match rows.iter_mut().find(|(r, s, _)| r == role && *s == sum) {
+                Some((_, _, n)) => *n += 1,
+                None => rows.push((role.clone(), sum, 1)),
+            }
+        }
+    }
+    rows.sort();
+    let mut out = String::from("<h3>Checksums</h3>\n<p class=\"note\">SHA-256 of the files replayed, computed when the runs ran (compare with <code>sha256sum</code>).</p>\n");
+    if !rows.is_empty() {
+        let header = ["file", "SHA-256", "runs"].map(String::from);
+        let body: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(role, sum, n)| vec![role.clone(), sum.clone(), n.to_string()])
+            .collect();
+        out.push_str(&table("plain", &header, &body, None));
+    }
+    if rows.windows(2).any(|w| w[0].0 == w[1].0) {
+        out.push_str("<p class=\"stale\">The runs did not all replay the same bytes: a file changed between runs (or differs between the machines of a sharded sweep).</p>\n");
+    }
+    if unrecorded > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Not recorded for {unrecorded} of {} run(s) (made by a simctl that did not record checksums).</p>",
+            replays.len()
+        );
+    }
+    out
+}
+
+/// Every plot of `DIR/plots/`, inlined as SVG, with a caption; a plot older than the results it
+/// draws is marked stale (see [`super::staleness`]).
 pub fn plots(dir: &Path) -> Result<String, ReportError> {
     let files = inputs::plot_svgs(&dir.join(PLOTS_DIR))?;
     if files.is_empty() {
         return Ok("<p>No plots.</p>\n".to_string());
     }
+    let newest = staleness::newest_input(dir)?;
     let mut out = String::new();
     for f in &files {
         let stem = inputs::stem(f);
+        let mark = match newest {
+            Some((name, t)) if staleness::is_stale(f, t)? => format!(
+                "<p class=\"stale\">Stale: this plot is older than {name}, so it may not show these results; redraw the plots with <code>simctl plot</code> on this directory, then the report.</p>\n"
+            ),
+            _ => String::new(),
+        };
         let _ = write!(
             out,
-            "<figure id=\"plot-{}\">\n{}\n<figcaption>{} <span class=\"note\">(plots/{}.svg)</span></figcaption>\n</figure>\n",
+            "<figure id=\"plot-{}\">\n{mark}{}\n<figcaption>{} <span class=\"note\">(plots/{}.svg)</span></figcaption>\n</figure>\n",
             escape(&stem),
             inputs::inline_svg(f)?,
             escape(&inputs::caption(&stem)),

@@ -11,7 +11,7 @@ use crate::output::record::{RunRecord, RUNS_DIR};
 
 use crate::cluster::Cluster;
 use crate::config::{Scenario, ScenarioFile, WorkloadSpec};
-use crate::engine::{EngineConfig, Simulation};
+use crate::engine::{EngineConfig, Simulation, Watcher};
 use crate::metrics::{Sample, Summary, TaskRow};
 use crate::rng::stream;
 use crate::sched::build_scheduler;
@@ -33,6 +33,8 @@ pub struct RunResult {
     pub samples: Vec<Sample>,
     /// What the trace reader skipped or dropped, when it did (printed once per scenario).
     pub trace_report: Option<String>,
+    /// Trace replays: the SHA-256 of each file replayed, by role (`trace`, `nodes`).
+    pub trace_sha256: Option<std::collections::BTreeMap<String, String>>,
     /// Each scheduler actor's results (runs with a scheduler architecture).
     pub schedulers: Vec<crate::control::arch::SchedulerStats>,
 }
@@ -44,6 +46,18 @@ pub fn run_one(
     check_invariants: bool,
     tasks: Option<&mut dyn FnMut(&TaskRow)>,
 ) -> Result<RunResult, WorkloadError> {
+    run_one_watched(file, spec, check_invariants, tasks, None)
+}
+
+/// [`run_one`], with `watcher` looking at the run while it goes (live metrics, progress); the
+/// results are the same.
+pub fn run_one_watched<'a>(
+    file: &ScenarioFile,
+    spec: &RunSpec,
+    check_invariants: bool,
+    tasks: Option<&'a mut dyn FnMut(&TaskRow)>,
+    watcher: Option<&'a mut dyn Watcher>,
+) -> Result<RunResult, WorkloadError> {
     let scenario = &file.points[spec.point].scenario;
     let started = Instant::now();
     let sched_spec = &scenario.schedulers[spec.scheduler];
@@ -53,8 +67,13 @@ pub fn run_one(
         stream(spec.seed, "scheduler"),
     );
     let (workload, report) = open_workload(scenario, spec.seed)?;
+    let trace_sha256 = trace_sha256(scenario)?;
     let config = engine_config(scenario, spec, check_invariants);
-    let output = Simulation::new(config, cluster, scheduler, workload, tasks).run()?;
+    let mut sim = Simulation::new(config, cluster, scheduler, workload, tasks);
+    if let Some(w) = watcher {
+        sim = sim.watched(w);
+    }
+    let output = sim.run()?;
     let mut summary = output.summary;
     summary.wall_s = started.elapsed().as_secs_f64();
     let trace_report = report
@@ -68,7 +87,24 @@ pub fn run_one(
         schedulers: output.schedulers,
         samples: output.metrics.samples,
         trace_report,
+        trace_sha256,
     })
+}
+
+/// The checksums of the files a trace replay of `scenario` reads (`None` for a synthetic
+/// workload).
+pub fn trace_sha256(
+    scenario: &Scenario,
+) -> Result<Option<std::collections::BTreeMap<String, String>>, WorkloadError> {
+    let WorkloadSpec::Trace { spec, .. } = &scenario.workload else {
+        return Ok(None);
+    };
+    crate::workload::trace::checksum::trace_checksums(spec)
+        .map(Some)
+        .map_err(|source| WorkloadError::Io {
+            path: spec.path.display().to_string(),
+            source,
+        })
 }
 
 /// The trace reader's shared skip report (present for trace workloads).
@@ -183,6 +219,9 @@ pub struct ExecOptions<'a> {
     pub fingerprint: &'a str,
     /// Set (e.g. by Ctrl-C) to stop starting new runs.
     pub stop: &'a AtomicBool,
+    /// Where runs in flight leave their latest look (live metrics, progress by simulated time);
+    /// `None`: runs are not watched at all.
+    pub live: Option<&'a crate::monitor::live::LiveBoard>,
 }
 
 /// Why executing stopped early.
@@ -224,15 +263,18 @@ pub fn execute(
                 if opts.stop.load(Ordering::SeqCst) {
                     return Ok(false);
                 }
+                let mut watch = opts.live.map(|board| board.watch(file, spec));
+                let watcher = watch.as_mut().map(|w| w as &mut dyn Watcher);
                 let result = if opts.tasks_csv {
                     crate::output::tasks::run_with_task_rows(
                         file,
                         spec,
                         opts.check_invariants,
                         &RunRecord::tasks_path(opts.dir, spec.index),
+                        watcher,
                     )?
                 } else {
-                    run_one(file, spec, opts.check_invariants, None)?
+                    run_one_watched(file, spec, opts.check_invariants, None, watcher)?
                 };
                 let record = RunRecord::new(
                     file,

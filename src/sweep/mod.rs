@@ -10,8 +10,8 @@ mod execute;
 pub mod shard;
 
 pub use execute::{
-    engine_config, execute, open_workload, run_in_memory, run_one, ExecError, ExecOptions,
-    RunResult,
+    engine_config, execute, open_workload, run_in_memory, run_one, run_one_watched, trace_sha256,
+    ExecError, ExecOptions, RunResult,
 };
 
 pub use shard::Shard;

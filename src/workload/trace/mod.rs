@@ -24,6 +24,7 @@
 pub mod alibaba2017;
 pub mod alibaba2018;
 pub mod azure;
+pub mod checksum;
 pub mod csv_own;
 pub mod field;
 pub mod google2011;
