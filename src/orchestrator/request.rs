@@ -328,11 +328,19 @@ fn check_health(h: &HealthRequest) -> Result<HealthCheck, Invalid> {
     if h.port == Some(0) {
         return Err(bad("health.port", "expected 1 to 65535"));
     }
+    let interval_ms = ms(&h.interval, "health.interval", 1.0)?;
+    let timeout_ms = ms(&h.timeout, "health.timeout", 1.0)?;
+    if timeout_ms > interval_ms {
+        return Err(bad(
+            "health.timeout",
+            format!("a probe's timeout ({timeout_ms} ms) must not exceed the interval ({interval_ms} ms)"),
+        ));
+    }
     Ok(HealthCheck {
         http_path: h.path.clone(),
         port: h.port.unwrap_or(8080),
-        interval_ms: ms(&h.interval, "health.interval", 1.0)?,
-        timeout_ms: ms(&h.timeout, "health.timeout", 1.0)?,
+        interval_ms,
+        timeout_ms,
         threshold,
         grace_ms: match &h.grace {
             None => 1000,

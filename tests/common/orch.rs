@@ -185,4 +185,3 @@ pub fn simulated_placements(config: &str, caps: &[u64], mem_mib: u64, cpus: &[f6
     }
     out
 }
-
