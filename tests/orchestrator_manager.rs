@@ -533,3 +533,59 @@ fn a_thousand_submissions_lose_nothing() {
         1000.0 * commit_s / tx
     );
 }
+
+/// `simctl submit`, `simctl tasks` and `simctl stop` against a manager with one fake worker.
+#[test]
+fn the_thin_client_submits_lists_shows_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = ManagerProc::start(dir.path(), "127.0.0.1:0", CONFIG, None);
+    let _w = FakeWorker::start(&m.url, "w0", 4, 4096);
+    let file = dir.path().join("tasks.toml");
+    std::fs::write(
+        &file,
+        "[[task]]\nname = \"short\"\ncpu = 0.5\nmemory = \"64MiB\"\nduration = \"200ms\"\n\n\
+         [[task]]\nname = \"long\"\ncpu = 1\nmemory = \"128MiB\"\nduration = \"1h\"\npriority = 2\n",
+    )
+    .unwrap();
+    let simctl = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simctl"))
+            .args(args)
+            .args(["--manager", &m.url])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = simctl(&["submit", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let ids: Vec<&str> = out.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(out.lines().map(|l| l.split_whitespace().nth(1).unwrap()).collect::<Vec<_>>(), ["pending", "pending"]);
+    let c = m.client(None);
+    wait_for(Duration::from_secs(10), "the short task to complete", || {
+        (task_state(&c, ids[0]) == "completed").then_some(())
+    });
+    let (code, out, _) = simctl(&["tasks"]);
+    assert_eq!(code, Some(0));
+    assert!(out.lines().any(|l| l.starts_with(ids[0]) && l.contains("completed") && l.contains("short")), "{out}");
+    let (_, out, _) = simctl(&["tasks", "--state", "completed"]);
+    assert_eq!(out.lines().count(), 2, "header and one task: {out}");
+    let (code, out, _) = simctl(&["tasks", ids[0]]);
+    assert_eq!(code, Some(0));
+    for state in ["pending", "starting", "running", "completed"] {
+        assert!(out.contains(state), "{out}");
+    }
+    let (code, out, _) = simctl(&["stop", ids[1]]);
+    assert_eq!((code, out.trim()), (Some(0), format!("{} stopped", ids[1]).as_str()));
+    // Errors: exit 1 with the manager's message; a bad file is refused before anything is sent.
+    let (code, _, err) = simctl(&["stop", ids[1]]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("409") && err.contains("already ended"), "{err}");
+    std::fs::write(&file, "cpu = 0.5\nmemory = \"lots\"\nduration = 1\n").unwrap();
+    let (code, _, err) = simctl(&["submit", file.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("memory"), "{err}");
+    assert_eq!(get_json(&c, "/tasks").as_array().unwrap().len(), 2, "nothing was submitted");
+}
