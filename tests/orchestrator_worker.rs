@@ -359,7 +359,7 @@ fn launches_run_with_limits_and_their_fates_are_reported() {
     let garbage = raw_status(listen, b"NOT HTTP AT ALL\r\n\r\n");
     assert!((400..500).contains(&garbage), "garbage got {garbage}");
     let bad_json = format!(
-        "POST /v1/launches HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n{{bad"
+        "POST /v1/launches HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: 4\r\n\r\n{{bad"
     );
     assert_eq!(raw_status(listen, bad_json.as_bytes()), 400);
     let huge =
@@ -569,14 +569,12 @@ fn a_killed_workers_fence_removes_its_containers_after_the_lease_unless_it_resta
     manager.wait(REPORT_WAIT, "the second registration", |s| {
         s.registrations.len() >= 2
     });
-    assert_eq!(
-        manager.seen().registrations[1].launches,
-        vec![LaunchReport {
-            launch: 7,
-            state: LaunchState::Running,
-            at_ms: manager.seen().registrations[1].launches[0].at_ms
-        }]
-    );
+    let found: Vec<(u64, LaunchState)> = manager.seen().registrations[1]
+        .launches
+        .iter()
+        .map(|r| (r.launch, r.state.clone()))
+        .collect();
+    assert_eq!(found, vec![(7, LaunchState::Running)]);
     std::thread::sleep(lease + Duration::from_secs(1));
     assert!(container_running(&cname), "the restarted agent owns it now");
     let fence_log = std::fs::read_to_string(dir.path().join("fence.log")).unwrap();
