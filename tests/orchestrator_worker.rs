@@ -627,3 +627,86 @@ fn bad_command_lines_exit_1_naming_the_flag() {
         assert!(err.contains(flag), "{key} {value}: {err}");
     }
 }
+
+#[test]
+fn a_graceful_stop_exits_0_and_leaves_the_containers_to_the_fence() {
+    let Some(_lock) = docker_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manager = FakeManager::start(None);
+    let name = format!("wkt-g{}", std::process::id());
+    let _containers = Containers(name.clone());
+    let listen = free_addr();
+    let mut w = Worker::start(
+        &manager.url(),
+        &name,
+        listen,
+        dir.path(),
+        &["--lease", "2s"],
+    );
+    manager.wait(FIRST_REGISTRATION, "the registration", |s| {
+        !s.registrations.is_empty()
+    });
+    let api = Client::new(&format!("http://{listen}"), None, Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        api.post_json("/v1/launches", &burn_launch(5, 300.0))
+            .unwrap()
+            .0,
+        202
+    );
+    manager.wait_report(5, "launch 5 running", |s| *s == LaunchState::Running);
+    let cname = format!("simctl-{name}-l5");
+    let pid = w.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = w.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not stop the worker"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{}", w.log());
+    assert!(w.log().contains("stopped"), "{}", w.log());
+    let mut gone = false;
+    while t0.elapsed() < Duration::from_secs(10) && !gone {
+        gone = !container_exists(&cname);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(gone, "the fence removes the containers of a stopped agent");
+}
+
+#[test]
+fn a_refused_registration_exits_1() {
+    let Some(_lock) = docker_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "wkt-wrong").unwrap();
+    let manager = FakeManager::start(Some("wkt-right"));
+    let name = format!("wkt-r{}", std::process::id());
+    let mut w = Worker::start(
+        &manager.url(),
+        &name,
+        free_addr(),
+        dir.path(),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    let status = w.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{}", w.log());
+    assert!(
+        w.log().contains("refused the registration (401)"),
+        "{}",
+        w.log()
+    );
+    assert!(manager.seen().registrations.is_empty());
+}
