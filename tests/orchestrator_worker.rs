@@ -74,17 +74,15 @@ impl Drop for Containers {
 }
 
 fn container_exists(name: &str) -> bool {
-    docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")])
+    !docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")])
         .trim()
-        .len()
-        > 0
+        .is_empty()
 }
 
 fn container_running(name: &str) -> bool {
-    docker(&["ps", "-q", "--filter", &format!("name=^{name}$")])
+    !docker(&["ps", "-q", "--filter", &format!("name=^{name}$")])
         .trim()
-        .len()
-        > 0
+        .is_empty()
 }
 
 /// What the fake manager received.
@@ -359,7 +357,7 @@ fn launches_run_with_limits_and_their_fates_are_reported() {
     let garbage = raw_status(listen, b"NOT HTTP AT ALL\r\n\r\n");
     assert!((400..500).contains(&garbage), "garbage got {garbage}");
     let bad_json = format!(
-        "POST /v1/launches HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n{{bad"
+        "POST /v1/launches HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: 4\r\n\r\n{{bad"
     );
     assert_eq!(raw_status(listen, bad_json.as_bytes()), 400);
     let huge =
@@ -569,14 +567,12 @@ fn a_killed_workers_fence_removes_its_containers_after_the_lease_unless_it_resta
     manager.wait(REPORT_WAIT, "the second registration", |s| {
         s.registrations.len() >= 2
     });
-    assert_eq!(
-        manager.seen().registrations[1].launches,
-        vec![LaunchReport {
-            launch: 7,
-            state: LaunchState::Running,
-            at_ms: manager.seen().registrations[1].launches[0].at_ms
-        }]
-    );
+    let found: Vec<(u64, LaunchState)> = manager.seen().registrations[1]
+        .launches
+        .iter()
+        .map(|r| (r.launch, r.state.clone()))
+        .collect();
+    assert_eq!(found, vec![(7, LaunchState::Running)]);
     std::thread::sleep(lease + Duration::from_secs(1));
     assert!(container_running(&cname), "the restarted agent owns it now");
     let fence_log = std::fs::read_to_string(dir.path().join("fence.log")).unwrap();
@@ -630,4 +626,87 @@ fn bad_command_lines_exit_1_naming_the_flag() {
         assert_eq!(out.status.code(), Some(1), "{key} {value}: {err}");
         assert!(err.contains(flag), "{key} {value}: {err}");
     }
+}
+
+#[test]
+fn a_graceful_stop_exits_0_and_leaves_the_containers_to_the_fence() {
+    let Some(_lock) = docker_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manager = FakeManager::start(None);
+    let name = format!("wkt-g{}", std::process::id());
+    let _containers = Containers(name.clone());
+    let listen = free_addr();
+    let mut w = Worker::start(
+        &manager.url(),
+        &name,
+        listen,
+        dir.path(),
+        &["--lease", "2s"],
+    );
+    manager.wait(FIRST_REGISTRATION, "the registration", |s| {
+        !s.registrations.is_empty()
+    });
+    let api = Client::new(&format!("http://{listen}"), None, Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        api.post_json("/v1/launches", &burn_launch(5, 300.0))
+            .unwrap()
+            .0,
+        202
+    );
+    manager.wait_report(5, "launch 5 running", |s| *s == LaunchState::Running);
+    let cname = format!("simctl-{name}-l5");
+    let pid = w.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = w.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not stop the worker"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{}", w.log());
+    assert!(w.log().contains("stopped"), "{}", w.log());
+    let mut gone = false;
+    while t0.elapsed() < Duration::from_secs(10) && !gone {
+        gone = !container_exists(&cname);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(gone, "the fence removes the containers of a stopped agent");
+}
+
+#[test]
+fn a_refused_registration_exits_1() {
+    let Some(_lock) = docker_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "wkt-wrong").unwrap();
+    let manager = FakeManager::start(Some("wkt-right"));
+    let name = format!("wkt-r{}", std::process::id());
+    let mut w = Worker::start(
+        &manager.url(),
+        &name,
+        free_addr(),
+        dir.path(),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    let status = w.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{}", w.log());
+    assert!(
+        w.log().contains("refused the registration (401)"),
+        "{}",
+        w.log()
+    );
+    assert!(manager.seen().registrations.is_empty());
 }

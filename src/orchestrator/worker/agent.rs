@@ -88,9 +88,10 @@ impl Agent {
         }
     }
 
-    /// Registers until the manager answers (or a shutdown); stops what it lists; returns the
-    /// heartbeat interval to use and records the lease.
-    fn register(&self, launches: Vec<LaunchReport>) -> Option<Duration> {
+    /// Registers until the manager answers (`None` after a shutdown); stops what it lists;
+    /// returns the heartbeat interval to use and records the lease. A refusal that retrying
+    /// cannot cure (a wrong token, a registration the manager finds invalid) is an error.
+    fn register(&self, launches: Vec<LaunchReport>) -> Result<Option<Duration>, String> {
         let reg = self.registration(launches);
         let mut log = OnceLog::default();
         let mut backoff = Duration::from_millis(100);
@@ -104,14 +105,20 @@ impl Agent {
                         self.stop_launch(id);
                     }
                     let theirs = Duration::from_millis(answer.heartbeat_ms.max(50));
-                    return Some(self.cfg.heartbeat.min(theirs));
+                    return Ok(Some(self.cfg.heartbeat.min(theirs)));
+                }
+                Err(CallError::Refused(status @ (400 | 401 | 403 | 409 | 422), body)) => {
+                    return Err(format!(
+                        "the manager at {} refused the registration ({status}): {body}",
+                        self.cfg.manager
+                    ));
                 }
                 Err(e) => log.failed(&self.cfg.name, "registration", &e),
             }
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-        None
+        Ok(None)
     }
 
     fn lease(&self, sent_ms: u64) {
@@ -143,8 +150,13 @@ impl Agent {
             let t0 = Instant::now();
             if self.reregister.swap(false, Ordering::SeqCst) {
                 match self.register(self.running_reports()) {
-                    Some(d) => every = d,
-                    None => return,
+                    Ok(Some(d)) => every = d,
+                    Ok(None) => return,
+                    Err(e) => {
+                        eprintln!("worker {}: {e}; stopping", self.cfg.name);
+                        self.stopping.store(true, Ordering::SeqCst);
+                        return;
+                    }
                 }
             }
             let running = self.table.running();
@@ -291,7 +303,10 @@ pub fn run(cfg: WorkerConfig, stop: &'static AtomicBool) -> anyhow::Result<()> {
         found.len()
     );
     spawn_stop_watch(&agent, stop);
-    let every = match agent.register(found.iter().map(found_report).collect()) {
+    let every = match agent
+        .register(found.iter().map(found_report).collect())
+        .map_err(|e| anyhow::anyhow!(e))?
+    {
         Some(d) => d,
         None => return Ok(()),
     };

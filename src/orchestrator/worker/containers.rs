@@ -22,6 +22,12 @@ impl Agent {
         let id = match self.docker.start(&spec) {
             Ok(id) => id,
             Err(e) => {
+                // `docker run` may fail after creating the container (a port already taken):
+                // remove it, so the launch leaves nothing behind; but never a container that
+                // was there before under the same name (the engine's conflict message).
+                if !e.to_string().contains("already in use") {
+                    let _ = self.docker.run(&["rm", "--force", &spec.name]);
+                }
                 if self.table.finish(launch.launch).is_some() {
                     self.report(
                         launch.launch,
