@@ -561,15 +561,29 @@ fn the_thin_client_submits_lists_shows_and_stops() {
     };
     let (code, out, err) = simctl(&["submit", file.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
-    let ids: Vec<&str> = out.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
-    assert_eq!(out.lines().map(|l| l.split_whitespace().nth(1).unwrap()).collect::<Vec<_>>(), ["pending", "pending"]);
+    let ids: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        out.lines()
+            .map(|l| l.split_whitespace().nth(1).unwrap())
+            .collect::<Vec<_>>(),
+        ["pending", "pending"]
+    );
     let c = m.client(None);
-    wait_for(Duration::from_secs(10), "the short task to complete", || {
-        (task_state(&c, ids[0]) == "completed").then_some(())
-    });
+    wait_for(
+        Duration::from_secs(10),
+        "the short task to complete",
+        || (task_state(&c, ids[0]) == "completed").then_some(()),
+    );
     let (code, out, _) = simctl(&["tasks"]);
     assert_eq!(code, Some(0));
-    assert!(out.lines().any(|l| l.starts_with(ids[0]) && l.contains("completed") && l.contains("short")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(ids[0]) && l.contains("completed") && l.contains("short")),
+        "{out}"
+    );
     let (_, out, _) = simctl(&["tasks", "--state", "completed"]);
     assert_eq!(out.lines().count(), 2, "header and one task: {out}");
     let (code, out, _) = simctl(&["tasks", ids[0]]);
@@ -578,14 +592,24 @@ fn the_thin_client_submits_lists_shows_and_stops() {
         assert!(out.contains(state), "{out}");
     }
     let (code, out, _) = simctl(&["stop", ids[1]]);
-    assert_eq!((code, out.trim()), (Some(0), format!("{} stopped", ids[1]).as_str()));
+    assert_eq!(
+        (code, out.trim()),
+        (Some(0), format!("{} stopped", ids[1]).as_str())
+    );
     // Errors: exit 1 with the manager's message; a bad file is refused before anything is sent.
     let (code, _, err) = simctl(&["stop", ids[1]]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("409") && err.contains("already ended"), "{err}");
+    assert!(
+        err.contains("409") && err.contains("already ended"),
+        "{err}"
+    );
     std::fs::write(&file, "cpu = 0.5\nmemory = \"lots\"\nduration = 1\n").unwrap();
     let (code, _, err) = simctl(&["submit", file.to_str().unwrap()]);
     assert_eq!(code, Some(1));
     assert!(err.contains("memory"), "{err}");
-    assert_eq!(get_json(&c, "/tasks").as_array().unwrap().len(), 2, "nothing was submitted");
+    assert_eq!(
+        get_json(&c, "/tasks").as_array().unwrap().len(),
+        2,
+        "nothing was submitted"
+    );
 }

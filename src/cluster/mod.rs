@@ -158,7 +158,7 @@ impl Cluster {
             queued: 0,
             changes: 0,
         });
-        self.total_capacity = self.total_capacity + group.capacity;
+        self.total_capacity += group.capacity;
         self.largest = self.largest.max(&group.capacity);
         self.groups.push(NodeGroup { count: 1, ..group });
         self.free = FreeTree::new(self.nodes.iter().map(|n| {
