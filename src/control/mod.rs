@@ -36,6 +36,7 @@ mod mechanics;
 mod rows;
 mod services;
 mod tasks;
+mod timers;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -53,6 +54,7 @@ use tasks::{Phase, TaskTable};
 
 pub use live::LiveError;
 pub use tasks::AttemptView;
+pub use timers::TimerQueue;
 
 /// The control plane's settings (what of a scenario it needs; no parsing here).
 #[derive(Debug, Clone)]

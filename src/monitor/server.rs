@@ -1,19 +1,15 @@
 //! A small HTTP endpoint: `GET /metrics` answers the Prometheus text format, `GET /` a page with
 //! the same figures that refreshes itself every two seconds, anything else 404 (405 for other
-//! methods). One thread serves one connection at a time; requests are read with a timeout and at
-//! most 16 KiB, so a slow or oversized client cannot hold the runner up.
+//! methods). It runs on [`crate::http::HttpServer`], whose limits (head size, time, connections)
+//! keep a slow or oversized client from holding the runner up.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::exposition::{render, Family};
+use crate::http::{HttpServer, Limits, Request, Response};
 
-/// The most a request may be, headers included.
-const MAX_REQUEST: usize = 16 * 1024;
+use super::exposition::{render, Family};
 
 /// What the endpoint serves, replaced as a whole by [`MetricsServer::publish`].
 #[derive(Default)]
@@ -24,48 +20,29 @@ struct Shared {
 
 /// A running endpoint; it stops when dropped.
 pub struct MetricsServer {
-    addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    server: HttpServer,
 }
 
 impl MetricsServer {
     /// Listens on `addr` (`127.0.0.1:9184`; port 0 picks a free one).
     pub fn start(addr: &str) -> Result<MetricsServer, String> {
-        let listener = TcpListener::bind(addr)
-            .map_err(|e| format!("--metrics {addr}: cannot listen there: {e}"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| format!("--metrics {addr}: {e}"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| format!("--metrics {addr}: {e}"))?;
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (shared.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => serve(stream, &s),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(20))
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        });
-        Ok(MetricsServer {
-            addr,
-            shared,
-            stop,
-            thread: Some(thread),
-        })
+        let s = shared.clone();
+        let limits = Limits {
+            max_head: 16 * 1024,
+            max_body: 0,
+            read_timeout: Duration::from_secs(2),
+            max_connections: 16,
+        };
+        let server = HttpServer::start(addr, limits, Arc::new(move |r: Request| answer(&r, &s)))
+            .map_err(|e| format!("--metrics {addr}: {e}"))?;
+        Ok(MetricsServer { shared, server })
     }
 
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Serves `families` from now on; `title` heads the live page.
@@ -78,63 +55,19 @@ impl MetricsServer {
     }
 }
 
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// Answers one request.
-fn serve(mut stream: TcpStream, shared: &Mutex<Shared>) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 2048];
-    let complete = loop {
-        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            break true;
+fn answer(r: &Request, shared: &Mutex<Shared>) -> Response {
+    if r.method != "GET" && r.method != "HEAD" {
+        return Response::text(405, "only GET\n");
+    }
+    let s = shared.lock().unwrap_or_else(|p| p.into_inner());
+    match r.path.as_str() {
+        "/metrics" => {
+            Response::with_type(200, "text/plain; version=0.0.4; charset=utf-8", &s.metrics)
         }
-        if buf.len() > MAX_REQUEST {
-            break false;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => break false,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let line = String::from_utf8_lossy(&buf);
-    let mut parts = line.lines().next().unwrap_or("").split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, kind, body) = if !complete {
-        ("400 Bad Request", "text/plain", "bad request\n".to_string())
-    } else if method != "GET" {
-        (
-            "405 Method Not Allowed",
-            "text/plain",
-            "only GET\n".to_string(),
-        )
-    } else {
-        let s = shared.lock().unwrap_or_else(|p| p.into_inner());
-        match path {
-            "/metrics" => (
-                "200 OK",
-                "text/plain; version=0.0.4; charset=utf-8",
-                s.metrics.clone(),
-            ),
-            "/" => ("200 OK", "text/html; charset=utf-8", s.page.clone()),
-            _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
-        }
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
+        "/" => Response::with_type(200, "text/html; charset=utf-8", &s.page),
+        _ => Response::text(404, "not found\n"),
+    }
 }
 
 /// Text for HTML.
@@ -174,6 +107,8 @@ fn page(families: &[Family], title: &str) -> String {
 mod tests {
     use super::*;
     use crate::monitor::exposition::Kind;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
 
     fn get(addr: SocketAddr, request: &[u8]) -> String {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -199,8 +134,8 @@ mod tests {
         assert!(p.contains("<title>run &lt;x&gt;</title>") && p.contains("Nodes &lt;up&gt;."));
         assert!(get(a, b"GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
         assert!(get(a, b"POST /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 405"));
-        let huge = vec![b'a'; MAX_REQUEST + 10];
-        assert!(get(a, &huge).starts_with("HTTP/1.1 400"));
+        let huge = vec![b'a'; 17 * 1024];
+        assert!(get(a, &huge).starts_with("HTTP/1.1 431"));
         // Still serving after the bad requests.
         assert!(get(a, b"GET /metrics HTTP/1.1\r\n\r\n").contains("simctl_nodes_up 2"));
     }

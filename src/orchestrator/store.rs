@@ -137,8 +137,16 @@ CREATE TABLE IF NOT EXISTS workers (
   memory_bytes INTEGER NOT NULL, disk_bytes INTEGER NOT NULL, registered_ms INTEGER NOT NULL);
 ";
 
-/// States a task does not leave.
-pub const TERMINAL: [&str; 3] = ["completed", "failed", "stopped"];
+/// Every state a task can be in, in the order of its life; the last three it never leaves.
+pub const TASK_STATES: [&str; 7] = [
+    "pending",
+    "starting",
+    "running",
+    "failing",
+    "completed",
+    "failed",
+    "stopped",
+];
 
 fn db(e: rusqlite::Error) -> String {
     format!("task store: {e}")

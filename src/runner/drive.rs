@@ -14,7 +14,7 @@
 //! and its containers carry its name in a label. A crash kills every container of the node; the
 //! control plane notices it after the scenario's `detection` delay (the node's heartbeat timeout).
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crate::cluster::Cluster;
 use crate::config::docker::DockerSpec;
 use crate::config::Scenario;
-use crate::control::{AttemptRef, Command, ControlPlane, Exit, RunOutput, Timer};
+use crate::control::{AttemptRef, Command, ControlPlane, Exit, RunOutput, TimerQueue};
 use crate::faults::TaskFailures;
 use crate::ids::NodeId;
 use crate::metrics::TaskRow;
@@ -99,8 +99,7 @@ struct Driver<'a> {
     scale: f64,
     t0: Instant,
     cp: ControlPlane,
-    timers: BinaryHeap<std::cmp::Reverse<(SimTime, u64, TimerKey)>>,
-    timer_seq: u64,
+    timers: TimerQueue,
     containers: HashMap<AttemptRef, Container>,
     by_name: HashMap<String, AttemptRef>,
     launched_tx: mpsc::Sender<Launched>,
@@ -120,26 +119,10 @@ struct Driver<'a> {
     inputs: u64,
 }
 
-/// A [`Timer`] made orderable for the heap (ties broken by the order they were set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct TimerKey(Timer);
-
-impl PartialOrd for TimerKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for TimerKey {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal // the sequence number before it decides
-    }
-}
-
-/// Runs `run` of `scenario` on real containers of `image` under run id `run_id`. `stop` (Ctrl-C)
 /// How often the live metrics are refreshed (`--metrics`).
 const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
+/// Runs `run` of `scenario` on real containers of `image` under run id `run_id`. `stop` (Ctrl-C)
 /// ends it early with an error; the caller removes the run's containers whatever happens.
 pub fn run_real(
     docker: &DockerCli,
@@ -180,8 +163,7 @@ pub fn run_real(
         scale: spec.time_scale,
         t0: Instant::now(),
         cp,
-        timers: BinaryHeap::new(),
-        timer_seq: 0,
+        timers: TimerQueue::default(),
         containers: HashMap::new(),
         by_name: HashMap::new(),
         launched_tx,
@@ -254,11 +236,7 @@ pub fn run_real(
             }
             d.carry_out();
         }
-        while let Some(std::cmp::Reverse((at, _, TimerKey(timer)))) = d.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            d.timers.pop();
+        while let Some(timer) = d.timers.pop_due(now) {
             d.cp.timer_fired(timer);
             d.carry_out();
         }
@@ -364,11 +342,7 @@ impl Driver<'_> {
                     run_for,
                 } => self.launch(attempt, task.0, number, node, run_for),
                 Command::Kill { attempt, .. } => self.kill(attempt),
-                Command::SetTimer { at, timer } => {
-                    self.timer_seq += 1;
-                    self.timers
-                        .push(std::cmp::Reverse((at, self.timer_seq, TimerKey(timer))));
-                }
+                Command::SetTimer { at, timer } => self.timers.set(at, timer),
                 Command::NodeMarkedDown { .. } => {}
                 Command::Record(row) => self.rows.push(*row),
             }

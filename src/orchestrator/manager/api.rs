@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::http::{token_matches, Request, Response};
 use crate::orchestrator::request::TaskRequest;
+use crate::orchestrator::store::TASK_STATES;
 use crate::orchestrator::wire::{Heartbeat, LaunchReport, Register};
 
 use super::state::{unix_ms, ApiError, Msg};
@@ -75,7 +76,7 @@ fn route(tx: &Sender<Msg>, req: &Request) -> Response {
                         400,
                         &format!(
                             "unknown state \"{s}\"; expected one of {}",
-                            STATES.join(", ")
+                            TASK_STATES.join(", ")
                         ),
                         Some("state"),
                     );

@@ -2,26 +2,27 @@
 //! wall clock, the task store, the workers and their launches. One thread owns it all
 //! ([`super::run`]); API handlers and the outbound dispatcher talk to it through [`Msg`]s.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{Cluster, NodeGroup};
-use crate::control::{AttemptRef, Command, ControlConfig, ControlPlane, Exit, Timer};
+use crate::cluster::Cluster;
+use crate::control::{AttemptRef, Command, ControlConfig, ControlPlane, Exit, TimerQueue};
 use crate::ids::{JobId, NodeId, TaskId};
 use crate::metrics::Outcome;
 use crate::orchestrator::request::{Restart, TaskDef};
-use crate::orchestrator::store::{rfc3339, Store, TaskDetail, TaskSummary, TERMINAL};
+use crate::orchestrator::store::{Store, TaskDetail, TaskSummary};
 use crate::orchestrator::wire::{
-    Capacity, Heartbeat, HeartbeatReply, Launch, LaunchReport, LaunchState, NodeMetrics, Register,
-    Registered,
+    Capacity, Heartbeat, HeartbeatReply, Launch, LaunchReport, NodeMetrics, Register, Registered,
 };
 use crate::resources::Resources;
 use crate::rng::stream;
 use crate::sched::build_scheduler;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{TaskKind, TaskSpec};
+
+mod views;
+mod workers;
 
 use super::config::ManagerConfig;
 use super::outbound::Outbound;
@@ -166,34 +167,13 @@ struct Worker {
     metrics: Option<NodeMetrics>,
 }
 
-/// A [`Timer`] orderable in the heap (the sequence number before it decides).
-#[derive(Clone, Copy)]
-struct TimerKey(Timer);
-impl PartialEq for TimerKey {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for TimerKey {}
-impl PartialOrd for TimerKey {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for TimerKey {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
-    }
-}
-
 /// The manager.
 pub struct Manager {
     config: ManagerConfig,
     store: Store,
     cp: ControlPlane,
     t0: Instant,
-    timers: BinaryHeap<Reverse<(SimTime, u64, TimerKey)>>,
-    timer_seq: u64,
+    timers: TimerQueue,
     tasks: HashMap<u64, LiveTask>,
     /// Tasks no worker could hold yet, in submission order (submitted when one joins).
     too_big: Vec<u64>,
@@ -268,8 +248,7 @@ impl Manager {
             store,
             cp,
             t0: now,
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            timers: TimerQueue::default(),
             tasks: HashMap::new(),
             too_big: Vec::new(),
             launches: HashMap::new(),
@@ -347,14 +326,10 @@ impl Manager {
 
     /// Wall time until the next control-plane timer is due.
     pub fn next_timer_in(&self) -> Option<Duration> {
-        let Reverse((at, _, _)) = self.timers.peek()?;
-        Some(
-            Duration::from_secs_f64(
-                at.since(SimTime::ZERO).as_secs_f64() - self.t0.elapsed().as_secs_f64(),
-            )
-            .max(Duration::ZERO),
-        )
-        .or(Some(Duration::ZERO))
+        let at = self.timers.next_at()?.since(SimTime::ZERO).as_secs_f64();
+        Some(Duration::from_secs_f64(
+            (at - self.t0.elapsed().as_secs_f64()).max(0.0),
+        ))
     }
 
     /// Handles a batch of inputs in one store transaction: the inputs, due timers, worker
@@ -391,11 +366,7 @@ impl Manager {
         loop {
             self.carry_out()?;
             let now = self.now();
-            while let Some(Reverse((at, _, _))) = self.timers.peek() {
-                if *at > now {
-                    break;
-                }
-                let Reverse((_, _, TimerKey(timer))) = self.timers.pop().expect("peeked");
+            while let Some(timer) = self.timers.pop_due(now) {
                 self.cp.timer_fired(timer);
                 self.carry_out()?;
             }
@@ -403,11 +374,7 @@ impl Manager {
             self.cp.decide();
             self.decide_seconds += t.elapsed().as_secs_f64();
             self.carry_out()?;
-            let due = self
-                .timers
-                .peek()
-                .is_some_and(|Reverse((at, _, _))| *at <= now);
-            if !due {
+            if self.timers.next_at().is_none_or(|at| at > now) {
                 return Ok(());
             }
         }
@@ -561,11 +528,7 @@ impl Manager {
                             self.outbound.kill(&addr, launch);
                         }
                     }
-                    Command::SetTimer { at, timer } => {
-                        self.timer_seq += 1;
-                        self.timers
-                            .push(Reverse((at, self.timer_seq, TimerKey(timer))));
-                    }
+                    Command::SetTimer { at, timer } => self.timers.set(at, timer),
                     Command::NodeMarkedDown { node } => {
                         eprintln!(
                             "simctl serve: worker {} declared down; its tasks fail over",
@@ -724,499 +687,6 @@ impl Manager {
         }
         self.cp.attempt_exited(l.attempt, exit);
         Ok(())
-    }
-
-    fn register(&mut self, reg: Register) -> Result<Result<Registered, ApiError>, String> {
-        if !crate::orchestrator::request::is_token(&reg.name) {
-            return Ok(Err(ApiError {
-                status: 400,
-                message: "a worker name is 1 to 64 letters, digits, '.', '_' or '-'".into(),
-                field: Some("name".into()),
-            }));
-        }
-        let node = match self.by_name.get(&reg.name) {
-            Some(&n) => {
-                let w = &mut self.workers[n.index()];
-                if w.capacity != reg.capacity {
-                    return Ok(Err(ApiError {
-                        status: 409,
-                        message: format!(
-                            "worker \"{}\" registered before with another capacity; give it a new name",
-                            reg.name
-                        ),
-                        field: Some("capacity".into()),
-                    }));
-                }
-                w.addr = reg.addr.clone();
-                n
-            }
-            None => {
-                if reg.capacity.cpu_millis == 0 || reg.capacity.memory_bytes == 0 {
-                    return Ok(Err(ApiError {
-                        status: 400,
-                        message: "a worker needs some CPU and memory".into(),
-                        field: Some("capacity".into()),
-                    }));
-                }
-                self.add_worker(&reg.name, &reg.addr, reg.capacity, true)?
-            }
-        };
-        self.store
-            .upsert_worker(&reg.name, &reg.addr, &reg.capacity, unix_ms())?;
-        self.seen(node);
-        eprintln!(
-            "simctl serve: worker {} registered ({})",
-            reg.name, reg.addr
-        );
-        let mut stop = Vec::new();
-        let mut reported = std::collections::HashSet::new();
-        for r in &reg.launches {
-            reported.insert(r.launch);
-            if !self.claim(node, r.launch)? {
-                stop.push(r.launch);
-                continue;
-            }
-            self.report(node, r)?;
-        }
-        // Launches this worker had that it no longer has: they are gone.
-        let gone: Vec<u64> = self
-            .recovering
-            .iter()
-            .filter(|(l, r)| r.node == node && !reported.contains(l))
-            .map(|(l, _)| *l)
-            .collect();
-        for l in gone {
-            self.recovery_lost(l, "its worker came back without it")?;
-        }
-        let mine: Vec<u64> = self
-            .launches
-            .iter()
-            .filter(|(l, x)| x.node == node && x.confirmed && !reported.contains(l))
-            .map(|(l, _)| *l)
-            .collect();
-        for l in mine {
-            self.launch_ended(l, Exit::Failed, "lost", "its worker restarted without it")?;
-        }
-        Ok(Ok(Registered {
-            heartbeat_ms: self.config.heartbeat.as_millis() as u64,
-            stop,
-        }))
-    }
-
-    /// Whether `launch`, reported by the worker of `node`, is one the manager counts as that
-    /// worker's (adopting it if it was recovered from the store).
-    fn claim(&mut self, node: NodeId, launch: u64) -> Result<bool, String> {
-        if let Some(l) = self.launches.get(&launch) {
-            return Ok(l.node == node);
-        }
-        let Some(r) = self.recovering.remove(&launch) else {
-            return Ok(false);
-        };
-        if r.node != node {
-            return Ok(false);
-        }
-        let Some(t) = self.tasks.get_mut(&r.seq) else {
-            return Ok(false);
-        };
-        let spec = task_spec(r.seq, &t.def, self.cp.now());
-        match self.cp.adopt(spec, node, r.number) {
-            Ok(attempt) => {
-                t.handle = Some(attempt.handle);
-                self.launches.insert(
-                    launch,
-                    LiveLaunch {
-                        seq: r.seq,
-                        attempt,
-                        node,
-                        number: r.number,
-                        confirmed: true,
-                        misses: 0,
-                    },
-                );
-                self.by_attempt.insert(attempt, launch);
-                let id = t.id.clone();
-                self.store.set_state(
-                    &id,
-                    "running",
-                    Some(&self.workers[node.index()].name),
-                    Some(r.number),
-                    Some(&format!("launch {launch} adopted by a restarted manager")),
-                    unix_ms(),
-                )?;
-                Ok(true)
-            }
-            Err(e) => {
-                self.recovering.insert(launch, r);
-                self.recovery_lost(launch, &format!("cannot adopt: {e}"))?;
-                Ok(false)
-            }
-        }
-    }
-
-    /// A launch recovered from the store will not be reported: its task is queued again.
-    fn recovery_lost(&mut self, launch: u64, why: &str) -> Result<(), String> {
-        let Some(r) = self.recovering.remove(&launch) else {
-            return Ok(());
-        };
-        self.store
-            .set_launch(launch, "lost", None, true, unix_ms())?;
-        if let Some(t) = self.tasks.get(&r.seq) {
-            let id = t.id.clone();
-            self.store.set_state(
-                &id,
-                "pending",
-                None,
-                None,
-                Some(&format!("launch {launch} lost ({why}); queued again")),
-                unix_ms(),
-            )?;
-            self.submit_seq(r.seq);
-        }
-        Ok(())
-    }
-
-    fn add_worker(
-        &mut self,
-        name: &str,
-        addr: &str,
-        capacity: Capacity,
-        confirmed: bool,
-    ) -> Result<NodeId, String> {
-        let group = NodeGroup {
-            name: name.to_string(),
-            count: 1,
-            capacity: Resources {
-                cpu_milli: capacity.cpu_millis,
-                memory: capacity.memory_bytes,
-                disk: capacity.disk_bytes,
-            },
-            speed: 1.0,
-            domain: name.to_string(),
-            start_delay: None,
-        };
-        let node = self.cp.add_node(group).map_err(|e| e.to_string())?;
-        self.workers.push(Worker {
-            name: name.to_string(),
-            addr: addr.to_string(),
-            capacity,
-            confirmed,
-            down: false,
-            last_seen: Instant::now(),
-            last_heartbeat_ms: None,
-            metrics: None,
-        });
-        self.by_name.insert(name.to_string(), node);
-        // Tasks that waited for a node large enough.
-        let waiting = std::mem::take(&mut self.too_big);
-        for seq in waiting {
-            if self.tasks.contains_key(&seq) {
-                self.submit_seq(seq);
-            }
-        }
-        Ok(node)
-    }
-
-    /// The worker of `node` was heard from.
-    fn seen(&mut self, node: NodeId) {
-        let w = &mut self.workers[node.index()];
-        w.last_seen = Instant::now();
-        w.confirmed = true;
-        if w.down {
-            w.down = false;
-            eprintln!("simctl serve: worker {} is back", w.name);
-            self.cp.node_up(node);
-        }
-    }
-
-    fn heartbeat(
-        &mut self,
-        name: &str,
-        hb: Heartbeat,
-    ) -> Result<Result<HeartbeatReply, ApiError>, String> {
-        let Some(&node) = self.by_name.get(name) else {
-            return Ok(Err(ApiError::new(
-                404,
-                format!("unknown worker \"{name}\"; register first"),
-            )));
-        };
-        if !self.workers[node.index()].confirmed {
-            // Known from the store only: it must register again to report its launches.
-            return Ok(Err(ApiError::new(
-                404,
-                format!("worker \"{name}\" must register again"),
-            )));
-        }
-        self.seen(node);
-        let w = &mut self.workers[node.index()];
-        w.metrics = Some(hb.metrics);
-        w.last_heartbeat_ms = Some(unix_ms());
-        let mut stop = Vec::new();
-        for &l in &hb.running {
-            if !self.claim(node, l)? {
-                stop.push(l);
-            }
-        }
-        let running: std::collections::HashSet<u64> = hb.running.iter().copied().collect();
-        let mut vanished = Vec::new();
-        for (&l, x) in self.launches.iter_mut() {
-            if x.node == node && x.confirmed && !running.contains(&l) {
-                x.misses += 1;
-                if x.misses >= 3 {
-                    vanished.push(l);
-                }
-            } else if x.node == node {
-                x.misses = 0;
-            }
-        }
-        for l in vanished {
-            self.launch_ended(
-                l,
-                Exit::Failed,
-                "lost",
-                "its container vanished from its worker",
-            )?;
-        }
-        Ok(Ok(HeartbeatReply { stop }))
-    }
-
-    fn reports(
-        &mut self,
-        name: &str,
-        reports: Vec<LaunchReport>,
-    ) -> Result<Result<(), ApiError>, String> {
-        let Some(&node) = self.by_name.get(name) else {
-            return Ok(Err(ApiError::new(
-                404,
-                format!("unknown worker \"{name}\"; register first"),
-            )));
-        };
-        if self.workers[node.index()].confirmed {
-            self.seen(node);
-        }
-        for r in &reports {
-            if self.launches.get(&r.launch).is_some_and(|l| l.node == node) {
-                self.report(node, r)?;
-            }
-        }
-        Ok(Ok(()))
-    }
-
-    /// What a worker said about one of its launches.
-    fn report(&mut self, node: NodeId, r: &LaunchReport) -> Result<(), String> {
-        let Some(l) = self.launches.get_mut(&r.launch) else {
-            return Ok(());
-        };
-        let (seq, attempt) = (l.seq, l.attempt);
-        match &r.state {
-            LaunchState::Running => {
-                if !l.confirmed {
-                    l.confirmed = true;
-                    self.store
-                        .set_launch(r.launch, "running", None, false, unix_ms())?;
-                    if let Some(t) = self.tasks.get(&seq) {
-                        let id = t.id.clone();
-                        let n = t.attempts;
-                        self.store.set_state(
-                            &id,
-                            "running",
-                            Some(&self.workers[node.index()].name),
-                            Some(n),
-                            None,
-                            unix_ms(),
-                        )?;
-                    }
-                    let now = self.now();
-                    self.cp.attempt_began(attempt, now);
-                }
-            }
-            LaunchState::Exited { code } => {
-                let (exit, state) = if *code == 0 {
-                    (Exit::Completed, "exited")
-                } else {
-                    (Exit::Failed, "failed")
-                };
-                self.store
-                    .set_launch(r.launch, state, Some(*code), true, unix_ms())?;
-                let detail = format!("exit status {code}");
-                self.launch_ended(r.launch, exit, state, &detail)?;
-            }
-            LaunchState::Unhealthy { detail } => {
-                if let Some(t) = self.tasks.get(&seq) {
-                    let id = t.id.clone();
-                    self.store
-                        .set_health(&id, &format!("unhealthy: {detail}"))?;
-                    self.store.set_state(
-                        &id,
-                        "failing",
-                        None,
-                        None,
-                        Some(&format!("health check failed: {detail}")),
-                        unix_ms(),
-                    )?;
-                }
-                // The control plane kills it (a Kill command) and fails it over.
-                self.cp.health_failed(attempt);
-            }
-            LaunchState::StartFailed { error } => {
-                let detail = format!("could not start: {error}");
-                self.launch_ended(r.launch, Exit::Failed, "failed", &detail)?;
-            }
-            LaunchState::Stopped => {
-                let detail = "stopped on its worker";
-                self.launch_ended(r.launch, Exit::Failed, "stopped", detail)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Declares silent workers down, and gives up on recovered launches past the deadline.
-    fn check_workers(&mut self) -> Result<(), String> {
-        let now = Instant::now();
-        for i in 0..self.workers.len() {
-            let w = &mut self.workers[i];
-            if !w.down && now.duration_since(w.last_seen) >= self.config.detection {
-                w.down = true;
-                eprintln!(
-                    "simctl serve: worker {} silent for {:?}: down",
-                    w.name, self.config.detection
-                );
-                self.cp.node_down(NodeId(i as u32));
-            }
-        }
-        if now >= self.recovery_deadline && !self.recovering.is_empty() {
-            let left: Vec<u64> = self.recovering.keys().copied().collect();
-            for l in left {
-                self.recovery_lost(l, "its worker did not report it in time")?;
-            }
-        }
-        Ok(())
-    }
-
-    fn nodes(&self) -> Vec<NodeStatus> {
-        let cluster = self.cp.cluster();
-        self.workers
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let n = cluster.node(NodeId(i as u32));
-                NodeStatus {
-                    name: w.name.clone(),
-                    addr: w.addr.clone(),
-                    state: if w.down {
-                        "down"
-                    } else if w.confirmed {
-                        "up"
-                    } else {
-                        "unconfirmed"
-                    }
-                    .into(),
-                    capacity: w.capacity,
-                    allocated: Capacity {
-                        cpu_millis: n.allocated.cpu_milli,
-                        memory_bytes: n.allocated.memory,
-                        disk_bytes: n.allocated.disk,
-                    },
-                    used: w.metrics,
-                    running: self
-                        .launches
-                        .values()
-                        .filter(|l| l.node.index() == i)
-                        .count() as u32,
-                    last_heartbeat: w.last_heartbeat_ms.map(rfc3339),
-                }
-            })
-            .collect()
-    }
-
-    fn health(&self) -> Health {
-        Health {
-            status: "ok".into(),
-            uptime_s: self.t0.elapsed().as_secs_f64(),
-            workers_up: self
-                .workers
-                .iter()
-                .filter(|w| w.confirmed && !w.down)
-                .count(),
-            workers: self.workers.len(),
-            live_tasks: self.tasks.len(),
-            recovering: self.recovering.len(),
-        }
-    }
-
-    fn metrics_text(&self) -> Result<String, String> {
-        use crate::monitor::exposition::{render, Family, Kind};
-        let names: Vec<String> = self.workers.iter().map(|w| w.name.clone()).collect();
-        let mut fams = crate::monitor::families(&self.cp, &names, None, self.inputs);
-        let mut by_state = Family::new(
-            "simctl_orchestrator_tasks",
-            Kind::Gauge,
-            "Tasks in the task store by state (ended ones included).",
-        );
-        let counts: BTreeMap<String, u64> = self.store.counts()?.into_iter().collect();
-        for s in [
-            "pending",
-            "starting",
-            "running",
-            "failing",
-            "completed",
-            "failed",
-            "stopped",
-        ] {
-            by_state = by_state.with(&[("state", s)], counts.get(s).copied().unwrap_or(0) as f64);
-        }
-        fams.push(by_state);
-        let mut cpu = Family::new(
-            "simctl_node_cpu_used_ratio",
-            Kind::Gauge,
-            "CPU busy fraction of the worker's machine, from /proc/stat.",
-        );
-        let mut mem = Family::new(
-            "simctl_node_memory_available_bytes",
-            Kind::Gauge,
-            "MemAvailable of the worker's machine.",
-        );
-        let mut age = Family::new(
-            "simctl_node_heartbeat_age_seconds",
-            Kind::Gauge,
-            "Seconds since the worker was last heard from.",
-        );
-        for w in &self.workers {
-            let l = [("node", w.name.as_str())];
-            if let Some(m) = &w.metrics {
-                if let Some(c) = m.cpu_busy {
-                    cpu = cpu.with(&l, c);
-                }
-                mem = mem.with(&l, m.memory_available_bytes as f64);
-            }
-            age = age.with(&l, w.last_seen.elapsed().as_secs_f64());
-        }
-        fams.extend([cpu, mem, age]);
-        fams.push(
-            Family::new(
-                "simctl_manager_decide_seconds_total",
-                Kind::Counter,
-                "Wall seconds the manager spent in scheduling decisions.",
-            )
-            .with(&[], self.decide_seconds),
-        );
-        fams.push(
-            Family::new(
-                "simctl_manager_commit_seconds_total",
-                Kind::Counter,
-                "Wall seconds the manager spent committing the task store.",
-            )
-            .with(&[], self.commit_seconds),
-        );
-        fams.push(
-            Family::new(
-                "simctl_manager_transactions_total",
-                Kind::Counter,
-                "Store transactions (each groups the requests that arrived together).",
-            )
-            .with(&[], self.steps as f64),
-        );
-        debug_assert!(TERMINAL.contains(&"completed"));
-        Ok(render(&fams))
     }
 }
 
