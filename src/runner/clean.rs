@@ -13,7 +13,9 @@ pub const LABEL_IMAGE: &str = "simctl.image";
 /// Which containers to remove.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// Every container of every simctl run.
+    /// Every container of every simctl run, except those of orchestrator workers (labelled
+    /// `simctl.worker`): they are live work that a worker agent manages, removed only when named
+    /// with [`Scope::Run`] (a worker's run id is its name).
     AllRuns,
     /// The containers of one run.
     Run(String),
@@ -37,7 +39,12 @@ pub fn clean_containers(
     for c in rt.list(LABEL_RUN, want)? {
         let ours = match (c.labels.get(LABEL_RUN), want) {
             (Some(run), Some(w)) => run == w,
-            (Some(run), None) => !run.is_empty(),
+            (Some(run), None) => {
+                !run.is_empty()
+                    && !c
+                        .labels
+                        .contains_key(crate::orchestrator::wire::LABEL_WORKER)
+            }
             (None, _) => false,
         };
         if !ours {
@@ -155,6 +162,27 @@ mod tests {
         let mut left = rt.ids();
         left.sort();
         assert_eq!(left, vec![foreign, odd]);
+    }
+
+    #[test]
+    fn a_worker_agents_containers_are_removed_only_by_name() {
+        let rt = FakeRuntime::default();
+        let mut s = ContainerSpec::for_attempt("w1", "w1", 7, 1, "img:1");
+        s.cpus = 1.0;
+        s.memory_bytes = 64 << 20;
+        s.labels
+            .insert(crate::orchestrator::wire::LABEL_WORKER.into(), "w1".into());
+        let live = rt.start(&s).unwrap();
+        start(&rt, "r1", 1);
+        assert_eq!(
+            clean_containers(&rt, &Scope::AllRuns).unwrap(),
+            vec!["simctl-r1-t1-a1"]
+        );
+        assert_eq!(rt.ids(), vec![live]);
+        assert_eq!(
+            clean_containers(&rt, &Scope::Run("w1".into())).unwrap(),
+            vec!["simctl-w1-t7-a1"]
+        );
     }
 
     #[test]
