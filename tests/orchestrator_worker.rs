@@ -74,17 +74,15 @@ impl Drop for Containers {
 }
 
 fn container_exists(name: &str) -> bool {
-    docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")])
+    !docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")])
         .trim()
-        .len()
-        > 0
+        .is_empty()
 }
 
 fn container_running(name: &str) -> bool {
-    docker(&["ps", "-q", "--filter", &format!("name=^{name}$")])
+    !docker(&["ps", "-q", "--filter", &format!("name=^{name}$")])
         .trim()
-        .len()
-        > 0
+        .is_empty()
 }
 
 /// What the fake manager received.

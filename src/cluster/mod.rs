@@ -192,7 +192,7 @@ impl Cluster {
         if let Some(m) = self.meter.as_mut() {
             m.add_node(group.power.clone(), group.capacity.cpu_milli);
         }
-        self.total_capacity = self.total_capacity + group.capacity;
+        self.total_capacity += group.capacity;
         self.largest = self.largest.max(&group.capacity);
         self.groups.push(NodeGroup { count: 1, ..group });
         self.free = FreeTree::new(self.nodes.iter().map(|n| {

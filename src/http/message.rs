@@ -97,8 +97,8 @@ pub fn token_matches(req: &Request, token: Option<&str>) -> bool {
     };
     let (a, b) = (want.as_bytes(), got.as_bytes());
     let mut diff = (a.len() != b.len()) as u8;
-    for i in 0..a.len() {
-        diff |= a[i] ^ b.get(i).copied().unwrap_or(0);
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i).copied().unwrap_or(0);
     }
     diff == 0
 }

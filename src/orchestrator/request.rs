@@ -200,7 +200,7 @@ impl TaskRequest {
             }
         }
         let cpu = self.cpu.unwrap_or(1.0);
-        if !(cpu.is_finite() && cpu >= 0.01 && cpu <= MAX_CPU) {
+        if !(cpu.is_finite() && (0.01..=MAX_CPU).contains(&cpu)) {
             return Err(bad(
                 "cpu",
                 format!("expected cores between 0.01 and {MAX_CPU}, got {cpu}"),

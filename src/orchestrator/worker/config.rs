@@ -210,6 +210,8 @@ fn duration(flag: &str, text: &str, min: f64, max: f64) -> Result<Duration, Stri
 mod tests {
     use super::*;
 
+    type Edit = fn(&mut RawWorkerArgs);
+
     fn raw() -> RawWorkerArgs {
         RawWorkerArgs {
             manager: "http://127.0.0.1:7878/".into(),
@@ -244,7 +246,7 @@ mod tests {
 
     #[test]
     fn each_bad_flag_is_named() {
-        let cases: [(fn(&mut RawWorkerArgs), &str); 9] = [
+        let cases: [(Edit, &str); 9] = [
             (|r| r.manager = "127.0.0.1:7878".into(), "--manager"),
             (|r| r.manager = "http://h:1/x".into(), "--manager"),
             (|r| r.listen = "localhost".into(), "--listen"),

@@ -260,6 +260,8 @@ pub fn container_spec(worker: &str, burn_image: &str, l: &Launch) -> ContainerSp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Edit = fn(&mut Launch);
     use std::collections::BTreeMap;
 
     fn cap() -> Capacity {
@@ -342,7 +344,7 @@ mod tests {
 
     #[test]
     fn bad_launches_name_their_field() {
-        let cases: [(fn(&mut Launch), &str); 12] = [
+        let cases: [(Edit, &str); 12] = [
             (|l| l.task = "a/b".into(), "task"),
             (|l| l.attempt = 0, "attempt"),
             (|l| l.cpu_millis = 0, "cpu_millis"),
