@@ -51,6 +51,7 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
             speed,
             domain: format!("g{g}"),
             start_delay: None,
+            power: None,
         })
         .collect();
     let mut c = Cluster::new(&groups);

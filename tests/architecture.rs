@@ -114,6 +114,7 @@ fn drive(arch: ArchitectureSpec, nodes: &[(u32, f64)], tasks: Vec<TaskSpec>, wat
             speed: 1.0,
             domain: format!("g{i}"),
             start_delay: None,
+            power: None,
         })
         .collect();
     let cluster = Cluster::new(&groups);

@@ -199,6 +199,7 @@ mod tests {
             speed: 1.0,
             domain: "g".into(),
             start_delay: None,
+            power: None,
         }];
         let mut c = Cluster::new(&groups);
         c.allocate(NodeId(1), &Resources::new(3.0, 50, 0)).unwrap();

@@ -8,6 +8,8 @@ mod index;
 use serde::Serialize;
 
 use crate::ids::NodeId;
+use crate::metrics::energy::EnergyMeter;
+use crate::metrics::power::PowerModel;
 use crate::resources::Resources;
 use crate::workload::dist::DistSpec;
 pub use free_tree::FreeTree;
@@ -31,6 +33,31 @@ pub struct NodeGroup {
     /// its resources (see [`crate::engine::Simulation`]). `None`: attempts make progress at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_delay: Option<DistSpec>,
+    /// Power drawn by each node of the group as a function of its CPU utilisation (`None`: not
+    /// modelled; energy is accounted only when some group has a model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power: Option<PowerModel>,
+}
+
+/// An energy meter for `nodes` when some group has a power model, else `None` (no cost at all).
+fn energy_meter(groups: &[NodeGroup], nodes: &[Node]) -> Option<Box<EnergyMeter>> {
+    if groups.iter().all(|g| g.power.is_none()) {
+        return None;
+    }
+    let models: Vec<PowerModel> = groups.iter().filter_map(|g| g.power.clone()).collect();
+    let mut index = Vec::with_capacity(groups.len());
+    let mut next = 0;
+    for g in groups {
+        index.push(g.power.as_ref().map(|_| {
+            next += 1;
+            next - 1
+        }));
+    }
+    let per_node: Vec<(Option<usize>, u64)> = nodes
+        .iter()
+        .map(|n| (index[n.group as usize], n.capacity.cpu_milli))
+        .collect();
+    Some(Box::new(EnergyMeter::new(models, &per_node)))
 }
 
 /// Component-wise maximum capacity over the groups that have nodes.
@@ -96,6 +123,8 @@ pub struct Cluster {
     index: PlacementIndex,
     total_capacity: Resources,
     largest: Resources,
+    /// Per-node energy, when some group has a power model.
+    meter: Option<Box<EnergyMeter>>,
 }
 
 impl Cluster {
@@ -132,7 +161,9 @@ impl Cluster {
             .fold(Resources::ZERO, |acc, n| acc.max(&n.capacity));
         let free = FreeTree::new(nodes.iter().map(Node::free));
         let index = PlacementIndex::new(&nodes, groups.len(), needs);
+        let meter = energy_meter(groups, &nodes);
         Cluster {
+            meter,
             nodes,
             groups: groups.to_vec(),
             free,
@@ -158,6 +189,9 @@ impl Cluster {
             queued: 0,
             changes: 0,
         });
+        if let Some(m) = self.meter.as_mut() {
+            m.add_node(group.power.clone(), group.capacity.cpu_milli);
+        }
         self.total_capacity += group.capacity;
         self.largest = self.largest.max(&group.capacity);
         self.groups.push(NodeGroup { count: 1, ..group });
@@ -234,6 +268,9 @@ impl Cluster {
         node.allocated += *demand;
         node.running += 1;
         node.changes += 1;
+        if let Some(m) = self.meter.as_mut() {
+            m.set_allocated(id.index(), node.allocated.cpu_milli);
+        }
         self.refresh(id);
         Ok(())
     }
@@ -247,7 +284,21 @@ impl Cluster {
             .checked_sub(1)
             .expect("released a task from a node running none");
         node.changes += 1;
+        if let Some(m) = self.meter.as_mut() {
+            m.set_allocated(id.index(), node.allocated.cpu_milli);
+        }
         self.refresh(id);
+    }
+
+    /// The energy meter, when some node group has a power model.
+    pub fn meter(&self) -> Option<&EnergyMeter> {
+        self.meter.as_deref()
+    }
+
+    /// The energy meter, mutably (to advance its clock, close its window, or count from a
+    /// warm-up).
+    pub fn meter_mut(&mut self) -> Option<&mut EnergyMeter> {
+        self.meter.as_deref_mut()
     }
 
     /// Sets the length of a node's local queue (immediate dispatch).

@@ -65,6 +65,10 @@ pub const KEY_METRICS: &[MetricInfo] = &[
         "Attempts per completed task",
         "attempts",
     ),
+    // Only with a power model ([[cluster.nodes]] power).
+    m("energy_kwh", Lower, "Energy", "kWh"),
+    m("energy_per_task_wh", Lower, "Energy per task", "Wh"),
+    m("mean_power_w", Lower, "Mean power", "W"),
     // schedulers.csv (one row per scheduler of an architecture).
     m("busy_fraction", Lower, "Scheduler busy", "fraction"),
     m(

@@ -10,6 +10,7 @@ pub mod cost;
 pub mod docker;
 pub mod field;
 pub mod offered;
+pub mod power;
 pub mod quantity;
 pub mod scenario;
 pub mod sweep;

@@ -120,6 +120,7 @@ mod tests {
             speed,
             domain: "g".into(),
             start_delay: None,
+            power: None,
         }
     }
 

@@ -126,6 +126,7 @@ const NODE_KEYS: &[&str] = &[
     "name",
     "domain",
     "start_delay",
+    "power",
 ];
 const OUTPUT_KEYS: &[&str] = &["dir", "tasks_csv", "timeseries", "plots"];
 
@@ -320,6 +321,7 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
         let start_delay = opt(t, "start_delay", &key, |v, k| {
             quantity::quantity(v, k, Unit::Duration)
         })?;
+        let power = opt(t, "power", &key, crate::config::power::parse_power)?;
         if cores_to_milli(cpu) == 0 {
             return Err(FieldError::new(
                 join(&key, "cpu"),
@@ -338,6 +340,7 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
             speed,
             domain,
             start_delay,
+            power,
         });
     }
     if out.iter().map(|g| g.count as u64).sum::<u64>() == 0 {

@@ -25,6 +25,9 @@ impl ControlPlane {
         v.detected = false;
         let epoch = v.epoch;
         self.metrics.on_node_failure(self.now);
+        if let Some(m) = self.cluster.meter_mut() {
+            m.set_down(node.index(), true);
+        }
         for handle in self.running_on(node) {
             self.stall(handle);
         }
@@ -42,6 +45,9 @@ impl ControlPlane {
             return;
         }
         v.down = false;
+        if let Some(m) = self.cluster.meter_mut() {
+            m.set_down(node.index(), false);
+        }
         if !v.detected {
             self.detect(node);
         }

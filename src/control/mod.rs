@@ -266,11 +266,14 @@ impl ControlPlane {
     /// tasks may name dependencies (only then is their bookkeeping paid for).
     pub fn new(
         config: ControlConfig,
-        cluster: Cluster,
+        mut cluster: Cluster,
         scheduler: Box<dyn Scheduler>,
         has_dependencies: bool,
     ) -> ControlPlane {
         let n = cluster.len();
+        if let Some(m) = cluster.meter_mut() {
+            m.set_warmup(config.warmup);
+        }
         let nodes = vec![
             NodeView {
                 detected: true,
@@ -308,6 +311,9 @@ impl ControlPlane {
     pub fn advance(&mut self, now: SimTime) {
         debug_assert!(now >= self.now, "time went backwards");
         self.now = now;
+        if let Some(m) = self.cluster.meter_mut() {
+            m.set_clock(now);
+        }
     }
 
     /// The control plane's time.
@@ -372,6 +378,9 @@ impl ControlPlane {
     pub fn workload_exhausted(&mut self) {
         if self.services.count() == 0 {
             self.metrics.close_window(self.now);
+            if let Some(m) = self.cluster.meter_mut() {
+                m.close_window();
+            }
             if let Some(arch) = self.arch.as_mut() {
                 arch.close_window(self.now, self.config.warmup);
             }
@@ -511,6 +520,9 @@ impl ControlPlane {
     /// are closed, and conservation is checked.
     pub fn finish(mut self, end: SimTime, events: u64) -> (RunOutput, Vec<Command>) {
         self.now = end;
+        if let Some(m) = self.cluster.meter_mut() {
+            m.set_clock(end);
+        }
         let (mut running, mut waiting) = (0u64, 0u64);
         for h in self.tasks.handles() {
             let rec = self.tasks.get(h).clone();

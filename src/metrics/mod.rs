@@ -19,7 +19,9 @@
 //! The `tasks_*` counts cover the whole run, so that they add up: submitted = completed + failed +
 //! unschedulable + running at the end + pending at the end.
 
+pub mod energy;
 pub mod histogram;
+pub mod power;
 
 use serde::Serialize;
 
@@ -108,6 +110,9 @@ pub struct Sample {
     pub nodes_up: u64,
     /// What the kernel and the container engine measured at that time (real runs only).
     pub measured: Option<Measured>,
+    /// Power the cluster draws at that time, watts (only when some node group has a power model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_w: Option<f64>,
 }
 
 /// Real usage beside the allocations, sampled by `simctl docker run`.
@@ -187,6 +192,8 @@ pub struct Collector {
     pub observed_wait: Histogram,
     /// Up-to-down transitions of nodes in the window.
     pub node_failures: u64,
+    /// Tasks that completed inside the window (the denominator of the energy per task).
+    completed_in_window: u64,
     first_arrival: Option<SimTime>,
     last_completion: Option<SimTime>,
     node_cpu_integral: Vec<f64>,
@@ -218,6 +225,7 @@ impl Collector {
             attempts: Histogram::new(),
             observed_wait: Histogram::new(),
             node_failures: 0,
+            completed_in_window: 0,
             first_arrival: None,
             last_completion: None,
             node_cpu_integral: vec![0.0; nodes],
@@ -263,6 +271,9 @@ impl Collector {
     ) {
         self.completed += 1;
         self.last_completion = Some(now);
+        if self.in_window(now) {
+            self.completed_in_window += 1;
+        }
         if self.counts(arrival) {
             let response = now.since(arrival);
             self.response.record(response.as_secs_f64());
@@ -349,6 +360,7 @@ impl Collector {
             running,
             nodes_up: cluster.nodes().iter().filter(|n| n.schedulable).count() as u64,
             measured: None,
+            power_w: cluster.meter().map(|m| m.power_now()),
         });
     }
 
@@ -427,6 +439,10 @@ impl Collector {
             observed_p95_wait_s: self.observed_wait.quantile(0.95),
             events: counts.events,
             wall_s: 0.0,
+            energy: cluster.meter().map(|m| {
+                let joules: f64 = m.joules_at(window_end).iter().sum();
+                Energy::new(joules, window, self.completed_in_window)
+            }),
         }
     }
 
@@ -518,6 +534,25 @@ impl Summary {
             ("events", C(self.events)),
             ("wall_s", R(self.wall_s)),
         ]
+    }
+}
+
+impl Summary {
+    /// The names of the energy columns of `summary.csv`, written (after [`Summary::columns`]) only
+    /// when some node group of the scenario has a power model, so that other scenarios' outputs do
+    /// not change.
+    pub const ENERGY_COLUMNS: [&'static str; 3] =
+        ["energy_kwh", "energy_per_task_wh", "mean_power_w"];
+
+    /// The energy columns' values, in the order of [`Summary::ENERGY_COLUMNS`] (NaN, written empty,
+    /// for a run without a power model in a sweep where other points have one).
+    pub fn energy_columns(&self) -> [Metric; 3] {
+        let e = self.energy.unwrap_or(Energy {
+            energy_kwh: f64::NAN,
+            energy_per_task_wh: f64::NAN,
+            mean_power_w: f64::NAN,
+        });
+        [e.energy_kwh, e.energy_per_task_wh, e.mean_power_w].map(Metric::Real)
     }
 }
 
@@ -630,4 +665,40 @@ pub struct Summary {
     pub events: u64,
     /// Wall-clock seconds of the run (not deterministic).
     pub wall_s: f64,
+    /// Energy drawn in the window, when some node group has a power model (see
+    /// [`Summary::energy_columns`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy: Option<Energy>,
+}
+
+/// Energy drawn by the cluster inside the measurement window (a node draws its power model's
+/// watts at its CPU utilisation while up, nothing while down; see [`energy::EnergyMeter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Energy {
+    /// Energy in the window, kWh.
+    pub energy_kwh: f64,
+    /// Energy in the window over the tasks that completed in it, Wh (NaN when none did).
+    pub energy_per_task_wh: f64,
+    /// Energy over the window's length, watts (NaN for an empty window).
+    pub mean_power_w: f64,
+}
+
+impl Energy {
+    /// From `joules` drawn over a window of `window_s` seconds in which `completed` tasks completed.
+    pub fn new(joules: f64, window_s: f64, completed: u64) -> Energy {
+        let wh = joules / 3600.0;
+        Energy {
+            energy_kwh: wh / 1000.0,
+            energy_per_task_wh: if completed > 0 {
+                wh / completed as f64
+            } else {
+                f64::NAN
+            },
+            mean_power_w: if window_s > 0.0 {
+                joules / window_s
+            } else {
+                f64::NAN
+            },
+        }
+    }
 }

@@ -270,6 +270,7 @@ mod tests {
             speed: 1.0,
             domain: "n".into(),
             start_delay: None,
+            power: None,
         }];
         let spec = crate::config::parse(
             "[scenario]\nname = \"m\"\nhorizon = \"1h\"\n[[cluster.nodes]]\ncount = 2\ncpu = 2\nmemory = \"1GiB\"\n\

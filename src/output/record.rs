@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::config::sweep::value_text;
 use crate::config::ScenarioFile;
-use crate::metrics::Summary;
+use crate::metrics::{Metric, Summary};
 use crate::output::atomic::write_atomic;
 use crate::output::tasks::csv_field;
 use crate::rng::label_hash;
@@ -43,6 +43,10 @@ pub struct RunRecord {
     pub quantile_lines: Vec<String>,
     /// timeseries.csv rows (without header).
     pub timeseries_lines: Vec<String>,
+    /// Whether the scenario models power: summary.csv has the energy columns and timeseries.csv
+    /// a `power_w` column.
+    #[serde(default)]
+    pub power: bool,
     /// schedulers.csv header (runs with a scheduler architecture only).
     #[serde(default)]
     pub scheduler_header: String,
@@ -191,6 +195,14 @@ impl RunRecord {
         summary_header.extend(file.axes.iter().map(|a| csv_field(&a.key)));
         let columns = result.summary.columns();
         summary_header.extend(columns.iter().map(|(n, _)| n.to_string()));
+        // Decided for the whole file, so that every run of a sweep has the same columns.
+        let power = file
+            .points
+            .iter()
+            .any(|p| p.scenario.node_groups.iter().any(|g| g.power.is_some()));
+        if power {
+            summary_header.extend(Summary::ENERGY_COLUMNS.map(String::from));
+        }
         let mut summary_row = vec![
             csv_field(&point.scenario.name),
             mode.as_str().to_string(),
@@ -199,6 +211,9 @@ impl RunRecord {
         ];
         summary_row.extend(point.values.iter().map(|(_, v)| csv_field(&value_text(v))));
         summary_row.extend(columns.iter().map(|(_, m)| m.to_csv()));
+        if power {
+            summary_row.extend(result.summary.energy_columns().map(Metric::to_csv));
+        }
         let quantile_lines = result
             .quantiles
             .iter()
@@ -223,7 +238,7 @@ impl RunRecord {
                         )
                     },
                 );
-                format!(
+                let line = format!(
                     "{run_id},{},{},{},{},{},{},{},{measured}",
                     s.time_s,
                     s.util_cpu,
@@ -232,7 +247,12 @@ impl RunRecord {
                     s.queue_length,
                     s.running,
                     s.nodes_up
-                )
+                );
+                match (power, s.power_w) {
+                    (false, _) => line,
+                    (true, Some(w)) => format!("{line},{w}"),
+                    (true, None) => format!("{line},"),
+                }
             })
             .collect();
         let sweep_values: Vec<String> = point
@@ -317,6 +337,7 @@ impl RunRecord {
             summary_row,
             quantile_lines,
             timeseries_lines,
+            power,
             scheduler_header,
             scheduler_lines,
             run_json,

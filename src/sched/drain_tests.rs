@@ -22,6 +22,7 @@ fn cluster() -> Cluster {
         speed,
         domain: format!("g{i}"),
         start_delay: None,
+        power: None,
     };
     Cluster::new(&[
         group(0, 4, 4.0, 1.0),

@@ -97,6 +97,7 @@ mod tests {
             speed: 1.0,
             domain: "g".into(),
             start_delay: None,
+            power: None,
         }]);
         // The queue holds all of A's tasks before B's, so FIFO would favour A.
         let pending = (0..20)

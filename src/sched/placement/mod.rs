@@ -91,6 +91,7 @@ pub(crate) mod test_support {
                 speed,
                 domain: format!("g{i}"),
                 start_delay: None,
+                power: None,
             })
             .collect();
         Cluster::new(&groups)

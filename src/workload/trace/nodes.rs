@@ -61,6 +61,7 @@ impl NodeList {
                 speed: 1.0,
                 domain: domain.to_string(),
                 start_delay: None,
+                power: None,
             }),
         }
     }

@@ -218,5 +218,6 @@ pub fn cluster(spec: &TraceSpec) -> Result<Vec<NodeGroup>, WorkloadError> {
         speed: 1.0,
         domain: "swf".into(),
         start_delay: None,
+        power: None,
     }])
 }

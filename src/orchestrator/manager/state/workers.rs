@@ -184,6 +184,7 @@ impl Manager {
             speed: 1.0,
             domain: name.to_string(),
             start_delay: None,
+            power: None,
         };
         let node = self.cp.add_node(group).map_err(|e| e.to_string())?;
         self.workers.push(Worker {

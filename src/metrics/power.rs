@@ -1,0 +1,79 @@
+//! Node power models: electrical power drawn as a function of CPU utilisation.
+//!
+//! The simulator knows a node's *allocated* CPU, not its measured load, so utilisation here is
+//! allocated CPU over capacity, in [0, 1]. Both models are piecewise linear in it, so a node whose
+//! allocation is constant between two events draws constant power over that interval, and energy
+//! summed interval by interval is exact (see [`super::energy`]).
+
+use serde::Serialize;
+
+/// Power drawn by one node, in watts, as a function of its CPU utilisation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PowerModel {
+    /// `idle + (peak - idle) * u`.
+    Linear {
+        /// Watts at utilisation 0 (switched on, nothing allocated).
+        idle: f64,
+        /// Watts at utilisation 1.
+        peak: f64,
+    },
+    /// A SPECpower-style table of (utilisation, watts) points, interpolated linearly between them.
+    /// Validated: utilisations strictly increase from exactly 0 to exactly 1, watts never decrease.
+    Table(Vec<(f64, f64)>),
+}
+
+impl PowerModel {
+    /// Watts at utilisation `u` (clamped to [0, 1]).
+    pub fn watts(&self, u: f64) -> f64 {
+        let u = u.clamp(0.0, 1.0);
+        match self {
+            PowerModel::Linear { idle, peak } => idle + (peak - idle) * u,
+            PowerModel::Table(points) => interpolate(points, u),
+        }
+    }
+}
+
+/// Piecewise-linear interpolation in a table whose first abscissa is 0 and last is 1.
+fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
+    // The first point whose utilisation is at least u; points[0].0 == 0 <= u.
+    let i = points.partition_point(|&(x, _)| x < u);
+    if i == 0 {
+        return points[0].1;
+    }
+    let (x0, y0) = points[i - 1];
+    let (x1, y1) = points[i.min(points.len() - 1)];
+    if x1 <= x0 {
+        return y1;
+    }
+    y0 + (y1 - y0) * (u - x0) / (x1 - x0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_model_is_idle_plus_the_dynamic_share() {
+        let m = PowerModel::Linear {
+            idle: 100.0,
+            peak: 300.0,
+        };
+        assert_eq!(m.watts(0.0), 100.0);
+        assert_eq!(m.watts(0.5), 200.0);
+        assert_eq!(m.watts(1.0), 300.0);
+        assert_eq!(m.watts(1.5), 300.0, "clamped");
+    }
+
+    #[test]
+    fn table_model_interpolates_between_points() {
+        let m = PowerModel::Table(vec![(0.0, 60.0), (0.1, 80.0), (0.5, 160.0), (1.0, 250.0)]);
+        assert_eq!(m.watts(0.0), 60.0);
+        assert_eq!(m.watts(0.1), 80.0);
+        // Between 0.1 (80 W) and 0.5 (160 W): 80 + 80 * (0.3 - 0.1) / 0.4 = 120 W.
+        assert!((m.watts(0.3) - 120.0).abs() < 1e-9);
+        // Between 0.5 (160 W) and 1.0 (250 W): 160 + 90 * 0.25 / 0.5 = 205 W.
+        assert!((m.watts(0.75) - 205.0).abs() < 1e-9);
+        assert_eq!(m.watts(1.0), 250.0);
+    }
+}
