@@ -93,6 +93,21 @@ pub struct Node {
 }
 
 impl Node {
+    /// A node of `group` (numbered `group_index`) with nothing allocated, schedulable.
+    fn idle(id: NodeId, group_index: u32, group: &NodeGroup) -> Node {
+        Node {
+            id,
+            group: group_index,
+            capacity: group.capacity,
+            allocated: Resources::ZERO,
+            speed: group.speed,
+            schedulable: true,
+            running: 0,
+            queued: 0,
+            changes: 0,
+        }
+    }
+
     /// Capacity not allocated.
     pub fn free(&self) -> Resources {
         self.capacity.saturating_sub(&self.allocated)
@@ -140,17 +155,7 @@ impl Cluster {
         let mut nodes = Vec::new();
         for (g, group) in groups.iter().enumerate() {
             for _ in 0..group.count {
-                nodes.push(Node {
-                    id: NodeId(nodes.len() as u32),
-                    group: g as u32,
-                    capacity: group.capacity,
-                    allocated: Resources::ZERO,
-                    speed: group.speed,
-                    schedulable: true,
-                    running: 0,
-                    queued: 0,
-                    changes: 0,
-                });
+                nodes.push(Node::idle(NodeId(nodes.len() as u32), g as u32, group));
             }
         }
         let total_capacity = nodes
@@ -178,17 +183,8 @@ impl Cluster {
     /// rebuilt: O(nodes).
     pub fn add_node(&mut self, group: NodeGroup) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        self.nodes.push(Node {
-            id,
-            group: self.groups.len() as u32,
-            capacity: group.capacity,
-            allocated: Resources::ZERO,
-            speed: group.speed,
-            schedulable: true,
-            running: 0,
-            queued: 0,
-            changes: 0,
-        });
+        self.nodes
+            .push(Node::idle(id, self.groups.len() as u32, &group));
         if let Some(m) = self.meter.as_mut() {
             m.add_node(group.power.clone(), group.capacity.cpu_milli);
         }

@@ -62,16 +62,7 @@ fn route(tx: &Sender<Msg>, req: &Request) -> Response {
         ("GET", ["tasks"]) => {
             let state = req.query("state").map(str::to_string);
             if let Some(s) = &state {
-                const STATES: [&str; 7] = [
-                    "pending",
-                    "starting",
-                    "running",
-                    "failing",
-                    "completed",
-                    "failed",
-                    "stopped",
-                ];
-                if !STATES.contains(&s.as_str()) {
+                if !TASK_STATES.contains(&s.as_str()) {
                     return Response::error(
                         400,
                         &format!(
