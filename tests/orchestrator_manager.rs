@@ -153,14 +153,14 @@ impl FakeWorker {
                 };
                 if !reports.is_empty() {
                     let path = format!("/v1/workers/{n}/reports");
-                    match client.post_json(&path, &reports) {
-                        Ok((200, _)) => st
-                            .lock()
+                    // Kept until acknowledged; a 404 is followed by the heartbeat's
+                    // re-registration, and the reports are sent again after it.
+                    if let Ok((200, _)) = client.post_json(&path, &reports) {
+                        st.lock()
                             .unwrap()
                             .outbox
                             .drain(..reports.len())
-                            .for_each(drop),
-                        _ => continue,
+                            .for_each(drop);
                     }
                 }
                 let hb = Heartbeat {
@@ -367,6 +367,9 @@ fn placements_failover_stop_and_restart_with_fake_workers() {
         .collect();
     let launches_before: usize = workers.iter().map(|w| w.received().len()).sum();
     m.kill9();
+    // The short task ends while the manager is down: its worker keeps the exit report until the
+    // restarted manager takes it, so the task completes without running again.
+    std::thread::sleep(Duration::from_secs(4));
     let url = m.url.clone();
     let port = url.rsplit(':').next().unwrap().to_string();
     let m2 = ManagerProc::start(dir.path(), &format!("127.0.0.1:{port}"), CONFIG, None);

@@ -69,16 +69,9 @@ impl Manager {
             }
             self.report(node, r)?;
         }
-        // Launches this worker had that it no longer has: they are gone.
-        let gone: Vec<u64> = self
-            .recovering
-            .iter()
-            .filter(|(l, r)| r.node == node && !reported.contains(l))
-            .map(|(l, _)| *l)
-            .collect();
-        for l in gone {
-            self.recovery_lost(l, "its worker came back without it")?;
-        }
+        // Launches recovered from the store that the worker did not list may still have exit
+        // reports waiting in its outbox: they stay until those arrive or the recovery deadline
+        // passes (then the task is queued again).
         let mine: Vec<u64> = self
             .launches
             .iter()
@@ -282,10 +275,23 @@ impl Manager {
                 format!("unknown worker \"{name}\"; register first"),
             )));
         };
-        if self.workers[node.index()].confirmed {
-            self.seen(node);
+        if !self.workers[node.index()].confirmed {
+            // Known from the store only: it must register first, and keeps its reports until
+            // then, so an exit seen while the manager was down is not lost.
+            return Ok(Err(ApiError::new(
+                404,
+                format!("worker \"{name}\" must register again"),
+            )));
         }
+        self.seen(node);
         for r in &reports {
+            let recovered = self
+                .recovering
+                .get(&r.launch)
+                .is_some_and(|x| x.node == node);
+            if recovered && !self.claim(node, r.launch)? {
+                continue;
+            }
             if self.launches.get(&r.launch).is_some_and(|l| l.node == node) {
                 self.report(node, r)?;
             }
