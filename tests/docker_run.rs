@@ -421,11 +421,15 @@ fn an_architecture_with_decision_time_drives_real_containers_as_it_drives_the_si
     let file = dir.path().join("placement.toml");
     std::fs::write(&file, PLACEMENT).unwrap();
     let out = dir.path().to_str().unwrap();
+    // This timing argument needs the 2.5 s runs it was written for (the plain placement test
+    // now uses 2.2 s ones).
     let sets = [
         "--set",
         "architecture.kind=shared-state",
         "--set",
         "architecture.t_job=0.75s",
+        "--set",
+        "workload.duration=2.5s",
     ];
     let mut args = vec!["run", file.to_str().unwrap(), "--out", out, "--quiet"];
     args.extend(sets);
