@@ -213,25 +213,36 @@ impl Manager {
         }
     }
 
+    /// The node of worker `name`, heard from now; 404 for a worker that must register (again)
+    /// first. A worker known only from the store (the manager restarted) must register to report
+    /// its launches; until then it keeps its heartbeats' and reports' contents, so an exit seen
+    /// while the manager was down is not lost.
+    fn registered(&mut self, name: &str) -> Result<NodeId, ApiError> {
+        let Some(&node) = self.by_name.get(name) else {
+            return Err(ApiError::new(
+                404,
+                format!("unknown worker \"{name}\"; register first"),
+            ));
+        };
+        if !self.workers[node.index()].confirmed {
+            return Err(ApiError::new(
+                404,
+                format!("worker \"{name}\" must register again"),
+            ));
+        }
+        self.seen(node);
+        Ok(node)
+    }
+
     pub(super) fn heartbeat(
         &mut self,
         name: &str,
         hb: Heartbeat,
     ) -> Result<Result<HeartbeatReply, ApiError>, String> {
-        let Some(&node) = self.by_name.get(name) else {
-            return Ok(Err(ApiError::new(
-                404,
-                format!("unknown worker \"{name}\"; register first"),
-            )));
+        let node = match self.registered(name) {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
         };
-        if !self.workers[node.index()].confirmed {
-            // Known from the store only: it must register again to report its launches.
-            return Ok(Err(ApiError::new(
-                404,
-                format!("worker \"{name}\" must register again"),
-            )));
-        }
-        self.seen(node);
         let w = &mut self.workers[node.index()];
         w.metrics = Some(hb.metrics);
         w.last_heartbeat_ms = Some(unix_ms());
@@ -269,21 +280,10 @@ impl Manager {
         name: &str,
         reports: Vec<LaunchReport>,
     ) -> Result<Result<(), ApiError>, String> {
-        let Some(&node) = self.by_name.get(name) else {
-            return Ok(Err(ApiError::new(
-                404,
-                format!("unknown worker \"{name}\"; register first"),
-            )));
+        let node = match self.registered(name) {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
         };
-        if !self.workers[node.index()].confirmed {
-            // Known from the store only: it must register first, and keeps its reports until
-            // then, so an exit seen while the manager was down is not lost.
-            return Ok(Err(ApiError::new(
-                404,
-                format!("worker \"{name}\" must register again"),
-            )));
-        }
-        self.seen(node);
         for r in &reports {
             let recovered = self
                 .recovering
