@@ -429,6 +429,7 @@ impl Manager {
                     launch,
                     Exit::Failed,
                     "failed",
+                    None,
                     &format!("not delivered: {error}"),
                 )?;
                 None
@@ -663,13 +664,13 @@ impl Manager {
         launch: u64,
         exit: Exit,
         state: &str,
+        code: Option<i64>,
         detail: &str,
     ) -> Result<(), String> {
         let Some(l) = self.launches.remove(&launch) else {
             return Ok(());
         };
         self.by_attempt.remove(&l.attempt);
-        let code = None;
         self.store
             .set_launch(launch, state, code, true, unix_ms())?;
         if exit == Exit::Failed {

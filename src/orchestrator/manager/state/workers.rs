@@ -79,7 +79,13 @@ impl Manager {
             .map(|(l, _)| *l)
             .collect();
         for l in mine {
-            self.launch_ended(l, Exit::Failed, "lost", "its worker restarted without it")?;
+            self.launch_ended(
+                l,
+                Exit::Failed,
+                "lost",
+                None,
+                "its worker restarted without it",
+            )?;
         }
         Ok(Ok(Registered {
             heartbeat_ms: self.config.heartbeat.as_millis() as u64,
@@ -269,6 +275,7 @@ impl Manager {
                 l,
                 Exit::Failed,
                 "lost",
+                None,
                 "its container vanished from its worker",
             )?;
         }
@@ -333,10 +340,8 @@ impl Manager {
                 } else {
                     (Exit::Failed, "failed")
                 };
-                self.store
-                    .set_launch(r.launch, state, Some(*code), true, unix_ms())?;
                 let detail = format!("exit status {code}");
-                self.launch_ended(r.launch, exit, state, &detail)?;
+                self.launch_ended(r.launch, exit, state, Some(*code), &detail)?;
             }
             LaunchState::Unhealthy { detail } => {
                 if let Some(t) = self.tasks.get(&seq) {
@@ -357,11 +362,11 @@ impl Manager {
             }
             LaunchState::StartFailed { error } => {
                 let detail = format!("could not start: {error}");
-                self.launch_ended(r.launch, Exit::Failed, "failed", &detail)?;
+                self.launch_ended(r.launch, Exit::Failed, "failed", None, &detail)?;
             }
             LaunchState::Stopped => {
                 let detail = "stopped on its worker";
-                self.launch_ended(r.launch, Exit::Failed, "stopped", detail)?;
+                self.launch_ended(r.launch, Exit::Failed, "stopped", None, detail)?;
             }
         }
         Ok(())
