@@ -52,6 +52,7 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
             domain: format!("g{g}"),
             start_delay: None,
             power: None,
+            gpu_model: None,
         })
         .collect();
     let mut c = Cluster::new(&groups);

@@ -115,6 +115,7 @@ fn drive(arch: ArchitectureSpec, nodes: &[(u32, f64)], tasks: Vec<TaskSpec>, wat
             domain: format!("g{i}"),
             start_delay: None,
             power: None,
+            gpu_model: None,
         })
         .collect();
     let cluster = Cluster::new(&groups);

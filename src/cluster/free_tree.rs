@@ -1,16 +1,18 @@
 //! A segment tree over nodes holding, per subtree, the maximum free amount of each resource. A
 //! subtree whose maxima cannot hold a demand is skipped whole, so first-fit touches O(log n) subtrees
 //! in the common case instead of scanning every node. (A subtree can pass the per-dimension test while
-//! no single node in it fits, so the search backtracks; it is still exact.)
+//! no single node in it fits, so the search backtracks; it is still exact.) The GPU dimension holds
+//! each node's [`crate::cluster::GpuSlots::placeable`] and the union of GPU models, whose maxima are
+//! upper bounds too.
 
-use crate::resources::{Resources, DIMS};
+use crate::resources::Resources;
 
 /// Per-subtree maxima of free capacity.
 #[derive(Debug, Clone)]
 pub struct FreeTree {
     size: usize,
     leaves: usize,
-    max: Vec<[u64; DIMS]>,
+    max: Vec<Resources>,
 }
 
 impl FreeTree {
@@ -18,9 +20,9 @@ impl FreeTree {
     pub fn new(free: impl Iterator<Item = Resources>) -> FreeTree {
         let free: Vec<Resources> = free.collect();
         let leaves = free.len().next_power_of_two().max(1);
-        let mut max = vec![[0u64; DIMS]; 2 * leaves];
+        let mut max = vec![Resources::ZERO; 2 * leaves];
         for (i, f) in free.iter().enumerate() {
-            max[leaves + i] = f.dims();
+            max[leaves + i] = *f;
         }
         for i in (1..leaves).rev() {
             max[i] = combine(&max[2 * i], &max[2 * i + 1]);
@@ -35,7 +37,7 @@ impl FreeTree {
     /// Sets node `i`'s free vector.
     pub fn update(&mut self, i: usize, free: Resources) {
         let mut p = self.leaves + i;
-        self.max[p] = free.dims();
+        self.max[p] = free;
         while p > 1 {
             p /= 2;
             let m = combine(&self.max[2 * p], &self.max[2 * p + 1]);
@@ -48,12 +50,7 @@ impl FreeTree {
 
     /// Component-wise maximum free capacity over all nodes.
     pub fn max_free(&self) -> Resources {
-        let [cpu_milli, memory, disk] = self.max[1];
-        Resources {
-            cpu_milli,
-            memory,
-            disk,
-        }
+        self.max[1]
     }
 
     /// The lowest index `>= start` whose free vector holds `demand`.
@@ -61,18 +58,11 @@ impl FreeTree {
         if start >= self.size {
             return None;
         }
-        self.search(1, 0, self.leaves, &demand.dims(), start)
+        self.search(1, 0, self.leaves, demand, start)
     }
 
-    fn search(
-        &self,
-        p: usize,
-        lo: usize,
-        hi: usize,
-        d: &[u64; DIMS],
-        start: usize,
-    ) -> Option<usize> {
-        if hi <= start || !holds(&self.max[p], d) {
+    fn search(&self, p: usize, lo: usize, hi: usize, d: &Resources, start: usize) -> Option<usize> {
+        if hi <= start || !d.fits_in(&self.max[p]) {
             return None;
         }
         if hi - lo == 1 {
@@ -84,12 +74,8 @@ impl FreeTree {
     }
 }
 
-fn combine(a: &[u64; DIMS], b: &[u64; DIMS]) -> [u64; DIMS] {
-    std::array::from_fn(|i| a[i].max(b[i]))
-}
-
-fn holds(free: &[u64; DIMS], d: &[u64; DIMS]) -> bool {
-    free.iter().zip(d).all(|(f, x)| f >= x)
+fn combine(a: &Resources, b: &Resources) -> Resources {
+    a.max(b)
 }
 
 #[cfg(test)]
@@ -102,6 +88,7 @@ mod tests {
             cpu_milli: cpu,
             memory: mem,
             disk: 0,
+            ..Resources::ZERO
         }
     }
 

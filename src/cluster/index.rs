@@ -200,6 +200,7 @@ mod tests {
             domain: "g".into(),
             start_delay: None,
             power: None,
+            gpu_model: None,
         }];
         let mut c = Cluster::new(&groups);
         c.allocate(NodeId(1), &Resources::new(3.0, 50, 0)).unwrap();
@@ -214,7 +215,11 @@ mod tests {
         let first = ix.by_free_fraction()[0].iter().next().unwrap();
         assert_eq!(first.1, 1);
         assert!((first.0 .0 - 7.0 / 12.0).abs() < 1e-12);
-        c.release(NodeId(1), &Resources::new(3.0, 50, 0));
+        c.release(
+            NodeId(1),
+            &Resources::new(3.0, 50, 0),
+            crate::cluster::GpuSet::NONE,
+        );
         c.set_schedulable(NodeId(0), true);
         assert_eq!(c.index().by_free_cpu().len(), 3);
         assert_eq!(c.index().by_free_cpu().iter().next(), Some(&(4000, 0)));

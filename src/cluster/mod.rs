@@ -3,17 +3,21 @@
 //! schedulers only ever read it, and change it through [`crate::sched::Session::assign`].
 
 mod free_tree;
+mod gpu;
 mod index;
+mod mix;
 
 use serde::Serialize;
 
 use crate::ids::NodeId;
 use crate::metrics::energy::EnergyMeter;
 use crate::metrics::power::PowerModel;
-use crate::resources::Resources;
+use crate::resources::{Resources, GPU_MILLI};
 use crate::workload::dist::DistSpec;
 pub use free_tree::FreeTree;
+pub use gpu::{GpuSet, GpuSlots, MAX_GPUS};
 pub use index::{free_fraction, IndexNeeds, OrdF64, PlacementIndex};
+pub use mix::TaskMix;
 
 /// One node group from the scenario.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +41,10 @@ pub struct NodeGroup {
     /// modelled; energy is accounted only when some group has a model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power: Option<PowerModel>,
+    /// Name of the GPU model of the group's nodes (`None` without GPUs; the number of GPUs is
+    /// `capacity.gpu_milli / 1000` and the model's bit is in `capacity.gpu_models`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_model: Option<String>,
 }
 
 /// An energy meter for `nodes` when some group has a power model, else `None` (no cost at all).
@@ -58,6 +66,61 @@ fn energy_meter(groups: &[NodeGroup], nodes: &[Node]) -> Option<Box<EnergyMeter>
         .map(|n| (index[n.group as usize], n.capacity.cpu_milli))
         .collect();
     Some(Box::new(EnergyMeter::new(models, &per_node)))
+}
+
+/// Numbers the GPU models of `groups` in order of first appearance and sets each group's model bit
+/// in its capacity; returns the model table (index = bit). More than 64 models is an error.
+pub fn number_gpu_models(groups: &mut [NodeGroup]) -> Result<Vec<String>, String> {
+    let mut table: Vec<String> = Vec::new();
+    for g in groups.iter_mut() {
+        let Some(model) = &g.gpu_model else {
+            continue;
+        };
+        let index = match table.iter().position(|m| m == model) {
+            Some(i) => i,
+            None => {
+                if table.len() == 64 {
+                    return Err(format!(
+                        "more than 64 GPU models (\"{model}\" is the 65th); simctl tells at most 64 apart"
+                    ));
+                }
+                table.push(model.clone());
+                table.len() - 1
+            }
+        };
+        g.capacity.gpu_models = crate::resources::GpuModels::only(index);
+    }
+    Ok(table)
+}
+
+/// The bit set of the models named in `names` in the model table of `groups` (see
+/// [`number_gpu_models`]); a name no group has is an error naming it.
+pub fn gpu_model_mask(
+    names: &[String],
+    groups: &[NodeGroup],
+) -> Result<crate::resources::GpuModels, String> {
+    let mut mask = 0u64;
+    for name in names {
+        let group = groups
+            .iter()
+            .find(|g| g.gpu_model.as_deref() == Some(name.as_str()))
+            .ok_or_else(|| {
+                let known: Vec<&str> = groups
+                    .iter()
+                    .filter_map(|g| g.gpu_model.as_deref())
+                    .collect();
+                format!(
+                    "no node group has GPU model \"{name}\" (the cluster has: {})",
+                    if known.is_empty() {
+                        "no GPUs".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            })?;
+        mask |= group.capacity.gpu_models.0;
+    }
+    Ok(crate::resources::GpuModels(mask))
 }
 
 /// Component-wise maximum capacity over the groups that have nodes.
@@ -90,6 +153,8 @@ pub struct Node {
     /// Changes of its allocation or availability so far (an Omega scheduler's coarse-grained
     /// conflict check compares it with its snapshot's).
     pub changes: u64,
+    /// Free share of each of its GPUs.
+    pub gpus: GpuSlots,
 }
 
 impl Node {
@@ -105,12 +170,18 @@ impl Node {
             running: 0,
             queued: 0,
             changes: 0,
+            gpus: GpuSlots::new((group.capacity.gpu_milli / GPU_MILLI) as usize),
         }
     }
 
-    /// Capacity not allocated.
+    /// Capacity not allocated. Its GPU figure is [`GpuSlots::placeable`] (the largest demand that
+    /// fits on the node's GPUs now), not capacity minus allocation, so that `fits_in` stays exact.
     pub fn free(&self) -> Resources {
-        self.capacity.saturating_sub(&self.allocated)
+        Resources {
+            gpu_milli: self.gpus.placeable(),
+            gpu_models: self.capacity.gpu_models,
+            ..self.capacity.saturating_sub(&self.allocated)
+        }
     }
 
     /// Whether `demand` fits in the free capacity now.
@@ -140,6 +211,9 @@ pub struct Cluster {
     largest: Resources,
     /// Per-node energy, when some group has a power model.
     meter: Option<Box<EnergyMeter>>,
+    /// The demands that have arrived, when the cluster has GPUs (the fragmentation measure's
+    /// workload; `None` otherwise, at no cost).
+    mix: Option<Box<TaskMix>>,
 }
 
 impl Cluster {
@@ -167,8 +241,10 @@ impl Cluster {
         let free = FreeTree::new(nodes.iter().map(Node::free));
         let index = PlacementIndex::new(&nodes, groups.len(), needs);
         let meter = energy_meter(groups, &nodes);
+        let mix = (total_capacity.gpu_milli > 0).then(Box::<TaskMix>::default);
         Cluster {
             meter,
+            mix,
             nodes,
             groups: groups.to_vec(),
             free,
@@ -189,6 +265,9 @@ impl Cluster {
             m.add_node(group.power.clone(), group.capacity.cpu_milli);
         }
         self.total_capacity += group.capacity;
+        if self.mix.is_none() && group.capacity.gpu_milli > 0 {
+            self.mix = Some(Box::default());
+        }
         self.largest = self.largest.max(&group.capacity);
         self.groups.push(NodeGroup { count: 1, ..group });
         self.free = FreeTree::new(self.nodes.iter().map(|n| {
@@ -252,15 +331,34 @@ impl Cluster {
         demand.fits_in(&self.free.max_free()) && self.first_fit(demand).is_some()
     }
 
-    /// Reserves `demand` on a node. Fails (changing nothing) when it does not fit.
-    pub fn allocate(&mut self, id: NodeId, demand: &Resources) -> Result<(), Verdict> {
+    /// Reserves `demand` on a node, its GPU share on the GPUs [`GpuSlots::choose`] picks, and
+    /// returns those GPUs (to give to [`Cluster::release`]). Fails (changing nothing) when it does
+    /// not fit.
+    pub fn allocate(&mut self, id: NodeId, demand: &Resources) -> Result<GpuSet, Verdict> {
+        let gpus = self.nodes[id.index()]
+            .gpus
+            .choose(demand.gpu_milli)
+            .unwrap_or(GpuSet::NONE);
+        self.allocate_on(id, demand, gpus)?;
+        Ok(gpus)
+    }
+
+    /// Reserves `demand` on a node with its GPU share on the GPUs `gpus` (a placement that chooses
+    /// GPUs itself). Fails (changing nothing) when it does not fit there.
+    pub fn allocate_on(
+        &mut self,
+        id: NodeId,
+        demand: &Resources,
+        gpus: GpuSet,
+    ) -> Result<(), Verdict> {
         let node = &mut self.nodes[id.index()];
         if !node.schedulable {
             return Err(Verdict::NodeUnavailable(id));
         }
-        if !demand.fits_in(&node.free()) {
+        if !demand.fits_in(&node.free()) || !gpus_hold(&node.gpus, gpus, demand.gpu_milli) {
             return Err(Verdict::InsufficientCapacity(id));
         }
+        node.gpus.take(gpus, demand.gpu_milli);
         node.allocated += *demand;
         node.running += 1;
         node.changes += 1;
@@ -271,9 +369,10 @@ impl Cluster {
         Ok(())
     }
 
-    /// Returns `demand` to a node when a task on it ends.
-    pub fn release(&mut self, id: NodeId, demand: &Resources) {
+    /// Returns `demand`, held on GPUs `gpus`, to a node when a task on it ends.
+    pub fn release(&mut self, id: NodeId, demand: &Resources, gpus: GpuSet) {
         let node = &mut self.nodes[id.index()];
+        node.gpus.give(gpus, demand.gpu_milli);
         node.allocated -= *demand;
         node.running = node
             .running
@@ -311,14 +410,44 @@ impl Cluster {
         self.refresh(id);
     }
 
-    /// Limits a node's free resources to `free` (at most what is free now), as if the rest were
-    /// allocated: a framework's view of the resources it was offered. Only for a private copy of
-    /// the cluster.
+    /// Limits a node's free CPU, memory and disk to `free` (at most what is free now), as if the
+    /// rest were allocated: a framework's view of the resources it was offered. GPUs are not
+    /// limited (offers are refused for GPU workloads at validation). Only for a private copy of the
+    /// cluster.
     pub fn limit_free(&mut self, id: NodeId, free: Resources) {
         let node = &mut self.nodes[id.index()];
         let free = free.min(&node.free());
-        node.allocated = node.capacity - free;
+        node.allocated = Resources {
+            gpu_milli: node.allocated.gpu_milli,
+            gpu_models: node.allocated.gpu_models,
+            ..node.capacity.saturating_sub(&free)
+        };
         self.refresh(id);
+    }
+
+    /// Counts an arriving demand into the workload's mix (when the cluster has GPUs).
+    pub fn note_arrival(&mut self, demand: &Resources) {
+        if let Some(mix) = self.mix.as_mut() {
+            mix.add(demand);
+        }
+    }
+
+    /// The demands that have arrived so far, when the cluster has GPUs.
+    pub fn mix(&self) -> Option<&TaskMix> {
+        self.mix.as_deref()
+    }
+
+    /// GPU share not allocated that the typical arriving task could not use, summed over the
+    /// schedulable nodes, in thousandths of a GPU ([`TaskMix::fragmentation`]; 0 without GPUs).
+    pub fn gpu_fragmentation(&self) -> f64 {
+        let Some(mix) = self.mix.as_deref() else {
+            return 0.0;
+        };
+        self.nodes
+            .iter()
+            .filter(|n| n.schedulable && n.gpus.count() > 0)
+            .map(|n| mix.fragmentation(&n.free(), &n.gpus))
+            .sum()
     }
 
     fn refresh(&mut self, id: NodeId) {
@@ -337,11 +466,22 @@ impl Cluster {
         &self.index
     }
 
-    /// Panics if any node's allocation exceeds its capacity (an engine bug), naming the node.
+    /// Panics if any node's allocation exceeds its capacity, or its GPUs' free shares disagree
+    /// with its GPU allocation (an engine bug), naming the node.
     pub fn assert_within_capacity(&self) {
         for n in &self.nodes {
+            assert_eq!(
+                n.gpus.total_free() + n.allocated.gpu_milli,
+                n.capacity.gpu_milli,
+                "node {}'s GPU shares disagree with its GPU allocation",
+                n.id.0
+            );
             assert!(
-                n.allocated.fits_in(&n.capacity),
+                Resources {
+                    gpu_models: n.capacity.gpu_models,
+                    ..n.allocated
+                }
+                .fits_in(&n.capacity),
                 "node {} allocated {:?} beyond its capacity {:?}",
                 n.id.0,
                 n.allocated,
@@ -349,6 +489,20 @@ impl Cluster {
             );
         }
     }
+}
+
+/// Whether GPU set `set` can hold a demand of `gpu_milli` on `slots`.
+fn gpus_hold(slots: &GpuSlots, set: GpuSet, gpu_milli: u64) -> bool {
+    if gpu_milli == 0 {
+        return set.is_empty();
+    }
+    if gpu_milli < GPU_MILLI {
+        return set.len() == 1 && set.indices().all(|g| slots.share_fits_on(g, gpu_milli));
+    }
+    set.len() as u64 == gpu_milli / GPU_MILLI
+        && set
+            .indices()
+            .all(|g| g < slots.count() && u64::from(slots.free()[g]) == GPU_MILLI)
 }
 
 /// Why a placement was refused.

@@ -121,6 +121,7 @@ mod tests {
             domain: "g".into(),
             start_delay: None,
             power: None,
+            gpu_model: None,
         }
     }
 
@@ -141,6 +142,7 @@ mod tests {
             tasks_per_job: None,
             delay: None,
             classes: Vec::new(),
+            gpu: None,
         }
     }
 

@@ -8,14 +8,14 @@ use crate::config::{synthetic, trace_source};
 use crate::workload::trace::TraceSpec;
 use toml::{Table, Value};
 
-use crate::cluster::NodeGroup;
+use crate::cluster::{NodeGroup, MAX_GPUS};
 use crate::config::field::{
     self, as_bool, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
 };
 use crate::config::quantity::{self, Unit};
 use crate::failover::{parse_failover, Failover};
 use crate::faults::{parse_faults, FaultSpec};
-use crate::resources::{cores_to_milli, Resources};
+use crate::resources::{cores_to_milli, GpuModels, Resources, GPU_MILLI};
 use crate::sched::{DispatchMode, SchedulerSpec};
 use crate::time::SimDuration;
 use crate::workload::synthetic::{SyntheticSpec, DEFAULT_CLASS};
@@ -127,6 +127,8 @@ const NODE_KEYS: &[&str] = &[
     "domain",
     "start_delay",
     "power",
+    "gpu",
+    "gpu_model",
 ];
 const OUTPUT_KEYS: &[&str] = &["dir", "tasks_csv", "timeseries", "plots"];
 
@@ -187,7 +189,12 @@ impl Scenario {
             ));
         }
         let declared_groups = match doc.get("cluster") {
-            Some(_) => Some(parse_cluster(doc)?),
+            Some(_) => {
+                let mut groups = parse_cluster(doc)?;
+                crate::cluster::number_gpu_models(&mut groups)
+                    .map_err(|e| FieldError::new("cluster.nodes", e))?;
+                Some(groups)
+            }
             None => None,
         };
         let workload_table = as_table(
@@ -229,7 +236,9 @@ impl Scenario {
                 "is required unless workload.max_tasks bounds the workload (services run until the horizon)",
             ));
         }
-        if let WorkloadSpec::Synthetic(s) = &workload {
+        let mut workload = workload;
+        if let WorkloadSpec::Synthetic(s) = &mut workload {
+            synthetic::resolve_gpu_models(s, &node_groups)?;
             // Trace tasks too large for every node are counted as unschedulable at run time.
             synthetic::check_fits(s, &node_groups)?;
         }
@@ -322,6 +331,28 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
             quantity::quantity(v, k, Unit::Duration)
         })?;
         let power = opt(t, "power", &key, crate::config::power::parse_power)?;
+        let gpus = opt(t, "gpu", &key, as_u64)?.unwrap_or(0);
+        if gpus > MAX_GPUS as u64 {
+            return Err(FieldError::new(
+                join(&key, "gpu"),
+                format!("a node has at most {MAX_GPUS} GPUs in simctl, got {gpus}"),
+            ));
+        }
+        let gpu_model = opt(t, "gpu_model", &key, |v, k| {
+            as_str(v, k).map(str::to_string)
+        })?;
+        if gpu_model.as_ref().is_some_and(|m| m.trim().is_empty()) {
+            return Err(FieldError::new(
+                join(&key, "gpu_model"),
+                "expected a model name such as \"A100\"",
+            ));
+        }
+        if gpu_model.is_some() && gpus == 0 {
+            return Err(FieldError::new(
+                join(&key, "gpu_model"),
+                "is given but the group has no GPUs (set gpu = N)",
+            ));
+        }
         if cores_to_milli(cpu) == 0 {
             return Err(FieldError::new(
                 join(&key, "cpu"),
@@ -332,6 +363,8 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
             cpu_milli: cores_to_milli(cpu),
             memory: memory.round() as u64,
             disk: disk.round() as u64,
+            gpu_milli: gpus * GPU_MILLI,
+            gpu_models: GpuModels::ANY,
         };
         out.push(NodeGroup {
             name,
@@ -341,6 +374,7 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
             domain,
             start_delay,
             power,
+            gpu_model: (gpus > 0).then(|| gpu_model.unwrap_or_else(|| "gpu".to_string())),
         });
     }
     if out.iter().map(|g| g.count as u64).sum::<u64>() == 0 {

@@ -4,16 +4,16 @@
 
 use toml::{Table, Value};
 
-use crate::cluster::NodeGroup;
+use crate::cluster::{NodeGroup, MAX_GPUS};
 use crate::config::field::{
-    self, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
+    self, as_f64, as_str, as_table, as_u64, check_keys, join, opt, req, FieldError,
 };
 use crate::config::quantity::{self, Unit};
-use crate::resources::Resources;
+use crate::resources::{gpu_demand_error, GpuModels, Resources, GPU_MILLI};
 use crate::workload::arrival::ArrivalSpec;
 use crate::workload::dist::DistSpec;
 use crate::workload::jobs::MAX_TASKS_PER_JOB;
-use crate::workload::synthetic::{ClassSpec, ServiceSpec, SyntheticSpec};
+use crate::workload::synthetic::{ClassSpec, GpuAsk, ServiceSpec, SyntheticSpec};
 
 /// Keys of `[workload]` with the synthetic source.
 const WORKLOAD_KEYS: &[&str] = &[
@@ -32,6 +32,8 @@ const WORKLOAD_KEYS: &[&str] = &[
     "tasks_per_job",
     "delay",
     "class",
+    "gpu",
+    "gpu_model",
 ];
 
 /// Keys of a `[[workload.class]]` table.
@@ -47,6 +49,8 @@ const CLASS_KEYS: &[&str] = &[
     "max_tasks",
     "tasks_per_job",
     "delay",
+    "gpu",
+    "gpu_model",
 ];
 
 /// The most classes a workload may have ([`crate::workload::TaskSpec::class`] is a `u16`).
@@ -64,6 +68,79 @@ struct StreamKeys {
     max_tasks: Option<u64>,
     tasks_per_job: Option<DistSpec>,
     delay: Option<DistSpec>,
+    gpu: Option<GpuAsk>,
+}
+
+/// `gpu` and `gpu_model` of a `[workload]` or class table.
+fn gpu_ask(t: &Table, prefix: &str) -> Result<Option<GpuAsk>, FieldError> {
+    let gpu = opt(t, "gpu", prefix, as_f64)?;
+    let models: Vec<String> = match t.get("gpu_model") {
+        None => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    FieldError::new(join(prefix, "gpu_model"), "expected model names (strings)")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(FieldError::new(
+                join(prefix, "gpu_model"),
+                "expected a model name or a list of model names",
+            ))
+        }
+    };
+    let Some(gpu) = gpu else {
+        if !models.is_empty() {
+            return Err(FieldError::new(
+                join(prefix, "gpu_model"),
+                "is given without gpu (how many GPUs the task needs)",
+            ));
+        }
+        return Ok(None);
+    };
+    let milli = (gpu * GPU_MILLI as f64).round();
+    if !gpu.is_finite() || gpu <= 0.0 || milli < 1.0 || milli > (MAX_GPUS as u64 * GPU_MILLI) as f64
+    {
+        return Err(FieldError::new(
+            join(prefix, "gpu"),
+            format!(
+                "expected a share of one GPU (0.001 to 0.999) or whole GPUs (1 to {MAX_GPUS}), got {gpu}"
+            ),
+        ));
+    }
+    if let Some(why) = gpu_demand_error(milli as u64) {
+        return Err(FieldError::new(join(prefix, "gpu"), why));
+    }
+    Ok(Some(GpuAsk {
+        milli: milli as u64,
+        models,
+        mask: GpuModels::ANY,
+    }))
+}
+
+/// Resolves the GPU model names of every class against the cluster's model table.
+pub fn resolve_gpu_models(s: &mut SyntheticSpec, groups: &[NodeGroup]) -> Result<(), FieldError> {
+    if s.gpu.is_some() && s.services.is_some() {
+        return Err(FieldError::new(
+            "workload.gpu",
+            "services do not take GPUs; give GPU tasks in [[workload.class]] tables or a scenario without services",
+        ));
+    }
+    let resolve = |gpu: &mut Option<GpuAsk>, key: String| -> Result<(), FieldError> {
+        if let Some(g) = gpu {
+            g.mask = crate::cluster::gpu_model_mask(&g.models, groups)
+                .map_err(|e| FieldError::new(join(&key, "gpu_model"), e))?;
+        }
+        Ok(())
+    };
+    resolve(&mut s.gpu, "workload".to_string())?;
+    for (i, c) in s.classes.iter_mut().enumerate() {
+        resolve(&mut c.gpu, format!("workload.class[{i}]"))?;
+    }
+    Ok(())
 }
 
 fn stream_keys(t: &Table, prefix: &str) -> Result<StreamKeys, FieldError> {
@@ -97,6 +174,7 @@ fn stream_keys(t: &Table, prefix: &str) -> Result<StreamKeys, FieldError> {
         max_tasks,
         tasks_per_job,
         delay: q("delay", Unit::Duration)?,
+        gpu: gpu_ask(t, prefix)?,
     })
 }
 
@@ -168,6 +246,7 @@ pub fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
             chain: None,
             tasks_per_job: k.tasks_per_job,
             delay: k.delay,
+            gpu: k.gpu,
         });
     }
     let arrival = match (k.arrival, &services) {
@@ -203,6 +282,7 @@ pub fn parse_synthetic(t: &Table) -> Result<SyntheticSpec, FieldError> {
         chain: chain.map(|k| k as u32),
         tasks_per_job: k.tasks_per_job,
         delay: k.delay,
+        gpu: k.gpu,
         classes: Vec::new(),
     })
 }
@@ -302,6 +382,7 @@ fn parse_class(t: &Table, key: &str, defaults: &StreamKeys) -> Result<ClassSpec,
         max_tasks: k.max_tasks,
         tasks_per_job: pick(k.tasks_per_job, &defaults.tasks_per_job),
         delay: pick(k.delay, &defaults.delay),
+        gpu: k.gpu.or_else(|| defaults.gpu.clone()),
     })
 }
 
@@ -385,12 +466,16 @@ fn check_class_fits(c: &ClassSpec, prefix: &str, groups: &[NodeGroup]) -> Result
         c.cpu.min_value(),
         c.memory.min_value().round() as u64,
         c.disk.min_value().round() as u64,
+    )
+    .with_gpu(
+        c.gpu.as_ref().map_or(0, |g| g.milli),
+        c.gpu.as_ref().map_or(GpuModels::ANY, |g| g.mask),
     );
     if !groups
         .iter()
         .any(|g| g.count > 0 && min.fits_in(&g.capacity))
     {
-        return Err(FieldError::new(prefix, "the smallest possible task fits on no single node (check cpu, memory and disk together)"));
+        return Err(FieldError::new(prefix, "the smallest possible task fits on no single node (check cpu, memory, disk and gpu together)"));
     }
     Ok(())
 }

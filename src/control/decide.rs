@@ -97,7 +97,7 @@ impl ControlPlane {
         taken.resize(self.pending.len(), false);
         let mut starts = std::mem::take(&mut self.scratch.starts);
         starts.clear();
-        for &(index, node) in &decisions.assigned {
+        for (&(index, node), &gpus) in decisions.assigned.iter().zip(&decisions.gpus) {
             taken[index] = true;
             let entry = &self.pending[index];
             // Queue entries and live records correspond one to one (see `Phase::Pending`); a
@@ -108,7 +108,7 @@ impl ControlPlane {
                 "queue entry of task {} does not match a pending task",
                 entry.id.0
             );
-            starts.push((entry.handle, node));
+            starts.push((entry.handle, node, gpus));
         }
         if !starts.is_empty() {
             let mut i = 0;
@@ -124,9 +124,9 @@ impl ControlPlane {
         for &(handle, (node, start, computed)) in &stopped {
             self.requeue_preempted(handle, node, start, computed);
         }
-        for &(handle, node) in &starts {
+        for &(handle, node, gpus) in &starts {
             match self.config.mode {
-                DispatchMode::Central => self.start(handle, node),
+                DispatchMode::Central => self.start(handle, node, gpus),
                 DispatchMode::Immediate => {
                     self.local_queues[node.index()].push_back(handle);
                     self.tasks.get_mut(handle).phase = Phase::Queued(node);

@@ -1,5 +1,6 @@
 //! A task attempt's life on a node: start, run, finish or stop.
 
+use crate::cluster::GpuSet;
 use crate::failover::Spread;
 use crate::ids::NodeId;
 use crate::metrics::Outcome;
@@ -13,7 +14,7 @@ use super::{Command, ControlPlane};
 
 impl ControlPlane {
     /// Starts an attempt whose resources are already allocated on `node`.
-    pub(super) fn start(&mut self, handle: u32, node: NodeId) {
+    pub(super) fn start(&mut self, handle: u32, node: NodeId, gpus: GpuSet) {
         let now = self.now;
         let speed = self.cluster.node(node).speed;
         let up = !self.nodes[node.index()].down;
@@ -25,6 +26,7 @@ impl ControlPlane {
             running_pos,
             stalled_at: (!up).then_some(now),
             began: now,
+            gpus,
         };
         if let Some(failed) = rec.failed_at.take() {
             self.metrics.on_restart_delay(failed, now);
@@ -44,6 +46,7 @@ impl ControlPlane {
             id: spec.id,
             node,
             demand: spec.demand,
+            gpus,
             start: now,
             expected_end: now
                 + spec
@@ -118,7 +121,8 @@ impl ControlPlane {
                     }
                 });
             let Some((_, node)) = best else { break };
-            self.cluster
+            let gpus = self
+                .cluster
                 .allocate(node, &demand)
                 .expect("chosen node has room");
             let rec = self.tasks.get(primary);
@@ -131,7 +135,7 @@ impl ControlPlane {
             let h = self.tasks.insert_record(copy);
             self.tasks.get_mut(primary).copies.push(h);
             used.push(node);
-            self.start(h, node);
+            self.start(h, node, gpus);
         }
     }
 
@@ -139,11 +143,11 @@ impl ControlPlane {
     pub(super) fn drain_local_queue(&mut self, node: NodeId) {
         while let Some(&handle) = self.local_queues[node.index()].front() {
             let demand = self.tasks.get(handle).spec.demand;
-            if self.cluster.allocate(node, &demand).is_err() {
+            let Ok(gpus) = self.cluster.allocate(node, &demand) else {
                 break;
-            }
+            };
             self.local_queues[node.index()].pop_front();
-            self.start(handle, node);
+            self.start(handle, node, gpus);
         }
         let len = self.local_queues[node.index()].len() as u32;
         self.cluster.set_queued(node, len);
@@ -165,6 +169,7 @@ impl ControlPlane {
             running_pos,
             stalled_at,
             began,
+            gpus,
         } = rec.phase
         else {
             panic!("task {} stopped while not running", rec.spec.id.0);
@@ -196,7 +201,7 @@ impl ControlPlane {
         let computed = stalled_at.unwrap_or(self.now).since(began);
         if outcome != Outcome::Preempted {
             // Session::preempt has already returned a preempted task's resources.
-            self.cluster.release(node, &demand);
+            self.cluster.release(node, &demand, gpus);
         }
         self.tasks.get_mut(handle).phase = Phase::Idle;
         self.emit_attempt(handle, Some(node), Some(start), outcome);

@@ -127,15 +127,15 @@ impl ControlPlane {
         if spec.kind != TaskKind::Batch {
             return Err(LiveError::NotBatch);
         }
-        if self.cluster.allocate(node, &spec.demand).is_err() {
+        let Ok(gpus) = self.cluster.allocate(node, &spec.demand) else {
             return Err(LiveError::DoesNotFit(node.0));
-        }
+        };
         self.metrics.on_submit(spec.arrival, None);
         self.unfinished += 1;
         let handle = self.tasks.insert(spec);
         self.tasks.get_mut(handle).attempt = number.max(1);
         let before = self.commands.len();
-        self.start(handle, node);
+        self.start(handle, node, gpus);
         let mut i = 0;
         self.commands.retain(|c| {
             i += 1;

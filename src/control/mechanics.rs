@@ -241,8 +241,8 @@ impl ControlPlane {
     /// A pinned service replica restarts on its own node (back to the queue if it no longer fits).
     fn restart_pinned(&mut self, handle: u32, node: NodeId) {
         let demand = self.tasks.get(handle).spec.demand;
-        if self.cluster.allocate(node, &demand).is_ok() {
-            self.start(handle, node);
+        if let Ok(gpus) = self.cluster.allocate(node, &demand) {
+            self.start(handle, node, gpus);
         } else {
             self.enqueue(handle, Position::Head);
         }

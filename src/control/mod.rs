@@ -256,7 +256,7 @@ struct Scratch {
     /// Which queue entries the scheduler placed.
     taken: Vec<bool>,
     /// The placed tasks and their nodes.
-    starts: Vec<(u32, NodeId)>,
+    starts: Vec<(u32, NodeId, crate::cluster::GpuSet)>,
     /// The scheduler's decision vectors.
     decisions: Decisions,
 }

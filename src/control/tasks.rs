@@ -2,6 +2,7 @@
 //! of tasks alive at once, not the length of the workload. A generation counter per slot lets stale
 //! events (for a stopped attempt, or a reused slot) be recognised and dropped.
 
+use crate::cluster::GpuSet;
 use crate::ids::NodeId;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::TaskSpec;
@@ -28,6 +29,8 @@ pub enum Phase {
         /// When it began making progress: its start, or later when the driver reports a start
         /// latency ([`super::ControlPlane::attempt_began`]).
         began: SimTime,
+        /// The GPUs its GPU share is on.
+        gpus: GpuSet,
     },
     /// In no queue and on no node: just arrived, or between attempts (its attempt ended and it
     /// waits for the failover decision or a retry backoff).

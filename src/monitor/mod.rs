@@ -271,6 +271,7 @@ mod tests {
             domain: "n".into(),
             start_delay: None,
             power: None,
+            gpu_model: None,
         }];
         let spec = crate::config::parse(
             "[scenario]\nname = \"m\"\nhorizon = \"1h\"\n[[cluster.nodes]]\ncount = 2\ncpu = 2\nmemory = \"1GiB\"\n\

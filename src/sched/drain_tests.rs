@@ -23,6 +23,7 @@ fn cluster() -> Cluster {
         domain: format!("g{i}"),
         start_delay: None,
         power: None,
+        gpu_model: None,
     };
     Cluster::new(&[
         group(0, 4, 4.0, 1.0),
@@ -90,7 +91,7 @@ fn drain(spec: &SchedulerSpec, seed: u64) -> SimTime {
         running.retain(|r| {
             let done = r.expected_end <= now;
             if done {
-                c.release(r.node, &r.demand);
+                c.release(r.node, &r.demand, r.gpus);
                 completed += 1;
                 freed = true;
             }
@@ -133,6 +134,7 @@ fn drain(spec: &SchedulerSpec, seed: u64) -> SimTime {
                 id: t.id,
                 node,
                 demand: t.demand,
+                gpus: crate::cluster::GpuSet::NONE,
                 start: now,
                 expected_end: now + t.estimate.scaled_by_speed(c.node(node).speed),
                 priority: t.priority,

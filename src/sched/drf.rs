@@ -98,6 +98,7 @@ mod tests {
             domain: "g".into(),
             start_delay: None,
             power: None,
+            gpu_model: None,
         }]);
         // The queue holds all of A's tasks before B's, so FIFO would favour A.
         let pending = (0..20)

@@ -31,6 +31,7 @@ mod drain_tests;
 
 use serde::Serialize;
 
+use crate::cluster::GpuSet;
 use crate::cluster::{Cluster, Node, Verdict};
 use crate::ids::{NodeId, TaskId};
 use crate::resources::Resources;
@@ -86,6 +87,8 @@ pub struct RunningTask {
     pub node: NodeId,
     /// What it holds.
     pub demand: Resources,
+    /// The GPUs its GPU share is on.
+    pub gpus: GpuSet,
     /// When it started.
     pub start: SimTime,
     /// When it is expected to end: start + estimate / node speed (the real end may differ).
@@ -106,6 +109,7 @@ pub struct Session<'a> {
     first_new: usize,
     capacity_freed: bool,
     assigned: Vec<(usize, NodeId)>,
+    gpus: Vec<GpuSet>,
     preempted: Vec<usize>,
 }
 
@@ -114,6 +118,9 @@ pub struct Session<'a> {
 pub struct Decisions {
     /// Placements in the order they were made: (index into the pending queue, node).
     pub assigned: Vec<(usize, NodeId)>,
+    /// The GPUs each placement of `assigned` holds (same order; empty sets under immediate
+    /// dispatch, where the GPUs are chosen when the task leaves the node's queue).
+    pub gpus: Vec<GpuSet>,
     /// Running tasks to stop and requeue (indices into the running list), central mode only.
     pub preempted: Vec<usize>,
 }
@@ -139,6 +146,7 @@ impl<'a> Session<'a> {
             first_new,
             capacity_freed,
             assigned: Vec::new(),
+            gpus: Vec::new(),
             preempted: Vec::new(),
         }
     }
@@ -156,7 +164,7 @@ impl<'a> Session<'a> {
         if self.mode != DispatchMode::Central || self.preempted.contains(&index) {
             return Err(Verdict::CannotPreempt(task.node));
         }
-        self.cluster.release(task.node, &task.demand);
+        self.cluster.release(task.node, &task.demand, task.gpus);
         self.capacity_freed = true;
         self.preempted.push(index);
         Ok(())
@@ -205,7 +213,7 @@ impl<'a> Session<'a> {
     /// immediate mode the task joins the node's local queue. Refused placements change nothing.
     pub fn assign(&mut self, index: usize, node: NodeId) -> Result<(), Verdict> {
         let task = &self.pending[index];
-        match self.mode {
+        let gpus = match self.mode {
             DispatchMode::Central => self.cluster.allocate(node, &task.demand)?,
             DispatchMode::Immediate => {
                 let n = self.cluster.node(node);
@@ -217,9 +225,11 @@ impl<'a> Session<'a> {
                 }
                 let queued = n.queued + 1;
                 self.cluster.set_queued(node, queued);
+                GpuSet::NONE
             }
-        }
+        };
         self.assigned.push((index, node));
+        self.gpus.push(gpus);
         Ok(())
     }
 
@@ -227,8 +237,10 @@ impl<'a> Session<'a> {
     /// that decides often allocates nothing per decision.
     pub fn reusing(mut self, mut buffers: Decisions) -> Self {
         buffers.assigned.clear();
+        buffers.gpus.clear();
         buffers.preempted.clear();
         self.assigned = buffers.assigned;
+        self.gpus = buffers.gpus;
         self.preempted = buffers.preempted;
         self
     }
@@ -237,6 +249,7 @@ impl<'a> Session<'a> {
     pub fn into_decisions(self) -> Decisions {
         Decisions {
             assigned: self.assigned,
+            gpus: self.gpus,
             preempted: self.preempted,
         }
     }

@@ -100,6 +100,7 @@ pub(crate) struct ClassStream {
     max_tasks: Option<u64>,
     drawn: u64,
     job: Option<Job>,
+    gpu: Option<(u64, crate::resources::GpuModels)>,
 }
 
 impl ClassStream {
@@ -132,6 +133,7 @@ impl ClassStream {
             max_tasks: class.max_tasks,
             drawn: 0,
             job: None,
+            gpu: class.gpu.as_ref().map(|g| (g.milli, g.mask)),
         }
     }
 
@@ -156,6 +158,8 @@ impl ClassStream {
                 cpu_milli: cores_to_milli(cpu),
                 memory: memory.round() as u64,
                 disk: disk.round() as u64,
+                gpu_milli: self.gpu.map_or(0, |g| g.0),
+                gpu_models: self.gpu.map_or(Default::default(), |g| g.1),
             },
             priority: priority.round() as i32,
             first_of_job,

@@ -3,7 +3,7 @@
 //! (independent streams of jobs merged by arrival time).
 
 use crate::ids::{JobId, TaskId};
-use crate::resources::Resources;
+use crate::resources::{GpuModels, Resources};
 use crate::rng::mix64;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::arrival::ArrivalSpec;
@@ -58,6 +58,9 @@ pub struct SyntheticSpec {
     /// (with `chain`, one draw per task: the stream's jobs are single tasks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay: Option<DistSpec>,
+    /// The GPUs every batch task asks for (`None`: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuAsk>,
     /// The `[[workload.class]]` tables in declaration order (empty: no classes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<ClassSpec>,
@@ -90,6 +93,23 @@ pub struct ClassSpec {
     pub tasks_per_job: Option<DistSpec>,
     /// Delayed submission: not_before = arrival + a draw of this, seconds, per job.
     pub delay: Option<DistSpec>,
+    /// The GPUs each task of the class asks for (`None`: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuAsk>,
+}
+
+/// A task's GPU demand as configured: `gpu = 0.5` (a share of one GPU) or `gpu = 2` (whole GPUs),
+/// and optionally `gpu_model = "A100"` or a list of accepted models.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GpuAsk {
+    /// Thousandths of a GPU.
+    pub milli: u64,
+    /// Accepted model names (empty: any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    /// The same models as a bit set of the cluster's model table (set once the cluster is known).
+    #[serde(skip)]
+    pub mask: GpuModels,
 }
 
 /// The class name of a workload without `[[workload.class]]` tables.
@@ -128,6 +148,7 @@ impl SyntheticSpec {
             max_tasks: None,
             tasks_per_job: self.tasks_per_job.clone(),
             delay: self.delay.clone(),
+            gpu: self.gpu.clone(),
         }]
     }
 
@@ -317,6 +338,7 @@ mod tests {
             chain: None,
             tasks_per_job: None,
             delay: None,
+            gpu: None,
             classes: Vec::new(),
         }
     }

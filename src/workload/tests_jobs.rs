@@ -29,6 +29,7 @@ fn base() -> SyntheticSpec {
         chain: None,
         tasks_per_job: None,
         delay: None,
+        gpu: None,
         classes: Vec::new(),
     }
 }
@@ -46,6 +47,7 @@ fn class(name: &str, rate: f64) -> ClassSpec {
         max_tasks: None,
         tasks_per_job: None,
         delay: None,
+        gpu: None,
     }
 }
 

@@ -141,6 +141,7 @@ pub fn simulated_placements(config: &str, caps: &[u64], mem_mib: u64, cpus: &[f6
             domain: format!("w{i}"),
             start_delay: None,
             power: None,
+            gpu_model: None,
         })
         .collect();
     let cfg = simctl::orchestrator::manager::config::ManagerConfig::parse(config).unwrap();

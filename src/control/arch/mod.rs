@@ -32,6 +32,7 @@ pub mod spec;
 use std::sync::Arc;
 
 use crate::cluster::Cluster;
+use crate::cluster::GpuSet;
 use crate::failover::Position;
 use crate::ids::NodeId;
 use crate::metrics::Metric;
@@ -635,7 +636,8 @@ impl ControlPlane {
             );
             let handle = entry.handle;
             self.arch.as_mut().expect("architecture").actors[a].placed(&job, i, warmup);
-            self.start(handle, node);
+            // Architectures do not take GPU workloads (refused at validation): no GPUs held.
+            self.start(handle, node, GpuSet::NONE);
         }
         job.retain(|i| !taken[i]);
         if !job.tasks.is_empty() {

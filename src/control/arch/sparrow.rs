@@ -18,6 +18,7 @@
 
 use std::collections::VecDeque;
 
+use crate::cluster::GpuSet;
 use crate::failover::Position;
 use crate::ids::NodeId;
 use crate::rng::{below, SimRng};
@@ -306,7 +307,7 @@ impl ControlPlane {
             .len() as u32;
             self.cluster.set_queued(node, len);
             if delay.0 == 0 {
-                self.start(task.handle, node);
+                self.start(task.handle, node, GpuSet::NONE);
             } else {
                 let task = self.attempt_ref(task.handle);
                 self.commands.push(Command::SetTimer {
@@ -325,11 +326,12 @@ impl ControlPlane {
         }
         if !self.cluster.node(node).schedulable {
             let demand = self.tasks.get(task.handle).spec.demand;
-            self.cluster.release(node, &demand);
+            // Architectures do not take GPU workloads (refused at validation): no GPUs held.
+            self.cluster.release(node, &demand, GpuSet::NONE);
             self.enqueue(task.handle, Position::Head);
             return;
         }
-        self.start(task.handle, node);
+        self.start(task.handle, node, GpuSet::NONE);
     }
 
     /// Worker `node` was found dead: its reservations are lost.

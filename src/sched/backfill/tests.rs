@@ -52,6 +52,7 @@ fn earliest(
             id: pending[i].id,
             node,
             demand: pending[i].demand,
+            gpus: crate::cluster::GpuSet::NONE,
             start: SimTime::ZERO,
             expected_end: SimTime::ZERO + pending[i].estimate,
             priority: 0,

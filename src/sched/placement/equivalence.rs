@@ -20,6 +20,7 @@ fn random_demand(rng: &mut SimRng) -> Resources {
         cpu_milli: 500 * below(rng, 5),
         memory: (1 << 27) * below(rng, 4),
         disk: 0,
+        ..Resources::ZERO
     }
 }
 
@@ -41,7 +42,7 @@ fn random_cluster(rng: &mut SimRng) -> Cluster {
             }
             3 if !held.is_empty() => {
                 let (n, d) = held.swap_remove(below(rng, held.len() as u64) as usize);
-                c.release(n, &d);
+                c.release(n, &d, crate::cluster::GpuSet::NONE);
             }
             4 => c.set_queued(node, below(rng, 4) as u32),
             _ => c.set_schedulable(node, below(rng, 4) != 0),

@@ -92,6 +92,7 @@ pub(crate) mod test_support {
                 domain: format!("g{i}"),
                 start_delay: None,
                 power: None,
+                gpu_model: None,
             })
             .collect();
         Cluster::new(&groups)
@@ -151,6 +152,7 @@ pub(crate) mod test_support {
             id: TaskId(1000 + u64::from(node)),
             node: NodeId(node),
             demand,
+            gpus: crate::cluster::GpuSet::NONE,
             start: SimTime::ZERO,
             expected_end: SimTime::ZERO + SimDuration::from_secs(end_secs),
             priority: 0,

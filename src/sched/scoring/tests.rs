@@ -9,17 +9,20 @@ fn node(cpu: u64, mem: u64, alloc_cpu: u64, alloc_mem: u64) -> Node {
             cpu_milli: cpu,
             memory: mem,
             disk: 100,
+            ..Resources::ZERO
         },
         allocated: Resources {
             cpu_milli: alloc_cpu,
             memory: alloc_mem,
             disk: 0,
+            ..Resources::ZERO
         },
         speed: 1.0,
         schedulable: true,
         running: 0,
         queued: 0,
         changes: 0,
+        gpus: crate::cluster::GpuSlots::new(0),
     }
 }
 
@@ -28,6 +31,7 @@ fn demand(cpu: u64, mem: u64, disk: u64) -> Resources {
         cpu_milli: cpu,
         memory: mem,
         disk,
+        ..Resources::ZERO
     }
 }
 

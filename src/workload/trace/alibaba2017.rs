@@ -119,6 +119,7 @@ impl Reader {
                 cpu_milli: (cpu * 10.0).round() as u64,
                 memory: (memory * self.ref_memory).round() as u64,
                 disk: 0,
+                ..Resources::ZERO
             },
             priority: 0,
             user: 0,

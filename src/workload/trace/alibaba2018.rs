@@ -102,6 +102,7 @@ fn parse(line: u64, text: &str, ref_memory: f64) -> Result<(RawTask, End), Strin
             cpu_milli: (cpu * 10.0).round() as u64,
             memory: (mem / 100.0 * ref_memory).round() as u64,
             disk: 0,
+            ..Resources::ZERO
         },
         priority: 0,
         user: name_id(f[2]),

@@ -157,6 +157,7 @@ impl Layout {
                 cpu_milli: cores_to_milli(cpu),
                 memory: size(req(3)?, "memory")?,
                 disk: size(req(4)?, "disk")?,
+                ..Resources::ZERO
             },
             priority: opt_num(opt(5), "priority", field::PRIORITY)?.unwrap_or(0),
             user: opt_num(opt(6), "user", field::USER)?.unwrap_or(0),

@@ -215,6 +215,7 @@ impl Reader {
             cpu_milli: (d[0] * r.cpu_milli as f64).round() as u64,
             memory: (d[1] * r.memory as f64).round() as u64,
             disk: (d[2] * r.disk as f64).round() as u64,
+            ..Resources::ZERO
         }
     }
 

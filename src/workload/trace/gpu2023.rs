@@ -78,6 +78,7 @@ fn parse(line: u64, text: &str) -> Result<Option<Result<RawTask, ()>>, String> {
             cpu_milli: cpu,
             memory: mib(mem),
             disk: 0,
+            ..Resources::ZERO
         },
         priority: class,
         user: 0,

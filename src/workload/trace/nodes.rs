@@ -62,6 +62,7 @@ impl NodeList {
                 domain: domain.to_string(),
                 start_delay: None,
                 power: None,
+                gpu_model: None,
             }),
         }
     }
@@ -127,6 +128,7 @@ fn gpu_nodes(
             cpu_milli: cpu,
             memory: crate::workload::trace::mib(mem),
             disk: spec.reference.disk,
+            ..Resources::ZERO
         };
         list.push(&name, capacity, &domain);
     }

@@ -219,5 +219,6 @@ pub fn cluster(spec: &TraceSpec) -> Result<Vec<NodeGroup>, WorkloadError> {
         domain: "swf".into(),
         start_delay: None,
         power: None,
+        gpu_model: None,
     }])
 }

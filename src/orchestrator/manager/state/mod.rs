@@ -708,6 +708,7 @@ fn task_spec(seq: u64, def: &TaskDef, now: SimTime) -> TaskSpec {
             cpu_milli: def.cpu_millis,
             memory: def.memory_bytes,
             disk: def.disk_bytes,
+            ..Resources::ZERO
         },
         priority: def.priority,
         kind: TaskKind::Batch,

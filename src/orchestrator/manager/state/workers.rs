@@ -179,11 +179,13 @@ impl Manager {
                 cpu_milli: capacity.cpu_millis,
                 memory: capacity.memory_bytes,
                 disk: capacity.disk_bytes,
+                ..Resources::ZERO
             },
             speed: 1.0,
             domain: name.to_string(),
             start_delay: None,
             power: None,
+            gpu_model: None,
         };
         let node = self.cp.add_node(group).map_err(|e| e.to_string())?;
         self.workers.push(Worker {
