@@ -75,6 +75,17 @@ pub fn run(args: &DockerRunArgs) -> Result<()> {
             file.points.len()
         );
     }
+    if file
+        .base()
+        .node_groups
+        .iter()
+        .any(|g| g.capacity.gpu_milli > 0)
+    {
+        bail!(
+            "{}: `simctl docker run` does not hand out GPUs (the node groups have gpu = N); simulate GPU scenarios with `simctl run`",
+            file.path.display()
+        );
+    }
     let runs = sweep::plan(&file, None);
     // Every run's plan is checked before any container starts.
     for r in &runs {

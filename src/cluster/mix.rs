@@ -1,7 +1,9 @@
 //! The workload's mix of demands, as the fragmentation measure of Weng et al. (USENIX ATC 2023,
 //! "Beware of Fragmentation: Scheduling GPU-Sharing Workloads with Fragmentation Gradient Descent")
-//! needs it: each distinct (CPU, memory, GPU, models) demand with the share of arrived tasks that
-//! asked for it. simctl learns it online, from the tasks that have arrived so far (no look-ahead):
+//! needs it: each distinct (CPU, GPU, GPU models) demand with the share of arrived tasks that asked
+//! for it. As in the paper, a task's demand here is its CPU and GPUs: memory and disk are left out
+//! (the trace's memory demands would multiply the kinds, and the cost, without changing which GPUs
+//! are stranded). simctl learns it online, from the tasks that have arrived so far (no look-ahead):
 //! with a stationary workload it converges to the workload's distribution.
 
 use std::collections::HashMap;
@@ -12,23 +14,18 @@ use crate::resources::{Resources, GPU_MILLI};
 /// Arrived demands by kind, with counts.
 #[derive(Debug, Clone, Default)]
 pub struct TaskMix {
-    /// Each kind's demand (CPU, memory, GPU and models; disk does not matter here) and count, in a
-    /// fixed order (first arrival) so that sums are the same on every run.
+    /// Each kind's demand (CPU, GPU and models; memory and disk are zero) and count, in a fixed
+    /// order (first arrival) so that sums are the same on every run.
     kinds: Vec<(Resources, u64)>,
     /// Where each kind is in `kinds`.
-    index: HashMap<(u64, u64, u64, u64), usize>,
+    index: HashMap<(u64, u64, u64), usize>,
     total: u64,
 }
 
 impl TaskMix {
     /// Counts one arrival.
     pub fn add(&mut self, demand: &Resources) {
-        let key = (
-            demand.cpu_milli,
-            demand.memory,
-            demand.gpu_milli,
-            demand.gpu_models.0,
-        );
+        let key = (demand.cpu_milli, demand.gpu_milli, demand.gpu_models.0);
         let next = self.kinds.len();
         let i = *self.index.entry(key).or_insert(next);
         if i == next {
@@ -57,8 +54,8 @@ impl TaskMix {
     /// - otherwise the free shares of the GPUs that cannot hold `m`'s per-GPU demand (a GPU with
     ///   less free than a share; a GPU not idle, for whole-GPU tasks).
     ///
-    /// `free` is the node's free vector ([`crate::cluster::Node::free`]), `gpus` its GPUs. Disk is
-    /// not looked at. 0 before any arrival.
+    /// `free` is the node's free vector ([`crate::cluster::Node::free`]), `gpus` its GPUs. Memory
+    /// and disk are not looked at. 0 before any arrival.
     pub fn fragmentation(&self, free: &Resources, gpus: &GpuSlots) -> f64 {
         let all = gpus.total_free() as f64;
         if all == 0.0 || self.total == 0 {

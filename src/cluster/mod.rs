@@ -214,6 +214,21 @@ pub struct Cluster {
     /// The demands that have arrived, when the cluster has GPUs (the fragmentation measure's
     /// workload; `None` otherwise, at no cost).
     mix: Option<Box<TaskMix>>,
+    /// How a share's GPU is chosen within a node.
+    gpu_pick: GpuPick,
+}
+
+/// How [`Cluster::allocate`] chooses, within the node, the GPU a share of a GPU goes on (whole GPUs
+/// always take the lowest-numbered idle ones: any idle GPU is as good as another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpuPick {
+    /// The GPU with the least free share that holds it ([`GpuSlots::choose`]).
+    #[default]
+    BestFit,
+    /// The GPU after which the node's expected fragmentation ([`TaskMix::fragmentation`]) is
+    /// least (FGD's choice; ties: lowest index).
+    LeastFragmentation,
 }
 
 impl Cluster {
@@ -245,6 +260,7 @@ impl Cluster {
         Cluster {
             meter,
             mix,
+            gpu_pick: GpuPick::BestFit,
             nodes,
             groups: groups.to_vec(),
             free,
@@ -331,16 +347,62 @@ impl Cluster {
         demand.fits_in(&self.free.max_free()) && self.first_fit(demand).is_some()
     }
 
-    /// Reserves `demand` on a node, its GPU share on the GPUs [`GpuSlots::choose`] picks, and
+    /// Reserves `demand` on a node, its GPU share on the GPUs [`Cluster::gpu_choice`] picks, and
     /// returns those GPUs (to give to [`Cluster::release`]). Fails (changing nothing) when it does
     /// not fit.
     pub fn allocate(&mut self, id: NodeId, demand: &Resources) -> Result<GpuSet, Verdict> {
-        let gpus = self.nodes[id.index()]
-            .gpus
-            .choose(demand.gpu_milli)
-            .unwrap_or(GpuSet::NONE);
+        let gpus = self.gpu_choice(id, demand).unwrap_or(GpuSet::NONE);
         self.allocate_on(id, demand, gpus)?;
         Ok(gpus)
+    }
+
+    /// Sets how a share's GPU is chosen within a node (see [`GpuPick`]).
+    pub fn set_gpu_pick(&mut self, pick: GpuPick) {
+        self.gpu_pick = pick;
+    }
+
+    /// The GPUs of node `id` that `demand` would be placed on, or `None` when its GPU demand does
+    /// not fit there (the empty set for a demand without GPUs). CPU and memory are not checked.
+    pub fn gpu_choice(&self, id: NodeId, demand: &Resources) -> Option<GpuSet> {
+        let node = &self.nodes[id.index()];
+        let d = demand.gpu_milli;
+        match (self.gpu_pick, self.mix.as_deref()) {
+            (GpuPick::LeastFragmentation, Some(mix)) if d > 0 && d < GPU_MILLI => {
+                let mut best: Option<(f64, GpuSet)> = None;
+                for g in (0..node.gpus.count()).filter(|&g| node.gpus.share_fits_on(g, d)) {
+                    let set = GpuSet(1 << g);
+                    let after = node.gpus.after(set, d);
+                    let f = mix.fragmentation(&free_after(node, demand, &after), &after);
+                    if best.is_none_or(|(b, _)| f < b) {
+                        best = Some((f, set));
+                    }
+                }
+                best.map(|(_, set)| set)
+            }
+            _ => node.gpus.choose(d),
+        }
+    }
+
+    /// Node `id`'s expected GPU fragmentation now ([`TaskMix::fragmentation`]; 0 without GPUs).
+    pub fn node_fragmentation(&self, id: NodeId) -> f64 {
+        let node = &self.nodes[id.index()];
+        match self.mix.as_deref() {
+            Some(mix) if node.gpus.count() > 0 => mix.fragmentation(&node.free(), &node.gpus),
+            _ => 0.0,
+        }
+    }
+
+    /// Node `id`'s expected GPU fragmentation once `demand` is placed on it on GPUs `gpus` (0
+    /// without GPUs).
+    pub fn fragmentation_after(&self, id: NodeId, demand: &Resources, gpus: GpuSet) -> f64 {
+        let node = &self.nodes[id.index()];
+        match self.mix.as_deref() {
+            Some(mix) if node.gpus.count() > 0 => {
+                let after = node.gpus.after(gpus, demand.gpu_milli);
+                mix.fragmentation(&free_after(node, demand, &after), &after)
+            }
+            _ => 0.0,
+        }
     }
 
     /// Reserves `demand` on a node with its GPU share on the GPUs `gpus` (a placement that chooses
@@ -488,6 +550,15 @@ impl Cluster {
                 n.capacity
             );
         }
+    }
+}
+
+/// `node`'s free vector once `demand` is placed on it, its GPUs then being `after`.
+fn free_after(node: &Node, demand: &Resources, after: &GpuSlots) -> Resources {
+    Resources {
+        gpu_milli: after.placeable(),
+        gpu_models: node.capacity.gpu_models,
+        ..node.free().saturating_sub(demand)
     }
 }
 

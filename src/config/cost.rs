@@ -47,6 +47,9 @@ pub enum DecisionClass {
     /// Min-Min: a batch heuristic that maps the shortest tasks first, so the long ones stay queued
     /// and every decision point scans a longer queue.
     BatchShortestFirst,
+    /// FGD: a pass over every node evaluating its expected fragmentation against every kind of
+    /// demand seen (about a hundred kinds on the GPU 2023 trace).
+    Fragmentation,
 }
 
 impl DecisionClass {
@@ -68,7 +71,11 @@ impl DecisionClass {
             | P::DotProduct
             | P::LeastConnections
             | P::EPvm { .. }
+            | P::GpuBestFit
+            | P::GpuWorstFit
+            | P::GpuDotProduct
             | P::Score { .. } => DecisionClass::Scan,
+            P::Fgd => DecisionClass::Fragmentation,
             P::Mct | P::KumarSharma { .. } => DecisionClass::Completion,
             P::MaxMin | P::Sufferage => DecisionClass::Batch,
             P::MinMin => DecisionClass::BatchShortestFirst,
@@ -84,6 +91,7 @@ impl DecisionClass {
             DecisionClass::Completion => 0.15 * q,
             DecisionClass::Batch => 0.06 * q * q,
             DecisionClass::BatchShortestFirst => 0.45 * q * q,
+            DecisionClass::Fragmentation => 2.0,
         }
     }
 }

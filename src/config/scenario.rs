@@ -254,6 +254,14 @@ impl Scenario {
         let docker = crate::config::docker::parse_docker(doc)?;
         let class_names = workload.class_names();
         let architectures = crate::config::architecture::parse_architectures(doc, &class_names)?;
+        if architectures.iter().any(|a| !a.is_trivial())
+            && node_groups.iter().any(|g| g.capacity.gpu_milli > 0)
+        {
+            return Err(FieldError::new(
+                "architecture",
+                "scheduler architectures (Omega, Mesos, Sparrow, or decision times) do not place GPUs yet; a cluster with GPUs runs with the plain centralized scheduler (remove the architecture settings or the groups' gpu keys)",
+            ));
+        }
         let preempt: Vec<bool> = schedulers
             .iter()
             .map(|s| s.queue == crate::sched::QueuePolicy::PreemptivePriority)

@@ -36,6 +36,9 @@ impl ControlPlane {
         let first_start = rec.first_start.is_none() && rec.copy_of.is_none();
         if first_start {
             rec.first_start = Some(now);
+            if rec.spec.demand.gpu_milli > 0 {
+                self.metrics.gpu.started += 1;
+            }
         }
         let is_primary = rec.copy_of.is_none();
         let spec = &rec.spec;

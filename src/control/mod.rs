@@ -357,6 +357,11 @@ impl ControlPlane {
     pub fn submit(&mut self, spec: TaskSpec) -> Option<u32> {
         self.metrics
             .on_submit(spec.arrival, spec.observed.as_ref().and_then(|o| o.wait));
+        if spec.demand.gpu_milli > 0 {
+            self.metrics.gpu.tasks += 1;
+            self.metrics.gpu.arrived_milli += spec.demand.gpu_milli;
+        }
+        self.cluster.note_arrival(&spec.demand);
         if !self.cluster.fits_any_capacity(&spec.demand) {
             self.metrics.unschedulable += 1;
             self.emit(&spec, 1, None, None, None, Outcome::Unschedulable);

@@ -20,6 +20,7 @@
 //! unschedulable + running at the end + pending at the end.
 
 pub mod energy;
+pub mod gpu;
 pub mod histogram;
 pub mod power;
 
@@ -31,6 +32,7 @@ use crate::cluster::Cluster;
 use crate::ids::NodeId;
 use crate::resources::{Resources, DIMS};
 use crate::time::{SimDuration, SimTime};
+pub use gpu::{GpuCounts, GpuSample, GpuSummary};
 
 /// How a task attempt ended (or had not ended at the horizon).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,6 +115,9 @@ pub struct Sample {
     /// Power the cluster draws at that time, watts (only when some node group has a power model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_w: Option<f64>,
+    /// GPU allocation, fragmentation and arrived demand (only when the cluster has GPUs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuSample>,
 }
 
 /// Real usage beside the allocations, sampled by `simctl docker run`.
@@ -198,6 +203,8 @@ pub struct Collector {
     last_completion: Option<SimTime>,
     node_cpu_integral: Vec<f64>,
     dim_integral: [f64; DIMS],
+    /// GPU counts (only read when the cluster has GPUs).
+    pub gpu: GpuCounts,
     /// Time series samples.
     pub samples: Vec<Sample>,
 }
@@ -230,6 +237,7 @@ impl Collector {
             last_completion: None,
             node_cpu_integral: vec![0.0; nodes],
             dim_integral: [0.0; DIMS],
+            gpu: GpuCounts::default(),
             samples: Vec::new(),
         }
     }
@@ -342,6 +350,7 @@ impl Collector {
         for (acc, d) in self.dim_integral.iter_mut().zip(demand.dims()) {
             *acc += d as f64 * secs;
         }
+        self.gpu.integral += demand.gpu_milli as f64 * secs;
     }
 
     /// Records a time-series sample of the cluster.
@@ -361,6 +370,8 @@ impl Collector {
             nodes_up: cluster.nodes().iter().filter(|n| n.schedulable).count() as u64,
             measured: None,
             power_w: cluster.meter().map(|m| m.power_now()),
+            gpu: (cluster.total_capacity().gpu_milli > 0)
+                .then(|| GpuSample::of(cluster, self.gpu.arrived_milli)),
         });
     }
 
@@ -443,6 +454,8 @@ impl Collector {
                 let joules: f64 = m.joules_at(window_end).iter().sum();
                 Energy::new(joules, window, self.completed_in_window)
             }),
+            gpu: (cluster.total_capacity().gpu_milli > 0)
+                .then(|| GpuSummary::new(&self.gpu, cluster, window)),
         }
     }
 
@@ -553,6 +566,21 @@ impl Summary {
             mean_power_w: f64::NAN,
         });
         [e.energy_kwh, e.energy_per_task_wh, e.mean_power_w].map(Metric::Real)
+    }
+
+    /// The GPU columns' values, in the order of [`GpuSummary::COLUMNS`] (empty for a run without
+    /// GPUs in a sweep where other points have some).
+    pub fn gpu_columns(&self) -> [Metric; 5] {
+        match self.gpu {
+            Some(g) => [
+                Metric::Real(g.util_gpu),
+                Metric::Real(g.gpu_frag_end),
+                Metric::Real(g.gpu_unallocated_end),
+                Metric::Count(g.gpu_tasks),
+                Metric::Count(g.gpu_tasks_unplaced),
+            ],
+            None => [Metric::Real(f64::NAN); 5],
+        }
     }
 }
 
@@ -669,6 +697,9 @@ pub struct Summary {
     /// [`Summary::energy_columns`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub energy: Option<Energy>,
+    /// GPU figures, when the cluster has GPUs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuSummary>,
 }
 
 /// Energy drawn by the cluster inside the measurement window (a node draws its power model's

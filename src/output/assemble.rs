@@ -138,11 +138,16 @@ fn write_all(dir: &Path, sources: &[Source], outs: &mut Vec<Out>) -> std::io::Re
         )?;
         writeln!(outs[TIMING].w, "{}", rec.timing_line)?;
         if !rec.timeseries_lines.is_empty() {
-            let header = if rec.power {
-                format!("{TIMESERIES_HEADER},power_w")
-            } else {
-                TIMESERIES_HEADER.to_string()
-            };
+            let mut header = TIMESERIES_HEADER.to_string();
+            if rec.power {
+                header.push_str(",power_w");
+            }
+            if rec.gpu {
+                for c in crate::metrics::GpuSample::COLUMNS {
+                    header.push(',');
+                    header.push_str(c);
+                }
+            }
             let k = open_once(&mut timeseries, outs, dir, "timeseries.csv", &header)?;
             for l in &rec.timeseries_lines {
                 writeln!(outs[k].w, "{l}")?;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::config::sweep::value_text;
 use crate::config::ScenarioFile;
-use crate::metrics::{Metric, Summary};
+use crate::metrics::{GpuSummary, Metric, Summary};
 use crate::output::atomic::write_atomic;
 use crate::output::tasks::csv_field;
 use crate::rng::label_hash;
@@ -47,6 +47,10 @@ pub struct RunRecord {
     /// a `power_w` column.
     #[serde(default)]
     pub power: bool,
+    /// Whether the cluster has GPUs: summary.csv has the GPU columns and timeseries.csv the
+    /// [`crate::metrics::GpuSample::COLUMNS`] (after `power_w`, when both are present).
+    #[serde(default)]
+    pub gpu: bool,
     /// schedulers.csv header (runs with a scheduler architecture only).
     #[serde(default)]
     pub scheduler_header: String,
@@ -203,6 +207,15 @@ impl RunRecord {
         if power {
             summary_header.extend(Summary::ENERGY_COLUMNS.map(String::from));
         }
+        let gpu = file.points.iter().any(|p| {
+            p.scenario
+                .node_groups
+                .iter()
+                .any(|g| g.capacity.gpu_milli > 0)
+        });
+        if gpu {
+            summary_header.extend(GpuSummary::COLUMNS.map(String::from));
+        }
         let mut summary_row = vec![
             csv_field(&point.scenario.name),
             mode.as_str().to_string(),
@@ -213,6 +226,9 @@ impl RunRecord {
         summary_row.extend(columns.iter().map(|(_, m)| m.to_csv()));
         if power {
             summary_row.extend(result.summary.energy_columns().map(Metric::to_csv));
+        }
+        if gpu {
+            summary_row.extend(result.summary.gpu_columns().map(Metric::to_csv));
         }
         let quantile_lines = result
             .quantiles
@@ -248,10 +264,17 @@ impl RunRecord {
                     s.running,
                     s.nodes_up
                 );
-                match (power, s.power_w) {
+                let line = match (power, s.power_w) {
                     (false, _) => line,
                     (true, Some(w)) => format!("{line},{w}"),
                     (true, None) => format!("{line},"),
+                };
+                match (gpu, s.gpu) {
+                    (false, _) => line,
+                    (true, Some(g)) => {
+                        format!("{line},{},{},{}", g.util_gpu, g.gpu_frag, g.arrived_gpu)
+                    }
+                    (true, None) => format!("{line},,,"),
                 }
             })
             .collect();
@@ -338,6 +361,7 @@ impl RunRecord {
             quantile_lines,
             timeseries_lines,
             power,
+            gpu,
             scheduler_header,
             scheduler_lines,
             run_json,

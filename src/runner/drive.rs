@@ -136,7 +136,8 @@ pub fn run_real(
     let default_spec = DockerSpec::default();
     let spec = scenario.docker.as_ref().unwrap_or(&default_spec);
     let sched_spec = &scenario.schedulers[run.scheduler];
-    let cluster = Cluster::with_indexes(&scenario.node_groups, sched_spec.index_needs());
+    let mut cluster = Cluster::with_indexes(&scenario.node_groups, sched_spec.index_needs());
+    cluster.set_gpu_pick(sched_spec.placement.gpu_pick());
     let Plan {
         tasks,
         node_changes,

@@ -15,9 +15,9 @@ use crate::sched::backfill::EasyBackfill;
 use crate::sched::batch::{BatchRule, BatchScheduler};
 use crate::sched::drf::Drf;
 use crate::sched::placement::{
-    AllocatedPlacement, BestFit, CompletionTime, Filter, FirstFit, JoinShortestQueue,
-    LeastConnections, Placement, PowerOfD, RandomPlacement, RoundRobin, ScorePlacement,
-    WeightedRoundRobin, WorstFit,
+    AllocatedPlacement, BestFit, CompletionTime, Fgd, Filter, FirstFit, GpuBestFit, GpuDotProduct,
+    GpuWorstFit, JoinShortestQueue, LeastConnections, Placement, PowerOfD, RandomPlacement,
+    RoundRobin, ScorePlacement, WeightedRoundRobin, WorstFit,
 };
 use crate::sched::preempt::PreemptivePriority;
 use crate::sched::scoring::ScoreFn;
@@ -71,6 +71,14 @@ pub enum PlacementSpec {
         /// Overload threshold as a fraction over the mean load.
         threshold: f64,
     },
+    /// GPU best fit: least CPU and GPU left after placement.
+    GpuBestFit,
+    /// GPU worst fit: most CPU and GPU left after placement.
+    GpuWorstFit,
+    /// Tetris alignment over CPU, memory and GPU.
+    GpuDotProduct,
+    /// Fragmentation gradient descent (GPU fragmentation).
+    Fgd,
     /// Batch Min-Min over the queue.
     MinMin,
     /// Batch Max-Min over the queue.
@@ -129,6 +137,10 @@ impl PlacementSpec {
             PlacementSpec::Mct => &r::MCT,
             PlacementSpec::EPvm { .. } => &r::E_PVM,
             PlacementSpec::KumarSharma { .. } => &r::KUMAR_SHARMA,
+            PlacementSpec::GpuBestFit => &r::GPU_BEST_FIT,
+            PlacementSpec::GpuWorstFit => &r::GPU_WORST_FIT,
+            PlacementSpec::GpuDotProduct => &r::GPU_DOT_PRODUCT,
+            PlacementSpec::Fgd => &r::FGD,
             PlacementSpec::MinMin => &r::MIN_MIN,
             PlacementSpec::MaxMin => &r::MAX_MIN,
             PlacementSpec::Sufferage => &r::SUFFERAGE,
@@ -174,6 +186,10 @@ impl PlacementSpec {
             PlacementSpec::MostAllocated => Box::new(AllocatedPlacement::most()),
             PlacementSpec::PowerOfD { d } => Box::new(PowerOfD::new(*d, rng)),
             PlacementSpec::Jsq => Box::new(JoinShortestQueue),
+            PlacementSpec::GpuBestFit => Box::new(GpuBestFit),
+            PlacementSpec::GpuWorstFit => Box::new(GpuWorstFit),
+            PlacementSpec::GpuDotProduct => Box::new(GpuDotProduct),
+            PlacementSpec::Fgd => Box::new(Fgd::default()),
             PlacementSpec::LeastConnections => Box::new(LeastConnections),
             PlacementSpec::Mct => Box::new(CompletionTime::mct()),
             PlacementSpec::KumarSharma { threshold } => {
@@ -199,6 +215,15 @@ impl PlacementSpec {
 }
 
 impl PlacementSpec {
+    /// How the cluster picks a share's GPU within a node for this placement: FGD's least
+    /// fragmentation, best fit for the others.
+    pub fn gpu_pick(&self) -> crate::cluster::GpuPick {
+        match self {
+            PlacementSpec::Fgd => crate::cluster::GpuPick::LeastFragmentation,
+            _ => crate::cluster::GpuPick::BestFit,
+        }
+    }
+
     /// The cluster indexes this placement reads (from its registry entry; a score list reads none).
     pub fn index_needs(&self) -> IndexNeeds {
         self.entry().map_or(IndexNeeds::NONE, |e| e.needs)

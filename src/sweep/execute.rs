@@ -61,7 +61,8 @@ pub fn run_one_watched<'a>(
     let scenario = &file.points[spec.point].scenario;
     let started = Instant::now();
     let sched_spec = &scenario.schedulers[spec.scheduler];
-    let cluster = Cluster::with_indexes(&scenario.node_groups, sched_spec.index_needs());
+    let mut cluster = Cluster::with_indexes(&scenario.node_groups, sched_spec.index_needs());
+    cluster.set_gpu_pick(sched_spec.placement.gpu_pick());
     let scheduler = build_scheduler(
         &scenario.schedulers[spec.scheduler],
         stream(spec.seed, "scheduler"),

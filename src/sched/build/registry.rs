@@ -155,6 +155,16 @@ pub static KUMAR_SHARMA: Entry = Entry {
         })
     },
 };
+/// GPU best fit.
+pub static GPU_BEST_FIT: Entry = plain("gpu-best-fit", NONE, |_| Ok(PlacementSpec::GpuBestFit));
+/// GPU worst fit.
+pub static GPU_WORST_FIT: Entry = plain("gpu-worst-fit", NONE, |_| Ok(PlacementSpec::GpuWorstFit));
+/// Dot product over CPU, memory and GPU.
+pub static GPU_DOT_PRODUCT: Entry = plain("gpu-dot-product", NONE, |_| {
+    Ok(PlacementSpec::GpuDotProduct)
+});
+/// Fragmentation gradient descent.
+pub static FGD: Entry = plain("fgd", NONE, |_| Ok(PlacementSpec::Fgd));
 /// Min-Min.
 pub static MIN_MIN: Entry = plain("min-min", NONE, |_| Ok(PlacementSpec::MinMin));
 /// Max-Min.
@@ -164,7 +174,7 @@ pub static SUFFERAGE: Entry = plain("sufferage", NONE, |_| Ok(PlacementSpec::Suf
 
 /// Every named placement, in catalogue order (the order of `docs/algorithms.md` and of error
 /// messages listing the names).
-pub static PLACEMENTS: [&Entry; 19] = [
+pub static PLACEMENTS: [&Entry; 23] = [
     &FIRST_FIT,
     &BEST_FIT,
     &WORST_FIT,
@@ -181,6 +191,10 @@ pub static PLACEMENTS: [&Entry; 19] = [
     &MCT,
     &E_PVM,
     &KUMAR_SHARMA,
+    &GPU_BEST_FIT,
+    &GPU_WORST_FIT,
+    &GPU_DOT_PRODUCT,
+    &FGD,
     &MIN_MIN,
     &MAX_MIN,
     &SUFFERAGE,

@@ -236,7 +236,8 @@ impl Manager {
             bounded_slowdown_tau: SimDuration::from_secs(10),
             record_rows: true,
         };
-        let cluster = Cluster::with_indexes(&[], config.scheduler.index_needs());
+        let mut cluster = Cluster::with_indexes(&[], config.scheduler.index_needs());
+        cluster.set_gpu_pick(config.scheduler.placement.gpu_pick());
         let scheduler = build_scheduler(&config.scheduler, stream(config.seed, "scheduler"));
         let cp = ControlPlane::new(control, cluster, scheduler, false);
         let next_task = store.counter("next_task")?.max(1);
