@@ -8,6 +8,7 @@
 //! | `sweep_<key>` | `summary.csv` | per swept key: p99 response and CPU utilisation against the key |
 //! | `timeseries` | `timeseries.csv` | CPU utilisation and queue length over time, replication 0, first sweep point |
 //! | `failover` | `summary.csv` | goodput, availability, tasks lost, time to restart, when those columns exist |
+//! | `gpu_fragmentation` | `timeseries.csv` | unallocated and fragmented GPUs against the arrived GPU demand, per scheduler (clusters with GPUs) |
 //!
 //! Every figure says in a subtitle what its whiskers mean ("mean and 95% CI over N replications", or
 //! "1 replication, no CI"). More than 8 schedulers (`data::MAX_OVERLAID`) are not overlaid: bars, sweeps
@@ -21,6 +22,7 @@
 mod bars;
 mod cdf;
 mod data;
+mod gpu;
 mod ranked;
 pub mod style;
 mod sweep;
@@ -100,6 +102,9 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     }
     if let Some(fig) = timeseries::TimeseriesFigure::load(dir, &summary)? {
         files.extend(style::save(&fig, &out, "timeseries")?);
+    }
+    if let Some(fig) = gpu::GpuFigure::load(dir, &summary)? {
+        files.extend(style::save(&fig, &out, "gpu_fragmentation")?);
     }
     if FAILOVER_METRICS.iter().any(|m| summary.metric(m).is_some()) && had_failures(&summary) {
         let fig = bars::MetricBars::failover(&cmp);

@@ -135,3 +135,96 @@ impl Placement for Fgd {
 /// A float ordered by `partial_cmp` (the keys here are finite).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 struct OrdF64(f64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Cluster, GpuSet, NodeGroup};
+    use crate::resources::GpuModels;
+    use crate::sched::placement::test_support::{central, task};
+
+    /// `nodes` nodes of 8 cores and `gpus` GPUs each.
+    fn gpu_cluster(nodes: u32, gpus: u64) -> Cluster {
+        Cluster::new(&[NodeGroup {
+            name: "g".into(),
+            count: nodes,
+            capacity: Resources::new(8.0, 1 << 30, 0).with_gpu(gpus * 1000, GpuModels::only(0)),
+            speed: 1.0,
+            domain: "g".into(),
+            start_delay: None,
+            power: None,
+            gpu_model: Some("gpu".into()),
+        }])
+    }
+
+    fn gpu_task(cpu: f64, gpu_milli: u64) -> PendingTask {
+        PendingTask {
+            demand: Resources::new(cpu, 0, 0).with_gpu(gpu_milli, GpuModels::ANY),
+            ..task(cpu)
+        }
+    }
+
+    /// Two 1-GPU nodes; node 0's GPU has 0.5 allocated. The mix is all 0.5-GPU tasks. A new
+    /// 0.5 share on node 0 fills its GPU: F goes from 0 (the 0.5 free still fits a 0.5 task) to 0,
+    /// and node 1 stays whole: delta 0. On node 1 it leaves 0.5 free, which a 0.5 task can still
+    /// use: delta 0 as well, so the tie goes to node 0. Now make the mix 0.6-GPU tasks: node 0's
+    /// free 0.5 is already a fragment (F = 500); placing there takes it (F = 0, delta -500), while
+    /// node 1 would go from 0 to 500 (delta +500). FGD takes node 0; a spreading placement node 1.
+    #[test]
+    fn fgd_fills_the_gpu_whose_remainder_no_task_could_use() {
+        let mut c = gpu_cluster(2, 1);
+        c.set_gpu_pick(crate::cluster::GpuPick::LeastFragmentation);
+        c.allocate_on(NodeId(0), &gpu_task(1.0, 500).demand, GpuSet(1))
+            .unwrap();
+        for _ in 0..10 {
+            c.note_arrival(&gpu_task(1.0, 600).demand);
+        }
+        assert_eq!(c.node_fragmentation(NodeId(0)), 500.0);
+        assert_eq!(c.node_fragmentation(NodeId(1)), 0.0);
+        let t = gpu_task(1.0, 500);
+        assert_eq!(
+            c.fragmentation_after(NodeId(1), &t.demand, GpuSet(1)),
+            500.0
+        );
+        assert_eq!(c.fragmentation_after(NodeId(0), &t.demand, GpuSet(1)), 0.0);
+        assert_eq!(Fgd::default().choose(&t, &central(&c)), Some(NodeId(0)));
+        assert_eq!(GpuWorstFit.choose(&t, &central(&c)), Some(NodeId(1)));
+        assert_eq!(GpuBestFit.choose(&t, &central(&c)), Some(NodeId(0)));
+    }
+
+    /// A CPU-only task strands GPUs when it takes the CPUs a GPU task needs: with a mix of
+    /// (4 cores, 1 GPU) tasks, putting a 6-core task on the GPU node leaves 2 cores, so its idle GPU
+    /// can no longer be used (F from 0 to 1000); on the CPU-only node F stays 0. FGD sends it to the
+    /// CPU-only node even though that node is listed second.
+    #[test]
+    fn fgd_keeps_cpu_tasks_off_the_cpus_gpu_tasks_need() {
+        let mut groups = vec![NodeGroup {
+            name: "gpu".into(),
+            count: 1,
+            capacity: Resources::new(8.0, 1 << 30, 0).with_gpu(1000, GpuModels::only(0)),
+            speed: 1.0,
+            domain: "g".into(),
+            start_delay: None,
+            power: None,
+            gpu_model: Some("gpu".into()),
+        }];
+        groups.push(NodeGroup {
+            name: "cpu".into(),
+            capacity: Resources::new(8.0, 1 << 30, 0),
+            gpu_model: None,
+            ..groups[0].clone()
+        });
+        let mut c = Cluster::new(&groups);
+        c.note_arrival(&gpu_task(4.0, 1000).demand);
+        let t = task(6.0);
+        assert_eq!(
+            c.fragmentation_after(NodeId(0), &t.demand, GpuSet::NONE),
+            1000.0
+        );
+        assert_eq!(Fgd::default().choose(&t, &central(&c)), Some(NodeId(1)));
+        assert_eq!(
+            crate::sched::placement::FirstFit.choose(&t, &central(&c)),
+            Some(NodeId(0))
+        );
+    }
+}
