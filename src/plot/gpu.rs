@@ -74,8 +74,8 @@ impl GpuFigure {
                 .or_default()
                 .entry(t.to_bits())
                 .or_insert(([0.0; 3], 0));
-            for k in 0..3 {
-                e.0[k] += v[k];
+            for (acc, x) in e.0.iter_mut().zip(v) {
+                *acc += x;
             }
             e.1 += 1;
         }
