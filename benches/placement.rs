@@ -65,12 +65,13 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
             0.5 * (1 + below(&mut rng, 4)) as f64,
             1 + below(&mut rng, 600),
         );
-        if c.allocate(node, &t.demand).is_ok() {
+        if let Ok(gpus) = c.allocate(node, &t.demand) {
             running.push(RunningTask {
                 handle: t.handle,
                 id: t.id,
                 node,
                 demand: t.demand,
+                gpus,
                 start: SimTime::ZERO,
                 expected_end: SimTime::ZERO + t.estimate,
                 priority: 0,
