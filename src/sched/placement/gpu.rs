@@ -85,8 +85,11 @@ impl Placement for GpuDotProduct {
 /// FGD: the feasible node whose expected fragmentation grows least when the task is placed on it
 /// (on the GPU that fragments least), `F_n'(M) - F_n(M)` with `F` as
 /// [`crate::cluster::TaskMix::fragmentation`] and `M` the demands arrived so far. A CPU-only task
-/// goes where it strands the fewest GPUs (a node without GPUs costs nothing). Each node's current
-/// fragmentation is cached until the node or the mix changes.
+/// goes where it strands the fewest GPUs (a node without GPUs costs nothing). Ties, common when
+/// no GPU changes (a CPU-only task on any roomy node), go to the node best fit would take (least
+/// CPU and GPU left after placement, so CPU-only tasks fill the nodes without GPUs first), then to
+/// the lowest id; Kubernetes, where FGD was built, breaks ties at random instead. Each node's
+/// current fragmentation is cached until the node or the mix changes.
 #[derive(Debug, Default)]
 pub struct Fgd {
     /// Per node: (its change count, the mix's arrival count, its fragmentation then).
@@ -113,7 +116,9 @@ impl Placement for Fgd {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
         let cluster = view.cluster;
         let arrivals = cluster.mix().map_or(0, |m| m.total());
-        let mut best: Option<(f64, NodeId)> = None;
+        // (fragmentation growth, CPU and GPU left after, node); the growth is compared to within
+        // TIE thousandths of a GPU, so float noise does not decide.
+        let mut best: Option<(f64, f64, NodeId)> = None;
         for node in cluster
             .nodes()
             .iter()
@@ -124,13 +129,22 @@ impl Placement for Fgd {
             };
             let before = self.current(cluster, node, arrivals);
             let delta = cluster.fragmentation_after(node.id, &task.demand, gpus) - before;
-            if best.is_none_or(|(b, _)| delta < b) {
-                best = Some((delta, node.id));
+            let left = left_after(node, &task.demand);
+            let better = match best {
+                None => true,
+                Some((b, _, _)) if delta < b - TIE => true,
+                Some((b, l, _)) => delta <= b + TIE && left < l,
+            };
+            if better {
+                best = Some((delta, left, node.id));
             }
         }
-        best.map(|(_, id)| id)
+        best.map(|(_, _, id)| id)
     }
 }
+
+/// Fragmentation growths closer than this (thousandths of a GPU) are a tie.
+const TIE: f64 = 1e-6;
 
 /// A float ordered by `partial_cmp` (the keys here are finite).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
