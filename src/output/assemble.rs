@@ -138,11 +138,14 @@ fn write_all(dir: &Path, sources: &[Source], outs: &mut Vec<Out>) -> std::io::Re
         )?;
         writeln!(outs[TIMING].w, "{}", rec.timing_line)?;
         if !rec.timeseries_lines.is_empty() {
-            let header = if rec.power {
+            let mut header = if rec.power {
                 format!("{TIMESERIES_HEADER},power_w")
             } else {
                 TIMESERIES_HEADER.to_string()
             };
+            if rec.power_policy {
+                header.push_str(",nodes_on");
+            }
             let k = open_once(&mut timeseries, outs, dir, "timeseries.csv", &header)?;
             for l in &rec.timeseries_lines {
                 writeln!(outs[k].w, "{l}")?;

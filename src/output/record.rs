@@ -47,6 +47,10 @@ pub struct RunRecord {
     /// a `power_w` column.
     #[serde(default)]
     pub power: bool,
+    /// Whether the scenario has a `[power]` table: timeseries.csv has a `nodes_on` column (after
+    /// `power_w`).
+    #[serde(default)]
+    pub power_policy: bool,
     /// schedulers.csv header (runs with a scheduler architecture only).
     #[serde(default)]
     pub scheduler_header: String,
@@ -203,6 +207,8 @@ impl RunRecord {
         if power {
             summary_header.extend(Summary::ENERGY_COLUMNS.map(String::from));
         }
+        let extra = ExtraColumns::of(file);
+        summary_header.extend(extra.header());
         let mut summary_row = vec![
             csv_field(&point.scenario.name),
             mode.as_str().to_string(),
@@ -214,6 +220,8 @@ impl RunRecord {
         if power {
             summary_row.extend(result.summary.energy_columns().map(Metric::to_csv));
         }
+        summary_row.extend(extra.row(&result.summary));
+        let power_policy = extra.policy;
         let quantile_lines = result
             .quantiles
             .iter()
@@ -248,9 +256,14 @@ impl RunRecord {
                     s.running,
                     s.nodes_up
                 );
-                match (power, s.power_w) {
+                let line = match (power, s.power_w) {
                     (false, _) => line,
                     (true, Some(w)) => format!("{line},{w}"),
+                    (true, None) => format!("{line},"),
+                };
+                match (power_policy, s.nodes_on) {
+                    (false, _) => line,
+                    (true, Some(n)) => format!("{line},{n}"),
                     (true, None) => format!("{line},"),
                 }
             })
@@ -338,6 +351,7 @@ impl RunRecord {
             quantile_lines,
             timeseries_lines,
             power,
+            power_policy,
             scheduler_header,
             scheduler_lines,
             run_json,
@@ -404,5 +418,75 @@ impl RunRecord {
     /// Where run `index`'s task rows live in results directory `dir`.
     pub fn tasks_path(dir: &Path, index: usize) -> PathBuf {
         dir.join(RUNS_DIR).join(format!("run-{index:06}.tasks.csv"))
+    }
+}
+
+/// The summary columns a power model or a `[power]` table adds after the energy columns, decided
+/// for the whole file so that every run of a sweep has the same columns:
+/// `energy_kwh_<group>` per node group with a power model (groups named in first-seen order over
+/// the sweep points; empty for a point without that group), `power_offs` and `boots` with a
+/// `[power]` table, `carbon_g` with `[power] carbon`.
+struct ExtraColumns {
+    groups: Vec<String>,
+    policy: bool,
+    carbon: bool,
+}
+
+impl ExtraColumns {
+    fn of(file: &ScenarioFile) -> ExtraColumns {
+        let mut groups: Vec<String> = Vec::new();
+        for p in &file.points {
+            for g in p.scenario.node_groups.iter().filter(|g| g.power.is_some()) {
+                if !groups.contains(&g.name) {
+                    groups.push(g.name.clone());
+                }
+            }
+        }
+        let policy = file.points.iter().any(|p| p.scenario.power.is_some());
+        let carbon = file.points.iter().any(|p| {
+            p.scenario
+                .power
+                .as_ref()
+                .is_some_and(|w| w.carbon.is_some())
+        });
+        ExtraColumns {
+            groups,
+            policy,
+            carbon,
+        }
+    }
+
+    fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| csv_field(&format!("energy_kwh_{g}")))
+            .collect();
+        if self.policy {
+            h.extend(["power_offs", "boots"].map(String::from));
+        }
+        if self.carbon {
+            h.push("carbon_g".into());
+        }
+        h
+    }
+
+    fn row(&self, s: &Summary) -> Vec<String> {
+        let mut row: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let kwh = s.energy_groups.iter().find(|(n, _)| n == g).map(|e| e.1);
+                Metric::Real(kwh.unwrap_or(f64::NAN)).to_csv()
+            })
+            .collect();
+        if self.policy {
+            let c = s.power.unwrap_or_default();
+            row.extend([c.power_offs, c.boots].map(|n| Metric::Count(n).to_csv()));
+        }
+        if self.carbon {
+            row.push(Metric::Real(s.carbon_g.unwrap_or(f64::NAN)).to_csv());
+        }
+        row
     }
 }
