@@ -119,6 +119,20 @@ fn a_boot_delays_the_start_by_the_boot_time_and_draws_idle_power_meanwhile() {
 }
 
 #[test]
+fn waiting_tasks_are_packed_onto_as_few_boots_as_hold_them() {
+    // Three one-core tasks (one job) arrive together at 3600 s on three 2-core nodes, all off:
+    // the first boots node 0 and claims one of its cores, the second claims the other, the third
+    // boots node 1. All three start at 3720 s (wait 120 s); node 2 stays off.
+    let text = cluster(3, 3, "off_after = 0\nboot = \"2m\"", "")
+        .replace("max_tasks = 3", "max_tasks = 3\ntasks_per_job = 3");
+    let r = only_run(&text);
+    assert_eq!(r.summary.tasks_completed, 3);
+    assert_eq!(r.summary.power.unwrap().boots, 2);
+    // No node is on before 3720 s, so every wait is at least 120 s: a mean of 120 s means all.
+    assert_eq!(r.summary.mean_wait_s, 120.0);
+}
+
+#[test]
 fn a_crash_during_a_boot_aborts_it_and_another_node_boots() {
     // As above, but node 0 crashes at 3650 s (mid-boot) for 60 s: its boot is aborted (it drew
     // 100 W on [3600, 3650]), node 1 boots at 3650 s and takes task 1 at 3770 s (wait 170 s),

@@ -11,10 +11,11 @@
 //!   every node is off from `off_after` on.
 //! - **Off.** An off node is not schedulable and draws 0 W.
 //! - **Boot.** At every decision point, after the scheduler has placed what it could, the queue is
-//!   walked in order; each waiting task that fits no schedulable node now either claims a booting
-//!   node whose capacity would hold it (each booting node is claimed by at most one task per
-//!   decision point), or else boots the lowest-numbered off, up node whose capacity would hold it.
-//!   So one node is booted per waiting task that nothing on or booting can take. A booting node
+//!   walked in order; each waiting task that fits no schedulable node now claims room on the first
+//!   booting node (in node order, then in the order booted) that still has room for it after the
+//!   tasks claimed before it at this decision point, or else boots the lowest-numbered off, up node
+//!   whose capacity would hold it (and claims room there). So nodes are booted only for waiting
+//!   tasks that nothing on or booting can take, packed first-fit onto the boots. A booting node
 //!   draws its idle power (nothing is allocated on it) for `boot`, takes no work meanwhile, and is
 //!   then on, schedulable, and idle until the scheduler places work there.
 //! - **Crashes.** Failure processes run whatever the power state. A crash of an on node is an
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use crate::ids::NodeId;
 use crate::metrics::carbon::CarbonSeries;
 use crate::metrics::power::PowerCounts;
+use crate::resources::Resources;
 use crate::time::SimDuration;
 
 use super::{Command, ControlPlane, Timer};
@@ -94,6 +96,8 @@ pub(super) struct Power {
     touched: Vec<NodeId>,
     /// Nodes on or booting.
     powered: u32,
+    /// Nodes booting.
+    booting: u32,
     /// Switchings inside the measurement window.
     pub(super) offs: u64,
     pub(super) boots: u64,
@@ -118,6 +122,7 @@ impl ControlPlane {
             ],
             touched: Vec::new(),
             powered: n as u32,
+            booting: 0,
             offs: 0,
             boots: 0,
             policy,
@@ -179,6 +184,7 @@ impl ControlPlane {
         if n.state == State::Booting {
             n.state = State::Off;
             p.powered -= 1;
+            p.booting -= 1;
             if let Some(m) = self.cluster.meter_mut() {
                 m.set_off(node.index(), true);
             }
@@ -220,6 +226,7 @@ impl ControlPlane {
                 }
                 p.nodes[i].state = State::On;
                 p.nodes[i].epoch += 1;
+                p.booting -= 1;
                 p.touched.push(node);
                 if !self.nodes[i].down {
                     self.cluster.set_schedulable(node, true);
@@ -263,35 +270,37 @@ impl ControlPlane {
     }
 
     fn boot_for_queue(&mut self, p: &mut Power) {
-        let mut unclaimed: Vec<NodeId> = Vec::new();
+        // Cheap exits first: most decision points have an empty queue or every node on.
+        if self.pending.is_empty() || (p.booting == 0 && p.powered as usize == p.nodes.len()) {
+            return;
+        }
+        // Room left on each booting node for the waiting tasks claimed so far at this point.
+        let mut room: Vec<Resources> = Vec::new();
         let mut off = 0usize;
         for (i, n) in p.nodes.iter().enumerate() {
             match n.state {
-                State::Booting => unclaimed.push(NodeId(i as u32)),
+                State::Booting => room.push(self.cluster.nodes()[i].capacity),
                 State::Off if !self.nodes[i].down => off += 1,
                 _ => {}
             }
         }
-        if self.pending.is_empty() || (unclaimed.is_empty() && off == 0) {
+        if room.is_empty() && off == 0 {
             return;
         }
         let in_window = self.metrics.in_window(self.now);
         for k in 0..self.pending.len() {
-            if unclaimed.is_empty() && off == 0 {
+            if room.is_empty() && off == 0 {
                 break;
             }
             let demand = self.pending[k].demand;
             if self.cluster.fits_somewhere_now(&demand) {
                 continue;
             }
-            let cluster = &self.cluster;
-            if let Some(j) = unclaimed
-                .iter()
-                .position(|&b| cluster.node(b).fits_ever(&demand))
-            {
-                unclaimed.swap_remove(j);
+            if let Some(r) = room.iter_mut().find(|r| demand.fits_in(r)) {
+                *r = r.saturating_sub(&demand);
                 continue;
             }
+            let cluster = &self.cluster;
             let chosen = (0..p.nodes.len()).find(|&i| {
                 p.nodes[i].state == State::Off
                     && !self.nodes[i].down
@@ -299,9 +308,11 @@ impl ControlPlane {
             });
             let Some(i) = chosen else { continue };
             off -= 1;
+            room.push(cluster.nodes()[i].capacity.saturating_sub(&demand));
             p.nodes[i].state = State::Booting;
             p.nodes[i].epoch += 1;
             p.powered += 1;
+            p.booting += 1;
             if in_window {
                 p.boots += 1;
             }
