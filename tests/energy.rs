@@ -149,7 +149,7 @@ fn without_a_power_model_there_is_no_energy_and_no_new_column() {
 fn bundled_energy(power: &str) -> Vec<(usize, usize, f64)> {
     let text = std::fs::read_to_string("scenarios/energy.toml").unwrap();
     let line = "power = { idle = 100, peak = 250 }";
-    let axis = r#""power.off_after" = ["off", "5m"]"#;
+    let axis = r#""power.off_after" = ["5m", "off"]"#;
     assert!(
         text.contains(line) && text.contains(axis),
         "scenarios/energy.toml changed its power line or its power.off_after axis"
