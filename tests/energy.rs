@@ -144,15 +144,20 @@ fn without_a_power_model_there_is_no_energy_and_no_new_column() {
     assert!(only_run(&one_node("", "")).summary.energy.is_none());
 }
 
-/// scenarios/energy.toml's energy per (sweep point, scheduler), with its power line replaced.
+/// scenarios/energy.toml's energy per (sweep point, scheduler), with its power line replaced and
+/// every node kept on (its `power.off_after` axis reduced to "off": one sweep point per load).
 fn bundled_energy(power: &str) -> Vec<(usize, usize, f64)> {
     let text = std::fs::read_to_string("scenarios/energy.toml").unwrap();
     let line = "power = { idle = 100, peak = 250 }";
+    let axis = r#""power.off_after" = ["5m", "off"]"#;
     assert!(
-        text.contains(line),
-        "scenarios/energy.toml changed its power line"
+        text.contains(line) && text.contains(axis),
+        "scenarios/energy.toml changed its power line or its power.off_after axis"
     );
-    run_all(&scenario(&text.replace(line, power)))
+    let text = text
+        .replace(line, power)
+        .replace(axis, r#""power.off_after" = ["off"]"#);
+    run_all(&scenario(&text))
         .iter()
         .map(|r| {
             let e = r.summary.energy.unwrap();

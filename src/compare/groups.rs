@@ -1,8 +1,10 @@
 //! Which configurations are compared against each other.
 //!
 //! A swept key either changes *the strategy under test* or *the conditions it is tested under*:
-//! - strategy keys configure the scheduler or the failover policy: paths starting with `scheduler`
-//!   (`scheduler.d`, `scheduler[1].d`) or `failover` (`failover.policy`, `failover.max_attempts`);
+//! - strategy keys configure the scheduler, the failover policy or the power policy: paths starting
+//!   with `scheduler` (`scheduler.d`, `scheduler[1].d`) or `failover` (`failover.policy`,
+//!   `failover.max_attempts`), and the `[power]` policy's keys (`power.off_after`, `power.boot`,
+//!   `power.min_on`; not `power.carbon`, the grid's intensity, a condition);
 //! - condition keys are everything else: the workload (`workload.arrival.rate`), the cluster
 //!   (`cluster.nodes[0].count`), the faults, the scenario.
 //!
@@ -17,7 +19,9 @@ use super::summary::SweepPoint;
 /// Whether swept key `key` configures the strategy under test (see the module docs).
 pub fn is_strategy_key(key: &str) -> bool {
     let head = key.split(['.', '[']).next().unwrap_or("");
-    head == "scheduler" || head == "failover"
+    head == "scheduler"
+        || head == "failover"
+        || (head == "power" && key.starts_with("power.") && key != "power.carbon")
 }
 
 /// A set of configurations compared against each other: equal condition values.
@@ -76,6 +80,8 @@ mod tests {
             "failover.max_attempts",
             "scheduler.d",
             "scheduler[1].d",
+            "power.off_after",
+            "power.boot",
         ] {
             assert!(is_strategy_key(k), "{k}");
         }
@@ -86,6 +92,7 @@ mod tests {
             "scenario.horizon",
             "schedulers",
             "failovers.x",
+            "power.carbon",
         ] {
             assert!(!is_strategy_key(k), "{k}");
         }

@@ -69,6 +69,10 @@ pub const KEY_METRICS: &[MetricInfo] = &[
     m("energy_kwh", Lower, "Energy", "kWh"),
     m("energy_per_task_wh", Lower, "Energy per task", "Wh"),
     m("mean_power_w", Lower, "Mean power", "W"),
+    // Only with a [power] table (carbon_g: with [power] carbon).
+    m("power_offs", Lower, "Nodes switched off", "count"),
+    m("boots", Lower, "Nodes booted", "count"),
+    m("carbon_g", Lower, "Carbon", "g CO2"),
     // schedulers.csv (one row per scheduler of an architecture).
     m("busy_fraction", Lower, "Scheduler busy", "fraction"),
     m(
@@ -113,6 +117,10 @@ pub const FAILOVER_METRICS: &[&str] = &[
     "tasks_lost",
     "mean_time_to_restart_s",
 ];
+
+/// The energy metrics plotted against a swept key (with the mean wait they cost), when the
+/// summary has them.
+pub const ENERGY_METRICS: &[&str] = &["energy_kwh", "mean_wait_s", "carbon_g"];
 
 /// Looks a metric up by column name.
 pub fn info(name: &str) -> Option<&'static MetricInfo> {

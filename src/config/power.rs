@@ -1,10 +1,84 @@
 //! The `power` key of a `[[cluster.nodes]]` group: `{ idle = W, peak = W }` (linear in CPU
-//! utilisation) or `{ points = [[u, W], ...] }` (a SPECpower-style table).
+//! utilisation) or `{ points = [[u, W], ...] }` (a SPECpower-style table); and the scenario's
+//! `[power]` table (a power-management policy and the carbon intensity, see
+//! [`crate::control::power`]).
 
-use toml::Value;
+use std::path::Path;
+use std::sync::Arc;
 
-use crate::config::field::{as_f64, as_table, check_keys, join, FieldError};
+use toml::{Table, Value};
+
+use crate::cluster::NodeGroup;
+use crate::config::field::{
+    as_f64, as_str, as_table, as_u64, check_keys, join, opt, sim_duration, FieldError,
+};
+use crate::control::power::PowerPolicy;
+use crate::metrics::carbon::CarbonSeries;
 use crate::metrics::power::PowerModel;
+use crate::time::SimDuration;
+
+const POLICY_KEYS: &[&str] = &["off_after", "boot", "min_on", "carbon"];
+
+/// Parses the scenario's `[power]` table, if any: `off_after` (a duration, or `"off"`, the
+/// default: nodes stay on), `boot` (a duration, default 0), `min_on` (default 0, at most the
+/// number of nodes) and `carbon` (a CSV file, relative to `base_dir`, read and checked now).
+/// A `[power]` table needs some node group with a power model.
+pub fn parse_policy(
+    doc: &Table,
+    base_dir: &Path,
+    groups: &[NodeGroup],
+) -> Result<Option<PowerPolicy>, FieldError> {
+    let Some(v) = doc.get("power") else {
+        return Ok(None);
+    };
+    let t = as_table(v, "power")?;
+    check_keys(t, POLICY_KEYS, "power")?;
+    if groups.iter().all(|g| g.power.is_none()) {
+        return Err(FieldError::new(
+            "power",
+            "a [power] table needs a power model on some node group (power = { idle = W, peak = W } in [[cluster.nodes]])",
+        ));
+    }
+    let off_after = match t.get("off_after") {
+        None => None,
+        Some(Value::String(s)) if s == "off" => None,
+        Some(v) => Some(sim_duration(v, "power.off_after").map_err(|e| {
+            FieldError::new(
+                e.key,
+                format!(
+                    "{} (expected a duration such as \"10m\", or \"off\")",
+                    e.message
+                ),
+            )
+        })?),
+    };
+    let boot = opt(t, "boot", "power", sim_duration)?.unwrap_or(SimDuration::ZERO);
+    let nodes: u64 = groups.iter().map(|g| u64::from(g.count)).sum();
+    let min_on = opt(t, "min_on", "power", as_u64)?.unwrap_or(0);
+    if min_on > nodes {
+        return Err(FieldError::new(
+            "power.min_on",
+            format!("must be at most the number of nodes ({nodes}), got {min_on}"),
+        ));
+    }
+    let carbon = match opt(t, "carbon", "power", |v, k| {
+        as_str(v, k).map(str::to_string)
+    })? {
+        None => None,
+        Some(file) => {
+            let path = base_dir.join(&file);
+            let series =
+                CarbonSeries::read(&path).map_err(|m| FieldError::new("power.carbon", m))?;
+            Some(Arc::new(series))
+        }
+    };
+    Ok(Some(PowerPolicy {
+        off_after,
+        boot,
+        min_on: min_on as u32,
+        carbon,
+    }))
+}
 
 /// Parses and validates a power model at `key` (e.g. `cluster.nodes[0].power`).
 pub fn parse_power(v: &Value, key: &str) -> Result<PowerModel, FieldError> {

@@ -55,6 +55,9 @@ pub struct Scenario {
     pub docker: Option<crate::config::docker::DockerSpec>,
     /// The scheduler architecture of each entry of `schedulers` (same order).
     pub architectures: Vec<std::sync::Arc<crate::control::arch::spec::ArchitectureSpec>>,
+    /// The `[power]` table: power management and carbon intensity (see
+    /// [`crate::control::power`]).
+    pub power: Option<crate::control::power::PowerPolicy>,
 }
 
 /// Where tasks come from.
@@ -108,6 +111,7 @@ const TOP_KEYS: &[&str] = &[
     "output",
     "docker",
     "architecture",
+    "power",
 ];
 const META_KEYS: &[&str] = &[
     "name",
@@ -271,6 +275,16 @@ impl Scenario {
             &preempt,
             dispatch == DispatchMode::Immediate,
         )?;
+        let power = crate::config::power::parse_policy(doc, base_dir, &node_groups)?;
+        if power.as_ref().is_some_and(|p| p.off_after.is_some())
+            && (dispatch == DispatchMode::Immediate
+                || architectures.iter().any(|a| !a.is_trivial()))
+        {
+            return Err(FieldError::new(
+                "power.off_after",
+                "switching nodes off needs central dispatch (workload.dispatch = \"central\") and no [architecture]: the boot rule reads the central queue",
+            ));
+        }
         Ok(Scenario {
             name,
             seed,
@@ -288,6 +302,7 @@ impl Scenario {
             output,
             docker,
             architectures,
+            power,
         })
     }
 }

@@ -55,6 +55,9 @@ impl ControlPlane {
         } else {
             while self.decide_once() {}
         }
+        if self.power.is_some() {
+            self.power_step();
+        }
         if self.config.check_invariants || cfg!(debug_assertions) {
             self.cluster.assert_within_capacity();
         }

@@ -16,6 +16,7 @@ impl ControlPlane {
     /// Starts an attempt whose resources are already allocated on `node`.
     pub(super) fn start(&mut self, handle: u32, node: NodeId, gpus: GpuSet) {
         let now = self.now;
+        self.power_touch(node);
         let speed = self.cluster.node(node).speed;
         let up = !self.nodes[node.index()].down;
         let running_pos = self.running.len();
@@ -184,6 +185,7 @@ impl ControlPlane {
             rec.spec.class,
         );
         self.arch_hold(class, &demand, false);
+        self.power_touch(node);
         self.running.swap_remove(running_pos);
         if let Some(moved) = self.running.get(running_pos) {
             if let Phase::Running { running_pos: p, .. } =

@@ -28,6 +28,7 @@ impl ControlPlane {
         if let Some(m) = self.cluster.meter_mut() {
             m.set_down(node.index(), true);
         }
+        self.power_node_down(node);
         for handle in self.running_on(node) {
             self.stall(handle);
         }
@@ -51,7 +52,9 @@ impl ControlPlane {
         if !v.detected {
             self.detect(node);
         }
-        self.cluster.set_schedulable(node, true);
+        // A node switched off (or whose boot a crash aborted) stays unschedulable until booted.
+        self.cluster.set_schedulable(node, self.power_on(node));
+        self.power_touch(node);
         self.capacity_freed = true;
         let waiting = std::mem::take(&mut self.nodes[node.index()].waiting_services);
         for handle in waiting {

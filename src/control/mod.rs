@@ -33,6 +33,7 @@ mod deps;
 mod lifecycle;
 mod live;
 mod mechanics;
+pub mod power;
 mod rows;
 mod services;
 mod tasks;
@@ -116,6 +117,8 @@ pub enum Timer {
     NotBefore(AttemptRef),
     /// A timer of the scheduler architecture (decision done, offer timeout, probe, launch).
     Arch(arch::ArchTimer),
+    /// A timer of the power policy (a node idle long enough, a boot done).
+    Power(power::PowerTimer),
 }
 
 /// How an attempt ended, as its driver saw it.
@@ -221,6 +224,8 @@ pub struct ControlPlane {
     local_dispatch: bool,
     /// Attempts given up by their health checks.
     health_failures: u64,
+    /// The power policy, when the scenario has a `[power]` table.
+    power: Option<Box<power::Power>>,
 }
 
 /// What a run looks like now, for live monitoring ([`ControlPlane::live`]).
@@ -301,6 +306,7 @@ impl ControlPlane {
             arch: None,
             local_dispatch: config.mode == DispatchMode::Immediate,
             health_failures: 0,
+            power: None,
             cluster,
             config,
         }
@@ -472,6 +478,7 @@ impl ControlPlane {
                 }
             }
             Timer::Arch(timer) => self.arch_timer(timer),
+            Timer::Power(timer) => self.power_timer(timer),
         }
     }
 
@@ -510,6 +517,11 @@ impl ControlPlane {
         let queued = (self.pending.len() + local + arch) as u64;
         self.metrics
             .sample(self.now, &self.cluster, queued, self.running.len() as u64);
+        if let Some(on) = self.nodes_on() {
+            if let Some(s) = self.metrics.samples.last_mut() {
+                s.nodes_on = Some(on);
+            }
+        }
     }
 
     /// The current attempt of task slot `handle` as a driver reference.
@@ -562,6 +574,7 @@ impl ControlPlane {
         }
         let schedulers = self.scheduler_stats();
         let mut summary = self.metrics.finish(&self.cluster, end, counts);
+        summary.power = self.power_counts();
         summary.availability = self.services.availability(window_end, window_start);
         let ended = summary.tasks_completed + summary.tasks_failed + summary.tasks_unschedulable;
         assert_eq!(

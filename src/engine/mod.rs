@@ -70,6 +70,8 @@ pub struct EngineConfig {
     /// The scheduler architecture and the placement algorithm each of its actors runs (`None`:
     /// one synchronous central scheduler, as without an `[architecture]` table).
     pub architecture: Option<ArchSetup>,
+    /// The power-management policy and carbon intensity (`None`: nodes stay on, no carbon).
+    pub power: Option<crate::control::power::PowerPolicy>,
 }
 
 /// A scheduler architecture with the placement algorithm of the run.
@@ -93,12 +95,15 @@ impl EngineConfig {
         has_dependencies: bool,
         record_rows: bool,
     ) -> ControlPlane {
-        let cp = ControlPlane::new(
+        let mut cp = ControlPlane::new(
             self.control(record_rows),
             cluster,
             scheduler,
             has_dependencies,
         );
+        if let Some(p) = &self.power {
+            cp = cp.with_power(p.clone());
+        }
         match &self.architecture {
             Some(a) if !a.spec.is_trivial() => {
                 let schedulers = (0..a.spec.actors().len())
@@ -323,6 +328,8 @@ impl<'a> Simulation<'a> {
             self.events.push(SimTime::ZERO + dt, Event::Sample);
         }
         self.schedule_initial_faults();
+        // Timers the control plane set before any input (a power policy's first switch-offs).
+        self.carry_out();
         let horizon = self.horizon.unwrap_or(SimTime::MAX);
         let mut end = None;
         while let Some(t) = self.events.peek_time() {

@@ -2,7 +2,12 @@
 //! or of its up/down state, so energy is the sum over those intervals of watts x seconds (clipped
 //! to the measurement window). The meter is updated lazily: a node's interval is closed only when
 //! that node changes, so the cost is O(1) per allocation change and O(nodes) once at the end.
+//! A node draws nothing while down (crashed) or switched off by a power-management policy. With a
+//! carbon series, each interval's energy is also weighted by the intensity's exact integral over it.
 
+use std::sync::Arc;
+
+use crate::metrics::carbon::CarbonSeries;
 use crate::metrics::power::PowerModel;
 use crate::time::SimTime;
 
@@ -17,10 +22,14 @@ struct NodeMeter {
     allocated: u64,
     /// Whether the node is down (crashed): it draws nothing.
     down: bool,
+    /// Whether the node is switched off (a power-management policy): it draws nothing.
+    off: bool,
     /// Start of the current constant-power interval.
     since: SimTime,
     /// Joules drawn inside the window before `since`.
     joules: f64,
+    /// Grams of CO2 of those joules (with a carbon series).
+    grams: f64,
 }
 
 /// Per-node energy meters of a cluster whose node groups have power models.
@@ -32,6 +41,8 @@ pub struct EnergyMeter {
     now: SimTime,
     warmup: SimTime,
     window_end: SimTime,
+    /// The carbon intensity of the electricity, when the scenario gives one.
+    carbon: Option<Arc<CarbonSeries>>,
 }
 
 impl EnergyMeter {
@@ -43,7 +54,13 @@ impl EnergyMeter {
             now: SimTime::ZERO,
             warmup: SimTime::ZERO,
             window_end: SimTime::MAX,
+            carbon: None,
         }
+    }
+
+    /// Also accounts the carbon of the energy drawn, at the intensity `series`.
+    pub fn set_carbon(&mut self, series: Arc<CarbonSeries>) {
+        self.carbon = Some(series);
     }
 
     /// Counts energy only from `warmup` on.
@@ -85,6 +102,13 @@ impl EnergyMeter {
         self.nodes[i].down = down;
     }
 
+    /// Node `i` was switched off (`true`) or on (a power-management policy). A node switched on
+    /// draws its model's watts at its allocation (nothing allocated while booting: idle watts).
+    pub fn set_off(&mut self, i: usize, off: bool) {
+        self.close_interval(i);
+        self.nodes[i].off = off;
+    }
+
     /// Power the cluster draws now, watts.
     pub fn power_now(&self) -> f64 {
         self.nodes.iter().map(|n| self.watts(n)).sum()
@@ -98,17 +122,48 @@ impl EnergyMeter {
             .collect()
     }
 
+    /// Grams of CO2 of the energy each node drew inside the measurement window, up to `end`
+    /// (`None` without a carbon series).
+    pub fn grams_at(&self, end: SimTime) -> Option<Vec<f64>> {
+        let c = self.carbon.as_ref()?;
+        Some(
+            self.nodes
+                .iter()
+                .map(|n| {
+                    let (from, to) = self.clip(n.since, end);
+                    n.grams + c.grams(self.watts(n), from, to)
+                })
+                .collect(),
+        )
+    }
+
     fn close_interval(&mut self, i: usize) {
         let n = &self.nodes[i];
-        let joules = self.watts(n) * self.seconds_in_window(n.since, self.now);
+        let watts = self.watts(n);
+        let joules = watts * self.seconds_in_window(n.since, self.now);
+        let grams = match &self.carbon {
+            Some(c) => {
+                let (from, to) = self.clip(n.since, self.now);
+                c.grams(watts, from, to)
+            }
+            None => 0.0,
+        };
         let n = &mut self.nodes[i];
         n.joules += joules;
+        n.grams += grams;
         n.since = self.now;
+    }
+
+    /// `[from, to]` clipped to the measurement window (empty when `to <= from` after clipping).
+    fn clip(&self, from: SimTime, to: SimTime) -> (SimTime, SimTime) {
+        (from.max(self.warmup), to.min(self.window_end))
     }
 
     fn watts(&self, n: &NodeMeter) -> f64 {
         match n.model {
-            Some(m) if !n.down => self.models[m].watts(n.allocated as f64 / n.capacity as f64),
+            Some(m) if !n.down && !n.off => {
+                self.models[m].watts(n.allocated as f64 / n.capacity as f64)
+            }
             _ => 0.0,
         }
     }
@@ -130,8 +185,10 @@ impl NodeMeter {
             capacity: capacity.max(1),
             allocated: 0,
             down: false,
+            off: false,
             since: SimTime::ZERO,
             joules: 0.0,
+            grams: 0.0,
         }
     }
 }

@@ -19,6 +19,7 @@
 //! The `tasks_*` counts cover the whole run, so that they add up: submitted = completed + failed +
 //! unschedulable + running at the end + pending at the end.
 
+pub mod carbon;
 pub mod energy;
 pub mod gpu;
 pub mod histogram;
@@ -115,6 +116,9 @@ pub struct Sample {
     /// Power the cluster draws at that time, watts (only when some node group has a power model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_w: Option<f64>,
+    /// Nodes switched on (or booting) and up at that time (only with a `[power]` policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes_on: Option<u64>,
     /// GPU allocation, fragmentation and arrived demand (only when the cluster has GPUs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu: Option<GpuSample>,
@@ -370,6 +374,7 @@ impl Collector {
             nodes_up: cluster.nodes().iter().filter(|n| n.schedulable).count() as u64,
             measured: None,
             power_w: cluster.meter().map(|m| m.power_now()),
+            nodes_on: None,
             gpu: (cluster.total_capacity().gpu_milli > 0)
                 .then(|| GpuSample::of(cluster, self.gpu.arrived_milli)),
         });
@@ -454,6 +459,15 @@ impl Collector {
                 let joules: f64 = m.joules_at(window_end).iter().sum();
                 Energy::new(joules, window, self.completed_in_window)
             }),
+            energy_groups: cluster
+                .meter()
+                .map(|m| energy_per_group(cluster, &m.joules_at(window_end)))
+                .unwrap_or_default(),
+            power: None,
+            carbon_g: cluster
+                .meter()
+                .and_then(|m| m.grams_at(window_end))
+                .map(|g| g.iter().sum()),
             gpu: (cluster.total_capacity().gpu_milli > 0)
                 .then(|| GpuSummary::new(&self.gpu, cluster, window)),
         }
@@ -697,9 +711,34 @@ pub struct Summary {
     /// [`Summary::energy_columns`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub energy: Option<Energy>,
+    /// Energy drawn in the window per node group that has a power model, (group name, kWh), in
+    /// group order (empty without a model). The groups' values sum to `energy.energy_kwh`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub energy_groups: Vec<(String, f64)>,
+    /// The power policy's switching counts, with a `[power]` table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power: Option<power::PowerCounts>,
+    /// Grams of CO2 of the energy drawn in the window, with `[power] carbon`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carbon_g: Option<f64>,
     /// GPU figures, when the cluster has GPUs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu: Option<GpuSummary>,
+}
+
+/// Kilowatt-hours per node group that has a power model, from per-node joules.
+fn energy_per_group(cluster: &Cluster, joules: &[f64]) -> Vec<(String, f64)> {
+    let groups = cluster.groups();
+    let mut sums = vec![0.0; groups.len()];
+    for (n, j) in cluster.nodes().iter().zip(joules) {
+        sums[n.group as usize] += j;
+    }
+    groups
+        .iter()
+        .zip(sums)
+        .filter(|(g, _)| g.power.is_some())
+        .map(|(g, j)| (g.name.clone(), j / 3.6e6))
+        .collect()
 }
 
 /// Energy drawn by the cluster inside the measurement window (a node draws its power model's

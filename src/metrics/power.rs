@@ -49,6 +49,15 @@ fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
     y0 + (y1 - y0) * (u - x0) / (x1 - x0)
 }
 
+/// What a power-management policy (`[power]`) adds to a run's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct PowerCounts {
+    /// Nodes switched off inside the measurement window.
+    pub power_offs: u64,
+    /// Nodes booted inside the measurement window.
+    pub boots: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

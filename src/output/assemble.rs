@@ -138,9 +138,13 @@ fn write_all(dir: &Path, sources: &[Source], outs: &mut Vec<Out>) -> std::io::Re
         )?;
         writeln!(outs[TIMING].w, "{}", rec.timing_line)?;
         if !rec.timeseries_lines.is_empty() {
-            let mut header = TIMESERIES_HEADER.to_string();
-            if rec.power {
-                header.push_str(",power_w");
+            let mut header = if rec.power {
+                format!("{TIMESERIES_HEADER},power_w")
+            } else {
+                TIMESERIES_HEADER.to_string()
+            };
+            if rec.power_policy {
+                header.push_str(",nodes_on");
             }
             if rec.gpu {
                 for c in crate::metrics::GpuSample::COLUMNS {

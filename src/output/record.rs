@@ -47,8 +47,12 @@ pub struct RunRecord {
     /// a `power_w` column.
     #[serde(default)]
     pub power: bool,
+    /// Whether the scenario has a `[power]` table: timeseries.csv has a `nodes_on` column (after
+    /// `power_w`).
+    #[serde(default)]
+    pub power_policy: bool,
     /// Whether the cluster has GPUs: summary.csv has the GPU columns and timeseries.csv the
-    /// [`crate::metrics::GpuSample::COLUMNS`] (after `power_w`, when both are present).
+    /// [`crate::metrics::GpuSample::COLUMNS`] (last, after `power_w` and `nodes_on` when present).
     #[serde(default)]
     pub gpu: bool,
     /// schedulers.csv header (runs with a scheduler architecture only).
@@ -207,6 +211,8 @@ impl RunRecord {
         if power {
             summary_header.extend(Summary::ENERGY_COLUMNS.map(String::from));
         }
+        let extra = ExtraColumns::of(file);
+        summary_header.extend(extra.header());
         let gpu = file.points.iter().any(|p| {
             p.scenario
                 .node_groups
@@ -227,6 +233,8 @@ impl RunRecord {
         if power {
             summary_row.extend(result.summary.energy_columns().map(Metric::to_csv));
         }
+        summary_row.extend(extra.row(&result.summary));
+        let power_policy = extra.policy;
         if gpu {
             summary_row.extend(result.summary.gpu_columns().map(Metric::to_csv));
         }
@@ -267,6 +275,11 @@ impl RunRecord {
                 let line = match (power, s.power_w) {
                     (false, _) => line,
                     (true, Some(w)) => format!("{line},{w}"),
+                    (true, None) => format!("{line},"),
+                };
+                let line = match (power_policy, s.nodes_on) {
+                    (false, _) => line,
+                    (true, Some(n)) => format!("{line},{n}"),
                     (true, None) => format!("{line},"),
                 };
                 match (gpu, s.gpu) {
@@ -361,6 +374,7 @@ impl RunRecord {
             quantile_lines,
             timeseries_lines,
             power,
+            power_policy,
             gpu,
             scheduler_header,
             scheduler_lines,
@@ -428,5 +442,75 @@ impl RunRecord {
     /// Where run `index`'s task rows live in results directory `dir`.
     pub fn tasks_path(dir: &Path, index: usize) -> PathBuf {
         dir.join(RUNS_DIR).join(format!("run-{index:06}.tasks.csv"))
+    }
+}
+
+/// The summary columns a power model or a `[power]` table adds after the energy columns, decided
+/// for the whole file so that every run of a sweep has the same columns:
+/// `energy_kwh_<group>` per node group with a power model (groups named in first-seen order over
+/// the sweep points; empty for a point without that group), `power_offs` and `boots` with a
+/// `[power]` table, `carbon_g` with `[power] carbon`.
+struct ExtraColumns {
+    groups: Vec<String>,
+    policy: bool,
+    carbon: bool,
+}
+
+impl ExtraColumns {
+    fn of(file: &ScenarioFile) -> ExtraColumns {
+        let mut groups: Vec<String> = Vec::new();
+        for p in &file.points {
+            for g in p.scenario.node_groups.iter().filter(|g| g.power.is_some()) {
+                if !groups.contains(&g.name) {
+                    groups.push(g.name.clone());
+                }
+            }
+        }
+        let policy = file.points.iter().any(|p| p.scenario.power.is_some());
+        let carbon = file.points.iter().any(|p| {
+            p.scenario
+                .power
+                .as_ref()
+                .is_some_and(|w| w.carbon.is_some())
+        });
+        ExtraColumns {
+            groups,
+            policy,
+            carbon,
+        }
+    }
+
+    fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| csv_field(&format!("energy_kwh_{g}")))
+            .collect();
+        if self.policy {
+            h.extend(["power_offs", "boots"].map(String::from));
+        }
+        if self.carbon {
+            h.push("carbon_g".into());
+        }
+        h
+    }
+
+    fn row(&self, s: &Summary) -> Vec<String> {
+        let mut row: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let kwh = s.energy_groups.iter().find(|(n, _)| n == g).map(|e| e.1);
+                Metric::Real(kwh.unwrap_or(f64::NAN)).to_csv()
+            })
+            .collect();
+        if self.policy {
+            let c = s.power.unwrap_or_default();
+            row.extend([c.power_offs, c.boots].map(|n| Metric::Count(n).to_csv()));
+        }
+        if self.carbon {
+            row.push(Metric::Real(s.carbon_g.unwrap_or(f64::NAN)).to_csv());
+        }
+        row
     }
 }

@@ -86,6 +86,8 @@ pub struct RunSeries {
     /// CPU the containers really used, in percent of the cluster's capacity (real runs only;
     /// empty for simulated ones).
     pub used: Vec<Series>,
+    /// Nodes switched on (or booting) and up (runs with a `[power]` table only; else empty).
+    pub nodes_on: Vec<Series>,
 }
 
 /// The time series of replication 0 at the first sweep point, one per scheduler.
@@ -112,8 +114,9 @@ pub fn representative_timeseries(
     .map(|c| table.column(c))
     .collect::<Result<_, _>>()?;
     let used_col = table.find("containers_cpu_util");
+    let on_col = table.find("nodes_on");
     let mut schedulers = summary.schedulers();
-    let mut rows: BTreeMap<usize, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    let mut rows: BTreeMap<usize, Vec<[f64; 5]>> = BTreeMap::new();
     for row in &table.rows {
         if table.integer(row, cols[1])? != sweep_point || table.integer(row, cols[2])? != 0 {
             continue;
@@ -124,38 +127,50 @@ pub fn representative_timeseries(
             Some(c) => table.number(row, c)? * 100.0,
             None => f64::NAN,
         };
+        let on = match on_col {
+            Some(c) => table.number(row, c)?,
+            None => f64::NAN,
+        };
         let s = index_of(&mut schedulers, &row.fields[cols[0]]);
-        rows.entry(s).or_default().push((t, u * 100.0, q, used));
+        rows.entry(s).or_default().push([t, u * 100.0, q, used, on]);
     }
     if rows.is_empty() {
         return Ok(None);
     }
     let mut out = RunSeries::default();
     for (s, mut pts) in rows {
-        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
         let label = schedulers[s].clone();
-        let pick = |f: fn(&(f64, f64, f64, f64)) -> f64| {
+        let pick = |k: usize| -> Vec<(f64, f64)> {
             pts.iter()
-                .filter(|p| p.0.is_finite() && f(p).is_finite())
-                .map(|p| (p.0, f(p)))
+                .filter(|p| p[0].is_finite() && p[k].is_finite())
+                .map(|p| (p[0], p[k]))
                 .collect()
         };
         out.util.push(Series {
             index: s,
             label: label.clone(),
-            points: pick(|p| p.1),
+            points: pick(1),
         });
         out.queue.push(Series {
             index: s,
             label: label.clone(),
-            points: pick(|p| p.2),
+            points: pick(2),
         });
-        let used: Vec<(f64, f64)> = pick(|p| p.3);
+        let used = pick(3);
         if !used.is_empty() {
             out.used.push(Series {
                 index: s,
-                label,
+                label: label.clone(),
                 points: used,
+            });
+        }
+        let on = pick(4);
+        if !on.is_empty() {
+            out.nodes_on.push(Series {
+                index: s,
+                label,
+                points: on,
             });
         }
     }
@@ -375,6 +390,8 @@ pub fn same_as_earlier(runs: &RunSeries) -> Vec<Option<usize>> {
             (0..i).find(|&j| {
                 runs.util[j].points == runs.util[i].points
                     && runs.queue.get(j).map(|s| &s.points) == runs.queue.get(i).map(|s| &s.points)
+                    && runs.nodes_on.get(j).map(|s| &s.points)
+                        == runs.nodes_on.get(i).map(|s| &s.points)
             })
         })
         .collect()

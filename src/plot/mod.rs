@@ -6,6 +6,7 @@
 //! | `cdf_response` | `quantiles.csv` | response-time CDF per scheduler, a panel per sweep point |
 //! | `summary_bars` | `summary.csv` | mean response, p99 response, CPU utilisation, imbalance: mean and 95% CI |
 //! | `sweep_<key>` | `summary.csv` | per swept key: p99 response and CPU utilisation against the key |
+//! | `energy_<key>` | `summary.csv` | per swept key, with a power model: energy (and carbon) and mean wait against the key |
 //! | `timeseries` | `timeseries.csv` | CPU utilisation and queue length over time, replication 0, first sweep point |
 //! | `failover` | `summary.csv` | goodput, availability, tasks lost, time to restart, when those columns exist |
 //! | `gpu_fragmentation` | `timeseries.csv` | unallocated and fragmented GPUs against the arrived GPU demand, per scheduler (clusters with GPUs) |
@@ -84,6 +85,17 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         if let Some(fig) = sweep::SweepFigure::new(&summary, &cmp, key) {
             let stem = format!("sweep_{}", style::file_stem(&summary.sweep_keys[key]));
             files.extend(style::save(&fig, &out, &stem)?);
+        }
+    }
+    if summary.metric("energy_kwh").is_some() {
+        let wanted = crate::compare::metrics::ENERGY_METRICS;
+        for key in 0..summary.sweep_keys.len() {
+            let title = format!("Energy and wait against {}", summary.sweep_keys[key]);
+            if let Some(fig) = sweep::SweepFigure::with_metrics(&summary, &cmp, key, wanted, title)
+            {
+                let stem = format!("energy_{}", style::file_stem(&summary.sweep_keys[key]));
+                files.extend(style::save(&fig, &out, &stem)?);
+            }
         }
     }
     if let Some(actors) = Summary::load_schedulers(dir)? {

@@ -577,6 +577,7 @@ fn identical_and_all_zero_time_series_are_recognised() {
         util: vec![series(0, &a), series(1, &b), series(2, &a)],
         queue: vec![series(0, &zero), series(1, &zero), series(2, &zero)],
         used: vec![],
+        nodes_on: vec![],
     };
     assert_eq!(data::same_as_earlier(&runs), vec![None, None, Some(0)]);
     assert!(data::all_zero(&runs.queue));

@@ -1,5 +1,6 @@
-//! CPU utilisation and queue length over simulated time for one representative run per scheduler
-//! (replication 0 at the first sweep point), stacked on a shared time axis. Value axes start at zero
+//! CPU utilisation and queue length (and, with a `[power]` table, the nodes switched on) over
+//! simulated time for one representative run per scheduler (replication 0 at the first sweep
+//! point), stacked on a shared time axis. Value axes start at zero
 //! and end just above the largest sample (utilisation at 100% at most); a panel whose samples are all
 //! zero says so. Long runs are decimated to [`BINS`] time bins (mean line, min-max band). With more
 //! than [`data::MAX_OVERLAID`] schedulers the figure is a grid of small multiples, one per scheduler.
@@ -82,9 +83,13 @@ impl TimeseriesFigure {
             };
             keep(&mut runs.util);
             keep(&mut runs.queue);
+            if runs.nodes_on.len() == same.len() {
+                keep(&mut runs.nodes_on);
+            }
         }
         if many {
             runs.used.clear();
+            runs.nodes_on.clear();
         } else if !runs.used.is_empty() {
             // A real run: the containers' measured CPU beside the allocated share, in colours of
             // their own (the legend names both).
@@ -105,8 +110,13 @@ impl TimeseriesFigure {
                 "{BINS} time bins: line = bin mean, shaded = bin min to max"
             ));
         }
+        let what = if runs.nodes_on.is_empty() {
+            "Utilisation and queue"
+        } else {
+            "Utilisation, queue and nodes on"
+        };
         Ok(Some(TimeseriesFigure {
-            title: format!("Utilisation and queue over time (replication 0{at})"),
+            title: format!("{what} over time (replication 0{at})"),
             subtitle: notes.join("; "),
             names,
             runs,
@@ -145,7 +155,12 @@ impl Figure for TimeseriesFigure {
             let cell = if self.runs.queue.is_empty() { 240 } else { 420 };
             return (1600, 170 + cell * self.grid().0 as u32);
         }
-        (1400, 1040)
+        if self.runs.nodes_on.is_empty() {
+            (1400, 1040)
+        } else {
+            // Wider too: the longer title names two swept keys in a power study.
+            (1600, 1400)
+        }
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -179,7 +194,9 @@ impl Figure for TimeseriesFigure {
             return Ok(());
         }
         let area = style::legend_row(&area, &self.names)?;
-        let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 / 2);
+        let rows = if self.runs.nodes_on.is_empty() { 2 } else { 3 };
+        let (top, rest) = area.split_vertically(area.dim_in_pixel().1 / rows);
+        let (bottom, last) = rest.split_vertically(rest.dim_in_pixel().1 / (rows - 1));
         let util: Vec<Series> = self
             .runs
             .util
@@ -191,9 +208,16 @@ impl Figure for TimeseriesFigure {
         self.panel(&top, &util, UTIL, util_end, false)?;
         let queue_end = self.y_end(&self.runs.queue, false);
         self.panel(&bottom, &self.runs.queue, QUEUE, queue_end, false)?;
+        if !self.runs.nodes_on.is_empty() {
+            let on_end = self.y_end(&self.runs.nodes_on, false);
+            self.panel(&last, &self.runs.nodes_on, NODES_ON, on_end, false)?;
+        }
         Ok(())
     }
 }
+
+/// Axis label of the nodes-on panel.
+const NODES_ON: &str = "Nodes on (switched on or booting, up)";
 
 /// Axis label of the utilisation panel.
 const UTIL: &str = "CPU utilisation (%)";

@@ -92,6 +92,7 @@ pub fn plot_svgs(plots: &Path) -> Result<Vec<PathBuf>, ReportError> {
             "cdf_response",
             "summary_bars",
             "sweep_",
+            "energy_",
             "architecture_",
             "timeseries",
             "failover",
@@ -115,6 +116,9 @@ pub fn stem(path: &Path) -> String {
 pub fn caption(stem: &str) -> String {
     if let Some(key) = stem.strip_prefix("sweep_") {
         return format!("p99 response time and CPU utilisation of every scheduler against the swept key {key} (mean and 95% CI over replications).");
+    }
+    if let Some(key) = stem.strip_prefix("energy_") {
+        return format!("Energy (and carbon, with a carbon series) and mean wait of every scheduler against the swept key {key} (mean and 95% CI over replications).");
     }
     if let Some(key) = stem.strip_prefix("architecture_") {
         return format!("Each architecture's schedulers (busy fraction, wait for the scheduler, conflicts, abandoned jobs) against the swept key {key}.");

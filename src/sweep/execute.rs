@@ -149,6 +149,7 @@ pub fn engine_config(scenario: &Scenario, spec: &RunSpec, check_invariants: bool
         node_events: scenario.node_events.clone(),
         preempt: scenario.schedulers[spec.scheduler].preempt,
         bounded_slowdown_tau: scenario.bounded_slowdown_tau,
+        power: scenario.power.clone(),
         architecture: scenario.architectures.get(spec.scheduler).map(|a| {
             crate::engine::ArchSetup {
                 spec: a.clone(),
