@@ -7,6 +7,9 @@ mod gpu;
 mod index;
 mod mix;
 
+#[cfg(test)]
+mod gpu_tests;
+
 use serde::Serialize;
 
 use crate::ids::NodeId;
