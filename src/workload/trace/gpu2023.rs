@@ -19,7 +19,8 @@
 //! `gpu_spec` (`|`-separated model names, empty = any model) is resolved against the model table of
 //! the node list (models numbered in order of first appearance, as
 //! [`crate::cluster::number_gpu_models`] does for the cluster the run uses), read when the first
-//! pod names a model. Names no node has are left out of the accepted set; a pod all of whose names
+//! pod names a model (a run always has the node list; without one, as `trace info` on a pod list
+//! alone, no model is known). Names no node has are left out of the accepted set; a pod all of whose names
 //! are unknown accepts a model bit no node has (the first unused one), so it fits no node and the
 //! engine counts it unschedulable, like any task too large for every node. (With 64 models in the
 //! node list no bit is unused and such a pod is dropped: "gpu_spec names no GPU model of the node
@@ -109,9 +110,12 @@ impl Reader {
     /// The node list's model table (read once).
     fn models(&mut self) -> Result<&[String], WorkloadError> {
         if self.models.is_none() {
+            // Without a node list (`trace info` on a pod list alone) no model is known.
             let table = match self.spec.node_file() {
-                Some((path, format)) => nodes::read_nodes(&path, format, &self.spec)?.models,
-                None => Vec::new(),
+                Some((path, format)) if path.exists() => {
+                    nodes::read_nodes(&path, format, &self.spec)?.models
+                }
+                _ => Vec::new(),
             };
             self.models = Some(table);
         }
