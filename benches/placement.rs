@@ -65,11 +65,12 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
             0.5 * (1 + below(&mut rng, 4)) as f64,
             1 + below(&mut rng, 600),
         );
-        if c.allocate(node, &t.demand).is_ok() {
+        if let Ok(gpus) = c.allocate(node, &t.demand) {
             running.push(RunningTask {
                 handle: t.handle,
                 id: t.id,
                 node,
+                gpus,
                 demand: t.demand,
                 start: SimTime::ZERO,
                 expected_end: SimTime::ZERO + t.estimate,

@@ -69,7 +69,7 @@ fn is_zero(x: &u64) -> bool {
 /// Why a GPU demand of `gpu_milli` thousandths cannot be placed as asked, or `None` when it can: a
 /// demand is a share of one GPU (1 to 999) or whole GPUs (a multiple of 1000).
 pub fn gpu_demand_error(gpu_milli: u64) -> Option<String> {
-    (gpu_milli > GPU_MILLI && gpu_milli % GPU_MILLI != 0).then(|| {
+    (gpu_milli > GPU_MILLI && !gpu_milli.is_multiple_of(GPU_MILLI)).then(|| {
         format!(
             "a GPU demand is a share of one GPU (below 1) or whole GPUs, got {}",
             gpu_milli as f64 / GPU_MILLI as f64
