@@ -4,7 +4,7 @@
 //!   memory exact, disk = `ref_disk`, `gpu` GPUs of model `model` (a node with GPUs but an empty
 //!   model gets the model name "gpu", as a scenario's node group without `gpu_model` does; a node
 //!   without GPUs has no model, whatever the column says). More than
-//!   [`MAX_GPUS`](crate::cluster::MAX_GPUS) GPUs on a node is an error naming the file and line
+//!   [`MAX_GPUS`] GPUs on a node is an error naming the file and line
 //!   (simctl cannot represent the node; skipping it would silently shrink the cluster). The model
 //!   column also becomes the group's failure domain label ("cpu" where it is empty). No events.
 //! - `alibaba2018-machines` (machine_meta: machine_id, time_stamp, failure_domain_1,
