@@ -409,3 +409,34 @@ fn gpu2023_hold_no_task_ends_before_the_horizon() {
     }
     assert!(s.util_cpu > 0.0 && s.util_cpu <= 1.0, "{}", s.util_cpu);
 }
+
+/// `hold` needs a horizon (held tasks never end): without one the scenario is refused, naming the
+/// key. A resampled trace's budget estimate is its `resample.tasks`.
+#[test]
+fn hold_without_horizon_is_refused_and_resample_sets_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/trace-gpu2023.toml"))
+        .unwrap()
+        .replace("horizon = \"150d\"\n", "")
+        .replace("../traces", &root().join("traces").display().to_string())
+        .replace(
+            "time_scale = 0.01 ",
+            "hold = true\nresample = { tasks = 1234, every = \"1s\" }\ntime_scale = 0.01 ",
+        );
+    assert!(text.contains("hold = true") && !text.contains("horizon"));
+    let scenario = dir.path().join("hold.toml");
+    std::fs::write(&scenario, &text).unwrap();
+    let err = format!("{:#}", config::load(&scenario).unwrap_err());
+    assert!(
+        err.contains("workload.hold") && err.contains("horizon"),
+        "{err}"
+    );
+    std::fs::write(
+        &scenario,
+        text.replace("[scenario]\n", "[scenario]\nhorizon = \"1h\"\n"),
+    )
+    .unwrap();
+    let file = config::load(&scenario).unwrap();
+    let estimate = simctl::config::budget::Estimate::of(file.base());
+    assert_eq!(estimate.tasks, Some(1234.0));
+}
