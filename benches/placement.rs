@@ -70,6 +70,7 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
                 handle: t.handle,
                 id: t.id,
                 node,
+                gpus,
                 demand: t.demand,
                 gpus,
                 start: SimTime::ZERO,

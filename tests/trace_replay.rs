@@ -381,3 +381,62 @@ fn trace_errors_never_echo_a_file_that_is_not_a_trace() {
         assert!(!stderr.contains("root:x"), "{format}: {stderr}");
     }
 }
+
+/// `workload.hold = true`: the GPU trace's pods arrive and never leave. No task ends before the
+/// horizon, every task is running or pending at the end, and no summary figure is infinite (the
+/// figures over completed tasks have no value: NaN in memory, written as empty CSV fields).
+#[test]
+fn gpu2023_hold_no_task_ends_before_the_horizon() {
+    let path = root().join("scenarios/trace-gpu2023.toml");
+    let overrides = vec![("workload.hold".to_string(), toml::Value::Boolean(true))];
+    let file = config::load_with_overrides(&path, &overrides).unwrap();
+    let runs = sweep::plan(&file, None);
+    let r = sweep::run_one(&file, &runs[0], true, None).unwrap();
+    let s = &r.summary;
+    assert_eq!(s.tasks_submitted, 7255);
+    assert_eq!((s.tasks_completed, s.tasks_failed), (0, 0));
+    assert_eq!(s.tasks_running_at_end + s.tasks_pending_at_end, 7255);
+    assert!(s.tasks_running_at_end > 0);
+    for (name, x) in [
+        ("mean_slowdown", s.mean_slowdown),
+        ("p99_slowdown", s.p99_slowdown),
+        ("mean_bounded_slowdown", s.mean_bounded_slowdown),
+        ("mean_response_s", s.mean_response_s),
+        ("makespan_s", s.makespan_s),
+        ("util_cpu", s.util_cpu),
+    ] {
+        assert!(!x.is_infinite(), "{name} = {x}");
+    }
+    assert!(s.util_cpu > 0.0 && s.util_cpu <= 1.0, "{}", s.util_cpu);
+}
+
+/// `hold` needs a horizon (held tasks never end): without one the scenario is refused, naming the
+/// key. A resampled trace's budget estimate is its `resample.tasks`.
+#[test]
+fn hold_without_horizon_is_refused_and_resample_sets_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/trace-gpu2023.toml"))
+        .unwrap()
+        .replace("horizon = \"150d\"\n", "")
+        .replace("../traces", &root().join("traces").display().to_string())
+        .replace(
+            "time_scale = 0.01 ",
+            "hold = true\nresample = { tasks = 1234, every = \"1s\" }\ntime_scale = 0.01 ",
+        );
+    assert!(text.contains("hold = true") && !text.contains("horizon"));
+    let scenario = dir.path().join("hold.toml");
+    std::fs::write(&scenario, &text).unwrap();
+    let err = format!("{:#}", config::load(&scenario).unwrap_err());
+    assert!(
+        err.contains("workload.hold") && err.contains("horizon"),
+        "{err}"
+    );
+    std::fs::write(
+        &scenario,
+        text.replace("[scenario]\n", "[scenario]\nhorizon = \"1h\"\n"),
+    )
+    .unwrap();
+    let file = config::load(&scenario).unwrap();
+    let estimate = simctl::config::budget::Estimate::of(file.base());
+    assert_eq!(estimate.tasks, Some(1234.0));
+}

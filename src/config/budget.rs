@@ -63,8 +63,14 @@ impl Estimate {
                 let span = horizon.unwrap_or(if rate > 0.0 { arrivals / rate } else { 0.0 });
                 (Some(arrivals + services), span)
             }
-            WorkloadSpec::Trace { max_tasks, .. } => {
-                (max_tasks.map(|m| m as f64), horizon.unwrap_or(0.0))
+            WorkloadSpec::Trace { max_tasks, spec } => {
+                // A resampled trace draws exactly `resample.tasks` tasks.
+                let drawn = spec.resample.map(|r| r.tasks);
+                let tasks = match (*max_tasks, drawn) {
+                    (Some(m), Some(d)) => Some(m.min(d)),
+                    (m, d) => m.or(d),
+                };
+                (tasks.map(|m| m as f64), horizon.unwrap_or(0.0))
             }
         };
         let samples = s

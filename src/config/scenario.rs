@@ -214,6 +214,7 @@ impl Scenario {
         let mut node_events = Vec::new();
         let mut trace_groups = None;
         if let WorkloadSpec::Trace { spec, .. } = &workload {
+            spec.check_hold(horizon)?;
             trace_groups = trace_source::cluster(spec)?;
             node_events = trace_source::node_events(spec)?;
         }

@@ -125,7 +125,7 @@ pub fn open_workload(
         } => {
             let (replay, shared) = trace.open_replay(seed)?;
             let capped = Capped {
-                inner: Box::new(replay),
+                inner: replay,
                 left: max_tasks.unwrap_or(u64::MAX),
             };
             (Box::new(capped), Some(shared))

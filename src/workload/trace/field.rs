@@ -79,6 +79,14 @@ pub const TOKENS: Limit = Limit::new(0.0, MAX_TOKENS);
 pub const PRIORITY: Limit = Limit::new(i32::MIN as f64, i32::MAX as f64);
 /// A user number (any `u32`).
 pub const USER: Limit = Limit::new(0.0, u32::MAX as f64);
+/// The most GPUs one task or node may name (a node holds at most
+/// [`MAX_GPUS`](crate::cluster::MAX_GPUS) in simctl: the node list checks that itself).
+pub const MAX_GPU_COUNT: f64 = 1e6;
+/// A GPU count.
+pub const GPU_COUNT: Limit = Limit::new(0.0, MAX_GPU_COUNT);
+/// GPU in thousandths of a GPU, per GPU (the GPU 2023 trace's `gpu_milli`: at most one GPU's worth
+/// is meaningful, larger values are refused by the reader with their own reason).
+pub const GPU_MILLI: Limit = Limit::new(0.0, 1e9);
 
 /// A number type a field can be parsed into.
 pub trait FieldValue: FromStr + Copy {

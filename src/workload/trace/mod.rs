@@ -20,6 +20,12 @@
 //!
 //! Trace time (the `window_start`/`window_end` keys) is each format's own clock in seconds; simulated
 //! time 0 is `window_start` when given, else the format's origin (see [`TraceFormat::origin_us`]).
+//!
+//! Two options apply to every format, for experiments that measure allocation as the arrived
+//! workload grows (Weng et al., USENIX ATC 2023): `hold = true` makes every replayed task hold its
+//! resources until the run ends (its duration becomes [`HOLD`]; the scenario needs a horizon), and
+//! `resample = { tasks, every }` draws tasks from the replay instead of replaying it in order
+//! ([`resample`]).
 
 pub mod alibaba2017;
 pub mod alibaba2018;
@@ -34,6 +40,7 @@ pub mod input;
 pub mod nodes;
 pub mod pipeline;
 pub mod report;
+pub mod resample;
 pub mod spec;
 pub mod swf;
 #[cfg(test)]
@@ -46,7 +53,7 @@ mod tests_spec;
 pub use info::{trace_info, TraceInfo};
 pub use nodes::NodeEvent;
 pub use report::{SharedReport, SkipReport};
-pub use spec::{LlmRule, SwfCluster, TraceSpec, Unfinished};
+pub use spec::{LlmRule, Resample, SwfCluster, TraceSpec, Unfinished, HOLD};
 
 use std::path::Path;
 
@@ -148,11 +155,28 @@ fn secs_to_us(s: f64) -> i64 {
 impl TraceSpec {
     /// The replay as a workload source; `seed` drives job sampling only.
     pub fn open(&self, seed: u64) -> Result<Box<dyn WorkloadSource>, WorkloadError> {
-        Ok(Box::new(self.open_replay(seed)?.0))
+        Ok(self.open_replay(seed)?.0)
     }
 
-    /// The replay and its shared skip report (read it after the replay for "skipped N lines: ...").
-    pub fn open_replay(&self, seed: u64) -> Result<(Replay, SharedReport), WorkloadError> {
+    /// The replay (resampled when the spec says so) and its shared skip report (read it after the
+    /// replay for "skipped N lines: ...").
+    pub fn open_replay(
+        &self,
+        seed: u64,
+    ) -> Result<(Box<dyn WorkloadSource>, SharedReport), WorkloadError> {
+        let (replay, shared) = self.open_in_order(seed)?;
+        match self.resample {
+            None => Ok((Box::new(replay), shared)),
+            Some(opts) => {
+                let shown = self.path.display().to_string();
+                let drawn = resample::Resampled::new(Box::new(replay), opts, seed, &shown)?;
+                Ok((Box::new(drawn), shared))
+            }
+        }
+    }
+
+    /// The replay in trace order, whatever `resample` says.
+    fn open_in_order(&self, seed: u64) -> Result<(Replay, SharedReport), WorkloadError> {
         let shown = self.path.display().to_string();
         let rep = Reporter::new(&shown, self.strict);
         let source = self.raw_source(rep.clone())?;
@@ -178,6 +202,7 @@ impl TraceSpec {
                 TraceFormat::Alibaba2018 | TraceFormat::Swf | TraceFormat::Csv
             ),
             expand_copies: self.expand_instances,
+            hold: self.hold,
         };
         let shared = rep.shared();
         Ok((Replay::new(source, opts, rep), shared))

@@ -1,8 +1,12 @@
 //! Node lists: the cluster a trace ran on, and node up/down events where the trace records them.
 //!
 //! - `gpu2023-nodes` (`sn,cpu_milli,memory_mib,gpu,model`, header row): one node per row, CPU and
-//!   memory exact, disk = `ref_disk`; GPUs are not a simctl dimension and are ignored (the model
-//!   becomes the group's failure domain label, "cpu" for CPU-only nodes). No events.
+//!   memory exact, disk = `ref_disk`, `gpu` GPUs of model `model` (a node with GPUs but an empty
+//!   model gets the model name "gpu", as a scenario's node group without `gpu_model` does; a node
+//!   without GPUs has no model, whatever the column says). More than
+//!   [`MAX_GPUS`] GPUs on a node is an error naming the file and line
+//!   (simctl cannot represent the node; skipping it would silently shrink the cluster). The model
+//!   column also becomes the group's failure domain label ("cpu" where it is empty). No events.
 //! - `alibaba2018-machines` (machine_meta: machine_id, time_stamp, failure_domain_1,
 //!   failure_domain_2, cpu_num, mem_size, status; no header): nodes in order of first appearance,
 //!   `cpu_num` cores, `mem_size` percent of `ref_memory`, disk = `ref_disk`, failure_domain_1 as
@@ -16,8 +20,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::cluster::NodeGroup;
-use crate::resources::Resources;
+use crate::cluster::{NodeGroup, MAX_GPUS};
+use crate::resources::{GpuModels, Resources, GPU_MILLI};
 use crate::time::SimTime;
 use crate::workload::trace::field::{self, num};
 use crate::workload::trace::input::{next_record, split_into, Lines};
@@ -41,8 +45,10 @@ pub struct NodeEvent {
 /// Nodes and events read from a node file.
 #[derive(Debug, Clone, Default)]
 pub struct NodeList {
-    /// Groups in file order.
+    /// Groups in file order, their GPU models numbered ([`crate::cluster::number_gpu_models`]).
     pub groups: Vec<NodeGroup>,
+    /// The GPU model table (index = the model's bit), in order of first appearance.
+    pub models: Vec<String>,
     /// Node names in cluster order.
     pub names: Vec<String>,
     /// Up/down events sorted by (time, node).
@@ -50,10 +56,16 @@ pub struct NodeList {
 }
 
 impl NodeList {
-    fn push(&mut self, name: &str, capacity: Resources, domain: &str) {
+    fn push(&mut self, name: &str, capacity: Resources, domain: &str, gpu_model: Option<&str>) {
         self.names.push(name.to_string());
         match self.groups.last_mut() {
-            Some(g) if g.capacity == capacity && g.domain == domain => g.count += 1,
+            Some(g)
+                if g.capacity == capacity
+                    && g.domain == domain
+                    && g.gpu_model.as_deref() == gpu_model =>
+            {
+                g.count += 1
+            }
             _ => self.groups.push(NodeGroup {
                 name: name.to_string(),
                 count: 1,
@@ -62,7 +74,7 @@ impl NodeList {
                 domain: domain.to_string(),
                 start_delay: None,
                 power: None,
-                gpu_model: None,
+                gpu_model: gpu_model.map(str::to_string),
             }),
         }
     }
@@ -91,10 +103,12 @@ pub fn read_nodes(
     let shown = path.display().to_string();
     let rep = Reporter::new(&shown, spec.strict);
     let mut lines = Lines::open(path)?;
-    let list = match format {
+    let mut list = match format {
         TraceFormat::Gpu2023Nodes => gpu_nodes(&mut lines, &rep, spec)?,
         _ => machine_meta(&mut lines, &rep, spec)?,
     };
+    list.models = crate::cluster::number_gpu_models(&mut list.groups)
+        .map_err(|e| WorkloadError::Invalid(format!("{shown}: {e}")))?;
     if list.names.is_empty() {
         return Err(WorkloadError::Invalid(format!(
             "{shown}: node list has no nodes"
@@ -120,17 +134,36 @@ fn gpu_nodes(
         }
         let cpu: u64 = num(f[1], "cpu_milli", field::MILLI_CORES)?;
         let mem: u64 = num(f[2], "memory_mib", field::MIB)?;
-        let domain = if f[4].is_empty() { "cpu" } else { f[4] };
-        Ok(Some((f[0].to_string(), cpu, mem, domain.to_string())))
+        let gpus: u64 = num(f[3], "gpu", field::GPU_COUNT)?;
+        Ok(Some((
+            f[0].to_string(),
+            cpu,
+            mem,
+            gpus,
+            f[4].trim().to_string(),
+        )))
     };
-    while let Some((_, (name, cpu, mem, domain))) = next_record(lines, rep, parse)? {
+    while let Some((line, (name, cpu, mem, gpus, model))) = next_record(lines, rep, parse)? {
+        if gpus > MAX_GPUS as u64 {
+            return Err(WorkloadError::Invalid(format!(
+                "{}:{line}: node {name} has {gpus} GPUs; simctl models at most {MAX_GPUS} per node",
+                lines.path()
+            )));
+        }
         let capacity = Resources {
             cpu_milli: cpu,
             memory: crate::workload::trace::mib(mem),
             disk: spec.reference.disk,
-            ..Resources::ZERO
+            gpu_milli: gpus * GPU_MILLI,
+            gpu_models: GpuModels::ANY,
         };
-        list.push(&name, capacity, &domain);
+        let domain = if model.is_empty() { "cpu" } else { &model };
+        let gpu_model = match (gpus, model.as_str()) {
+            (0, _) => None,
+            (_, "") => Some("gpu"),
+            (_, m) => Some(m),
+        };
+        list.push(&name, capacity, domain, gpu_model);
     }
     Ok(list)
 }
@@ -183,6 +216,7 @@ fn machine_meta(
                     &m.name,
                     Resources::new(m.cpu, memory, spec.reference.disk),
                     &m.domain,
+                    None,
                 );
                 let present = m.time <= 0;
                 if !present {

@@ -1,6 +1,7 @@
 //! The replay pipeline shared by every format: a reader yields [`RawTask`]s in file order; [`Replay`]
 //! puts them in arrival order (bounded reorder heap), applies the time window, job sampling and time
-//! scaling, numbers the tasks, resolves dependencies and expands multi-instance records.
+//! scaling, numbers the tasks, resolves dependencies, expands multi-instance records and, with
+//! `hold`, makes every task hold its resources until the run ends.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -10,6 +11,7 @@ use crate::resources::Resources;
 use crate::rng::mix64;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::trace::report::Reporter;
+use crate::workload::trace::HOLD;
 use crate::workload::{Observed, TaskKind, TaskSpec, WorkloadError, WorkloadSource};
 
 /// Why records read when the replay reached `window_end` are left out.
@@ -86,6 +88,8 @@ pub struct ReplayOptions {
     pub track_deps: bool,
     /// Emit one task per instance (`true`) or one per record (`false`).
     pub expand_copies: bool,
+    /// Every task holds its resources until the run ends (duration [`HOLD`]).
+    pub hold: bool,
 }
 
 struct Held(RawTask, u64);
@@ -248,12 +252,20 @@ impl Replay {
         if self.opts.track_deps {
             self.remember(raw.key, self.next_id, copies);
         }
+        let (duration, requested_duration) = if self.opts.hold {
+            (HOLD, raw.requested.map(|_| HOLD))
+        } else {
+            (
+                self.scaled(raw.duration),
+                raw.requested.map(|d| self.scaled(d)),
+            )
+        };
         let spec = TaskSpec {
             id: TaskId(self.next_id),
             job: JobId(raw.job),
             arrival: SimTime(micros.round() as u64),
-            duration: self.scaled(raw.duration),
-            requested_duration: raw.requested.map(|d| self.scaled(d)),
+            duration,
+            requested_duration,
             demand: raw.demand,
             priority: raw.priority,
             kind: raw.kind,

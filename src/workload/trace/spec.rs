@@ -43,6 +43,16 @@ pub struct LlmRule {
     pub per_generated: f64,
 }
 
+/// `resample = { tasks = N, every = "1s" }`: N tasks drawn uniformly with replacement from the
+/// trace's replayed tasks, one arriving every `every` (see [`crate::workload::trace::resample`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resample {
+    /// How many tasks are drawn.
+    pub tasks: u64,
+    /// Simulated time between two arrivals (the first arrives at 0).
+    pub every: SimDuration,
+}
+
 /// Everything needed to replay one trace file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceSpec {
@@ -88,7 +98,18 @@ pub struct TraceSpec {
     pub llm: LlmRule,
     /// Azure LLM and own CSV without units: demand of one request.
     pub request: Resources,
+    /// Every replayed task holds its resources until the end of the run (its duration becomes
+    /// [`HOLD`]).
+    pub hold: bool,
+    /// Draw tasks from the trace instead of replaying it in order.
+    pub resample: Option<Resample>,
 }
+
+/// The duration of a task under `hold = true`: 2^62 µs, about 146,000 years, longer than any
+/// horizon a scenario accepts with `hold` (see [`TraceSpec::check_hold`]) and far enough from
+/// `u64::MAX` that adding it to any simulated time does not even reach the saturation every
+/// [`crate::time::SimTime`] sum has.
+pub const HOLD: SimDuration = SimDuration(1 << 62);
 
 const GIB: u64 = 1 << 30;
 
@@ -120,9 +141,14 @@ pub const KEYS: &[&str] = &[
     "llm_per_generated",
     "request_cpu",
     "request_memory",
+    "hold",
+    "resample",
     "dispatch",
     "max_tasks",
 ];
+
+/// Keys of the `resample` table.
+pub const RESAMPLE_KEYS: &[&str] = &["tasks", "every"];
 
 impl TraceSpec {
     /// Defaults for `format` reading `path`: whole file, all jobs, real time, a 32-core 128 GiB 1 TiB
@@ -153,6 +179,31 @@ impl TraceSpec {
                 per_generated: 0.02,
             },
             request: Resources::new(1.0, GIB, 0),
+            hold: false,
+            resample: None,
+        }
+    }
+
+    /// Checks that `hold` has a horizon to end the run (a held task never ends, so without one the
+    /// run would last [`HOLD`]) shorter than [`HOLD`]; `horizon` is the scenario's. Errors name the
+    /// key.
+    pub fn check_hold(&self, horizon: Option<SimDuration>) -> Result<(), FieldError> {
+        if !self.hold {
+            return Ok(());
+        }
+        match horizon {
+            Some(h) if h < HOLD => Ok(()),
+            Some(_) => Err(FieldError::new(
+                "scenario.horizon",
+                format!(
+                    "must be shorter than a held task's duration ({} s) with workload.hold",
+                    HOLD.as_secs_f64()
+                ),
+            )),
+            None => Err(FieldError::new(
+                "workload.hold",
+                "needs scenario.horizon: held tasks never end, the horizon ends the run",
+            )),
         }
     }
 
@@ -189,6 +240,14 @@ impl TraceSpec {
         spec.load = field::opt(table, "load", prefix, field::positive_f64)?.unwrap_or(1.0);
         spec.parse_resources(table, prefix)?;
         spec.parse_policies(table, prefix)?;
+        spec.hold = field::opt(table, "hold", prefix, field::as_bool)?.unwrap_or(false);
+        spec.resample = field::opt(table, "resample", prefix, resample)?;
+        if spec.resample.is_some() && spec.load != 1.0 {
+            return Err(FieldError::new(
+                field::join(prefix, "load"),
+                "has no effect with resample (arrivals are one every resample.every): remove it",
+            ));
+        }
         Ok(spec)
     }
 
@@ -283,6 +342,26 @@ impl TraceSpec {
         })?;
         Ok(())
     }
+}
+
+fn resample(v: &Value, key: &str) -> Result<Resample, FieldError> {
+    let t = field::as_table(v, key)?;
+    field::check_keys(t, RESAMPLE_KEYS, key)?;
+    let tasks = field::req(t, "tasks", key, field::as_u64)?;
+    if tasks == 0 {
+        return Err(FieldError::new(
+            field::join(key, "tasks"),
+            "must be at least 1",
+        ));
+    }
+    let every = field::req(t, "every", key, field::sim_duration)?;
+    if every.0 == 0 {
+        return Err(FieldError::new(
+            field::join(key, "every"),
+            "must be positive (a duration such as \"1s\")",
+        ));
+    }
+    Ok(Resample { tasks, every })
 }
 
 fn choice_error(prefix: &str, key: &str, expected: &str, got: &str) -> FieldError {

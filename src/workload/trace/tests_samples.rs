@@ -346,3 +346,300 @@ fn bundled_samples_match_their_recorded_sha256_and_all_are_listed() {
         }
     }
 }
+
+/// The pod list's lines (header skipped), decompressed with flate2 and split by hand: an independent
+/// reading of the sample, not the reader under test.
+fn pod_rows() -> Vec<Vec<String>> {
+    use std::io::Read;
+    let file = std::fs::File::open(sample(PODS)).unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+// Independent numbers (awk, for the record):
+// zcat traces/alibaba/gpu-v2023/openb_pod_list_default.csv.gz | awk -F, 'NR>1 {a+=$4*$5}
+//   NR>1 && $11!="" {s+=$4*$5} END {print a/1000, s/1000}' -> 6086.8 5484.93
+// awk -F, 'NR>1 && $4>0 {g+=$4; n++} END {print g, n}' traces/alibaba/gpu-v2023/openb_node_list_all_node.csv
+//   -> 6212 1213
+#[test]
+fn gpu2023_gpu_totals_match_an_independent_count() {
+    let rows = pod_rows();
+    assert_eq!(rows.len(), 8152);
+    // Count by hand: kind of each scheduled pod, GPU totals over all pods and scheduled ones.
+    let (mut all_milli, mut sched_milli) = (0u64, 0u64);
+    let (mut none, mut share, mut whole) = (0u64, 0u64, std::collections::BTreeMap::new());
+    for f in &rows {
+        let (n, m): (u64, u64) = (f[3].parse().unwrap(), f[4].parse().unwrap());
+        all_milli += n * m;
+        if f[10].is_empty() {
+            continue;
+        }
+        sched_milli += n * m;
+        match (n, m) {
+            (0, _) => none += 1,
+            (1, m) if m < 1000 => share += 1,
+            (k, _) => *whole.entry(k).or_insert(0u64) += 1,
+        }
+    }
+    assert_eq!((all_milli, sched_milli), (6_086_800, 5_484_930));
+    // What the reader yields.
+    let i = info(Gpu2023, PODS);
+    let g = i.gpu.clone().expect("the GPU trace has GPU demands");
+    assert_eq!(g.total_milli, sched_milli);
+    assert_eq!(g.none, none);
+    assert_eq!(g.shares.iter().sum::<u64>(), share);
+    let whole_by_k: Vec<u64> = [1, 2, 4, 8].iter().map(|k| whole[k]).collect();
+    assert_eq!(g.whole.to_vec(), whole_by_k);
+    assert_eq!(g.whole_other, 0);
+    assert_eq!(none + share + whole.values().sum::<u64>(), i.tasks);
+    // And task by task, through the replay itself.
+    let mut replay = TraceSpec::new(Gpu2023, sample(PODS)).open(0).unwrap();
+    let mut sum = 0;
+    while let Some(t) = replay.next_task().unwrap() {
+        assert!(crate::resources::gpu_demand_error(t.demand.gpu_milli).is_none());
+        sum += t.demand.gpu_milli;
+    }
+    assert_eq!(sum, 5_484_930);
+
+    // The node list, counted by hand.
+    let text =
+        std::fs::read_to_string(sample("alibaba/gpu-v2023/openb_node_list_all_node.csv")).unwrap();
+    let mut by_model: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for l in text.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let gpus: u64 = f[3].parse().unwrap();
+        if gpus > 0 {
+            let e = by_model.entry(f[4].to_string()).or_default();
+            e.0 += 1;
+            e.1 += gpus;
+        }
+    }
+    let (nodes, gpus) = by_model
+        .values()
+        .fold((0, 0), |(n, g), &(a, b)| (n + a, g + b));
+    assert_eq!((nodes, gpus), (1213, 6212));
+    let reported: std::collections::BTreeMap<String, (u64, u64)> = i
+        .node_gpus
+        .iter()
+        .map(|m| (m.model.clone(), (m.nodes, m.gpus)))
+        .collect();
+    assert_eq!(reported, by_model);
+    // The cluster the replay uses: the same GPUs, each group's model bit set from the table.
+    let groups = TraceSpec::new(Gpu2023, sample(PODS))
+        .cluster()
+        .unwrap()
+        .unwrap();
+    let cluster_gpus: u64 = groups
+        .iter()
+        .map(|g| g.count as u64 * g.capacity.gpu_milli)
+        .sum();
+    assert_eq!(cluster_gpus, 6_212_000);
+    for g in &groups {
+        assert_eq!(
+            g.gpu_model.is_some(),
+            g.capacity.gpu_milli > 0,
+            "{}",
+            g.name
+        );
+        assert_eq!(g.capacity.gpu_models.is_any(), g.gpu_model.is_none());
+    }
+}
+
+/// A pod list and node list in a temporary directory.
+fn gpu_files(pods: &str, nodes: &str) -> (tempfile::TempDir, TraceSpec) {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n";
+    std::fs::write(dir.path().join("pods.csv"), format!("{header}{pods}")).unwrap();
+    std::fs::write(
+        dir.path().join("nodes.csv"),
+        format!("sn,cpu_milli,memory_mib,gpu,model\n{nodes}"),
+    )
+    .unwrap();
+    let mut spec = TraceSpec::new(Gpu2023, dir.path().join("pods.csv"));
+    spec.nodes = Some(dir.path().join("nodes.csv"));
+    (dir, spec)
+}
+
+#[test]
+fn malformed_gpu_combinations_are_counted_and_strict_names_the_line() {
+    let pods = "\
+ok-none,1000,1024,0,0,,LS,Running,0,10,0
+ok-share,1000,1024,1,300,,LS,Running,0,10,0
+ok-whole,1000,1024,4,1000,,LS,Running,0,10,0
+bad-several-shares,1000,1024,2,500,,LS,Running,0,10,0
+bad-above-one,1000,1024,1,1500,,LS,Running,0,10,0
+bad-share-no-gpu,1000,1024,0,300,,LS,Running,0,10,0
+bad-gpu-no-share,1000,1024,2,0,,LS,Running,0,10,0
+";
+    let (_dir, mut spec) = gpu_files(pods, "n0,32000,65536,8,T4\n");
+    let i = info::trace_info_with(&spec).unwrap();
+    assert_eq!(i.tasks, 3);
+    assert_eq!(i.report.malformed_total(), 4);
+    let r = &i.report;
+    // Lines are 1-based with the header as line 1.
+    assert_eq!(
+        r.malformed["a share of a GPU (gpu_milli below 1000) on several GPUs"].first_lines,
+        vec![5]
+    );
+    assert_eq!(r.malformed_count("gpu_milli above 1000 (one GPU)"), 1);
+    assert_eq!(r.malformed_count("gpu_milli without a GPU (num_gpu 0)"), 1);
+    assert_eq!(
+        r.malformed_count("num_gpu without a share (gpu_milli 0)"),
+        1
+    );
+    let g = i.gpu.unwrap();
+    assert_eq!((g.none, g.shares[1], g.whole[2]), (1, 1, 1));
+    assert_eq!(g.total_milli, 4300);
+    spec.strict = true;
+    let err = info::trace_info_with(&spec).unwrap_err().to_string();
+    assert!(
+        err.contains("pods.csv:5: a share of a GPU (gpu_milli below 1000) on several GPUs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gpu_spec_resolves_against_the_node_list_and_unknown_models_fit_no_node() {
+    let pods = "\
+any,1000,1024,1,500,,LS,Running,0,10,0
+v100,1000,1024,1,500,V100M16|V100M32,LS,Running,0,10,0
+half-known,1000,1024,1,1000,H100|T4,LS,Running,0,10,0
+unknown,1000,1024,1,500,H100,LS,Running,0,10,0
+";
+    // Models in order of first appearance: T4 = 0, V100M16 = 1, V100M32 = 2.
+    let nodes = "c0,32000,65536,0,\nn0,32000,65536,2,T4\nn1,32000,65536,8,V100M16\nn2,32000,65536,8,V100M32\nn3,32000,65536,16,\n";
+    let (_dir, spec) = gpu_files(pods, nodes);
+    let tasks: Vec<_> = {
+        let mut r = spec.open(0).unwrap();
+        std::iter::from_fn(|| r.next_task().unwrap()).collect()
+    };
+    let masks: Vec<u64> = tasks.iter().map(|t| t.demand.gpu_models.0).collect();
+    // The unnamed model of n3 is "gpu", number 3; the unknown pod gets bit 4, which no node has.
+    assert_eq!(masks, vec![0, 0b110, 0b001, 0b1_0000]);
+    let groups = spec.cluster().unwrap().unwrap();
+    assert_eq!(groups[4].gpu_model.as_deref(), Some("gpu"));
+    assert_eq!(groups[0].gpu_model, None);
+    let cluster = crate::cluster::Cluster::new(&groups);
+    let fits: Vec<bool> = tasks
+        .iter()
+        .map(|t| cluster.fits_any_capacity(&t.demand))
+        .collect();
+    // The engine counts a task that fits no node as unschedulable (ControlPlane::submit).
+    assert_eq!(fits, vec![true, true, true, false]);
+    let i = info::trace_info_with(&spec).unwrap();
+    let g = i.gpu.unwrap();
+    assert_eq!((g.with_models, g.unknown_model), (3, 1));
+}
+
+#[test]
+fn a_node_with_more_than_16_gpus_is_an_error_naming_file_and_line() {
+    let (_dir, spec) = gpu_files(
+        "p,1000,1024,0,0,,LS,Running,0,10,0\n",
+        "n0,32000,65536,8,T4\nn1,32000,65536,17,T4\n",
+    );
+    let err = spec.cluster().unwrap_err().to_string();
+    assert!(err.contains("nodes.csv:3: node n1 has 17 GPUs"), "{err}");
+}
+
+/// The GPU kind of a demand: 0 none, 1 a share, 2 one whole GPU, 3 several.
+fn gpu_kind(d: &crate::resources::Resources) -> usize {
+    match d.gpu_milli {
+        0 => 0,
+        1..=999 => 1,
+        1000 => 2,
+        _ => 3,
+    }
+}
+
+fn drawn(spec: &TraceSpec, seed: u64) -> Vec<crate::workload::TaskSpec> {
+    let mut r = spec.open(seed).unwrap();
+    std::iter::from_fn(|| r.next_task().unwrap()).collect()
+}
+
+#[test]
+fn resample_draws_n_tasks_every_interval_reproducibly_with_the_trace_mix() {
+    let mut spec = TraceSpec::new(Gpu2023, sample(PODS));
+    let n = 20_000u64;
+    spec.resample = Some(Resample {
+        tasks: n,
+        every: SimDuration::from_secs(2),
+    });
+    let a = drawn(&spec, 7);
+    let b = drawn(&spec, 7);
+    let c = drawn(&spec, 8);
+    assert_eq!(a.len() as u64, n);
+    let key = |t: &crate::workload::TaskSpec| (t.demand, t.duration, t.priority);
+    assert!(
+        a.iter().map(key).eq(b.iter().map(key)),
+        "same seed, same draws"
+    );
+    assert!(
+        !a.iter().map(key).eq(c.iter().map(key)),
+        "another seed, other draws"
+    );
+    for (i, t) in a.iter().enumerate() {
+        assert_eq!(t.arrival.0, i as u64 * 2_000_000);
+        assert_eq!(t.id.0, i as u64);
+    }
+    // The trace's mix of GPU kinds over the replayed (scheduled) pods.
+    let mut pool = [0u64; 4];
+    let mut replay = TraceSpec::new(Gpu2023, sample(PODS)).open(0).unwrap();
+    let mut pool_keys = std::collections::HashSet::new();
+    while let Some(t) = replay.next_task().unwrap() {
+        pool[gpu_kind(&t.demand)] += 1;
+        pool_keys.insert(key(&t));
+    }
+    let total: u64 = pool.iter().sum();
+    assert_eq!(total, 7255);
+    assert!(
+        a.iter().all(|t| pool_keys.contains(&key(t))),
+        "drawn tasks are trace tasks"
+    );
+    let mut got = [0u64; 4];
+    for t in &a {
+        got[gpu_kind(&t.demand)] += 1;
+    }
+    for k in 0..4 {
+        let p = pool[k] as f64 / total as f64;
+        let se = (p * (1.0 - p) / n as f64).sqrt();
+        // The largest kind share is about 0.5: SE <= sqrt(0.25 / 20000) = 0.0035.
+        assert!(se <= 0.0036, "kind {k}: SE {se}");
+        let phat = got[k] as f64 / n as f64;
+        assert!(
+            (phat - p).abs() <= 4.0 * se,
+            "kind {k}: drawn {phat:.4}, trace {p:.4}, SE {se:.4}"
+        );
+    }
+}
+
+#[test]
+fn hold_makes_every_task_outlast_any_horizon() {
+    let mut spec = TraceSpec::new(Gpu2023, sample(PODS));
+    spec.hold = true;
+    spec.time_scale = 0.01;
+    let tasks = drawn(&spec, 0);
+    assert_eq!(tasks.len(), 7255);
+    // An accepted horizon is below HOLD (check_hold); every task ends at HOLD or later.
+    for t in &tasks {
+        assert_eq!(t.duration, HOLD);
+        assert!(
+            (t.arrival + t.duration).0 >= HOLD.0,
+            "ends at or after HOLD, past any accepted horizon"
+        );
+        assert!(
+            t.arrival.0.checked_add(t.duration.0).is_some(),
+            "no overflow"
+        );
+    }
+    assert!(spec.check_hold(None).is_err());
+    assert!(spec.check_hold(Some(HOLD)).is_err());
+    assert!(spec
+        .check_hold(Some(SimDuration::from_secs(150 * 86_400)))
+        .is_ok());
+}

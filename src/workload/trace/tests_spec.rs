@@ -289,3 +289,31 @@ fn bundled_trace_scenarios_read_only_files_inside_the_repository() {
     }
     assert_eq!(seen, 7, "one bundled scenario per task format");
 }
+
+#[test]
+fn hold_and_resample_keys_parse_and_bad_values_name_the_key() {
+    let parse = |extra: &str| {
+        let text =
+            format!("source = \"trace\"\nformat = \"gpu2023\"\npath = \"pods.csv\"\n{extra}");
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        TraceSpec::from_table(&table, "workload", Path::new("."))
+    };
+    let spec = parse("").unwrap();
+    assert!(!spec.hold && spec.resample.is_none(), "both off by default");
+    let spec = parse("hold = true\nresample = { tasks = 5, every = \"2s\" }").unwrap();
+    assert!(spec.hold);
+    assert_eq!(
+        spec.resample,
+        Some(Resample {
+            tasks: 5,
+            every: SimDuration::from_secs(2)
+        })
+    );
+    let err = |extra: &str| parse(extra).unwrap_err().to_string();
+    assert!(err("resample = { tasks = 0, every = \"1s\" }").contains("workload.resample.tasks"));
+    assert!(err("resample = { tasks = 3, every = \"0s\" }").contains("workload.resample.every"));
+    assert!(err("resample = { tasks = 3 }").contains("every"));
+    assert!(err("resample = { tasks = 3, every = \"1s\", n = 2 }").contains("workload.resample.n"));
+    assert!(err("resample = { tasks = 3, every = \"1s\" }\nload = 2.0").contains("workload.load"));
+    assert!(err("hold = 1").contains("workload.hold"));
+}
