@@ -93,6 +93,7 @@ pub fn plot_svgs(plots: &Path) -> Result<Vec<PathBuf>, ReportError> {
             "summary_bars",
             "sweep_",
             "energy_",
+            "gpu_fragmentation",
             "architecture_",
             "timeseries",
             "failover",
@@ -127,6 +128,7 @@ pub fn caption(stem: &str) -> String {
         "cdf_response" => "Response-time CDF per scheduler (a panel per sweep point): how often a task finishes within a given time.".into(),
         "summary_bars" => "Mean response, p99 response, CPU utilisation and load imbalance per scheduler: mean and 95% CI over replications.".into(),
         "timeseries" => "CPU utilisation and queue length over simulated time (replication 0, first sweep point).".into(),
+        "gpu_fragmentation" => "GPU capacity left unallocated (left) and fragmented, unusable by the arrived workload's typical task (right), against the GPU demand arrived, per scheduler (mean over replications).".into(),
         "failover" => "Goodput, availability, tasks lost and time to restart per scheduler: how each coped with the failures.".into(),
         other => format!("Plot {other}."),
     }
