@@ -73,6 +73,26 @@ pub const KEY_METRICS: &[MetricInfo] = &[
     m("power_offs", Lower, "Nodes switched off", "count"),
     m("boots", Lower, "Nodes booted", "count"),
     m("carbon_g", Lower, "Carbon", "g CO2"),
+    // Only when the cluster has GPUs.
+    m("util_gpu", Higher, "GPU utilisation", "fraction"),
+    m(
+        "gpu_unallocated_end",
+        Lower,
+        "GPUs unallocated at the end",
+        "fraction",
+    ),
+    m(
+        "gpu_frag_end",
+        Lower,
+        "GPUs fragmented at the end",
+        "fraction",
+    ),
+    m(
+        "gpu_tasks_unplaced",
+        Lower,
+        "GPU tasks never placed",
+        "count",
+    ),
     // schedulers.csv (one row per scheduler of an architecture).
     m("busy_fraction", Lower, "Scheduler busy", "fraction"),
     m(
@@ -116,6 +136,14 @@ pub const FAILOVER_METRICS: &[&str] = &[
     "availability",
     "tasks_lost",
     "mean_time_to_restart_s",
+];
+
+/// The GPU metrics drawn as bars, when the summary has them (clusters with GPUs).
+pub const GPU_METRICS: &[&str] = &[
+    "util_gpu",
+    "gpu_unallocated_end",
+    "gpu_frag_end",
+    "gpu_tasks_unplaced",
 ];
 
 /// The energy metrics plotted against a swept key (with the mean wait they cost), when the

@@ -78,6 +78,11 @@ impl<'a> MetricBars<'a> {
         Self::with(cmp, "Scheduler comparison", &names)
     }
 
+    /// The GPU metrics present in the comparison (clusters with GPUs).
+    pub fn gpu(cmp: &'a Comparison) -> Self {
+        Self::with(cmp, "GPUs", crate::compare::metrics::GPU_METRICS)
+    }
+
     /// The failover metrics present in the comparison.
     pub fn failover(cmp: &'a Comparison) -> Self {
         Self::with(cmp, "Failover", FAILOVER_METRICS)

@@ -9,6 +9,7 @@
 //! | `energy_<key>` | `summary.csv` | per swept key, with a power model: energy (and carbon) and mean wait against the key |
 //! | `timeseries` | `timeseries.csv` | CPU utilisation and queue length over time, replication 0, first sweep point |
 //! | `failover` | `summary.csv` | goodput, availability, tasks lost, time to restart, when those columns exist |
+//! | `gpu_bars` | `summary.csv` | GPU utilisation, unallocated and fragmented GPUs at the end, GPU tasks never placed (clusters with GPUs) |
 //! | `gpu_fragmentation` | `timeseries.csv` | unallocated and fragmented GPUs against the arrived GPU demand, per scheduler (clusters with GPUs) |
 //!
 //! Every figure says in a subtitle what its whiskers mean ("mean and 95% CI over N replications", or
@@ -114,6 +115,9 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     }
     if let Some(fig) = timeseries::TimeseriesFigure::load(dir, &summary)? {
         files.extend(style::save(&fig, &out, "timeseries")?);
+    }
+    if summary.metric("util_gpu").is_some() {
+        files.extend(style::save(&bars::MetricBars::gpu(&cmp), &out, "gpu_bars")?);
     }
     if let Some(fig) = gpu::GpuFigure::load(dir, &summary)? {
         files.extend(style::save(&fig, &out, "gpu_fragmentation")?);
