@@ -72,7 +72,6 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
                 node,
                 gpus,
                 demand: t.demand,
-                gpus,
                 start: SimTime::ZERO,
                 expected_end: SimTime::ZERO + t.estimate,
                 priority: 0,

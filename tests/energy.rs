@@ -200,3 +200,125 @@ fn bad_power_keys_are_refused_naming_the_key() {
         "{e:#}"
     );
 }
+
+/// One node of 2 cores and 2 GPUs with `power`, window [150, 850] s. Class `share`: a 1-core,
+/// 0.5-GPU task every 200 s (first at 200 s) running 100 s. Class `whole`: one 1-core task holding
+/// both GPUs, arriving at 512 s (rate 1/512, exact in binary) and running 50 s, in the gap between
+/// the shares of [400, 500] and [600, 700].
+fn one_gpu_node(power: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "energy-gpu-node"
+seed = 3
+horizon = "850s"
+warmup = "150s"
+
+[[cluster.nodes]]
+count = 1
+cpu = 2
+memory = "1GiB"
+gpu = 2
+{power}
+
+[workload]
+duration = "100s"
+cpu = 1
+memory = "1MiB"
+
+[[workload.class]]
+name = "share"
+arrival = {{ process = "constant", rate = 0.005 }}
+gpu = 0.5
+
+[[workload.class]]
+name = "whole"
+arrival = {{ process = "constant", rate = 0.001953125 }}
+duration = "50s"
+gpu = 2
+max_tasks = 1
+
+[[scheduler]]
+name = "ff"
+placement = "first-fit"
+
+[output]
+timeseries = "50s"
+"#
+    )
+}
+
+const GPU_LINEAR: &str = "power = { idle = 100, peak = 300, gpu_idle = 30, gpu_peak = 300 }";
+
+#[test]
+fn the_gpu_term_adds_watts_per_gpu_linear_in_the_allocated_gpu_share() {
+    // Window [150, 850] = 700 s. CPU part 100 + 200 u_cpu; GPU part 2 x (30 + 270 u_gpu).
+    // - A share runs in [200, 300], [400, 500], [600, 700], [800, 850] (cut by the horizon): 350 s
+    //   at u_cpu = 0.5 (200 W) and u_gpu = 0.5 / 2 = 0.25 (2 x (30 + 67.5) = 195 W): 395 W.
+    // - The whole-GPU task runs in [512, 562]: 50 s at u_cpu = 0.5 (200 W), u_gpu = 1 (600 W): 800 W.
+    // - Idle the other 300 s: 100 + 2 x 30 = 160 W.
+    // Energy = 395 x 350 + 800 x 50 + 160 x 300 = 138,250 + 40,000 + 48,000 = 226,250 J
+    // (CPU part 200 x 400 + 100 x 300 = 110,000 J; GPU part 195 x 350 + 600 x 50 + 60 x 300
+    // = 116,250 J); mean power 226,250 / 700 W.
+    let r = only_run(&one_gpu_node(GPU_LINEAR));
+    let e = r.summary.energy.expect("a power model gives energy");
+    assert!(close(e.energy_kwh, 226_250.0 / 3.6e6), "{e:?}");
+    assert!(close(e.mean_power_w, 226_250.0 / 700.0), "{e:?}");
+    let power_at = |t: f64| {
+        r.samples
+            .iter()
+            .find(|s| s.time_s == t)
+            .and_then(|s| s.power_w)
+            .unwrap_or_else(|| panic!("no power sample at {t} s"))
+    };
+    assert_eq!(power_at(250.0), 395.0);
+    assert_eq!(power_at(350.0), 160.0);
+    assert_eq!(power_at(550.0), 800.0);
+}
+
+#[test]
+fn the_gpu_term_works_beside_a_table_and_gpus_draw_nothing_without_it() {
+    // Table: u_cpu = 0.5 lies between (0.25, 100 W) and (1, 250 W): 150 W; idle 60 W. CPU part:
+    // 150 x 400 + 60 x 300 = 78,000 J; GPU part as above, 116,250 J; total 194,250 J.
+    let table =
+        "power = { points = [[0.0, 60], [0.25, 100], [1.0, 250]], gpu_idle = 30, gpu_peak = 300 }";
+    let e = only_run(&one_gpu_node(table)).summary.energy.unwrap();
+    assert!(close(e.energy_kwh, 194_250.0 / 3.6e6), "{e:?}");
+    // Without gpu_idle/gpu_peak the same node draws the CPU part only: 110,000 J.
+    let e = only_run(&one_gpu_node(LINEAR)).summary.energy.unwrap();
+    assert!(close(e.energy_kwh, 110_000.0 / 3.6e6), "{e:?}");
+}
+
+#[test]
+fn bad_gpu_power_keys_are_refused_naming_the_key() {
+    let parse = |text: &str| {
+        let e = simctl::config::parse(text, std::path::Path::new("t.toml")).unwrap_err();
+        format!("{e:#}")
+    };
+    let cases = [
+        (
+            "power = { idle = 100, peak = 300, gpu_idle = 30 }",
+            "cluster.nodes[0].power.gpu_peak",
+        ),
+        (
+            "power = { idle = 100, peak = 300, gpu_peak = 30 }",
+            "cluster.nodes[0].power.gpu_idle",
+        ),
+        (
+            "power = { idle = 100, peak = 300, gpu_idle = 300, gpu_peak = 30 }",
+            "cluster.nodes[0].power.gpu_peak",
+        ),
+        (
+            "power = { idle = 100, peak = 300, gpu_idle = -1, gpu_peak = 30 }",
+            "cluster.nodes[0].power.gpu_idle",
+        ),
+    ];
+    for (power, key) in cases {
+        let e = parse(&one_gpu_node(power));
+        assert!(e.contains(key), "{power}: {e}");
+    }
+    // A GPU term on a group without GPUs would never draw anything.
+    let e = parse(&one_node(GPU_LINEAR, ""));
+    assert!(e.contains("cluster.nodes[0].power.gpu_idle"), "{e}");
+    assert!(e.contains("no GPUs"), "{e}");
+}

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::ids::NodeId;
 use crate::metrics::energy::EnergyMeter;
-use crate::metrics::power::PowerModel;
+use crate::metrics::power::NodePower;
 use crate::resources::{Resources, GPU_MILLI};
 use crate::workload::dist::DistSpec;
 pub use free_tree::FreeTree;
@@ -40,10 +40,10 @@ pub struct NodeGroup {
     /// its resources (see [`crate::engine::Simulation`]). `None`: attempts make progress at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_delay: Option<DistSpec>,
-    /// Power drawn by each node of the group as a function of its CPU utilisation (`None`: not
-    /// modelled; energy is accounted only when some group has a model).
+    /// Power drawn by each node of the group as a function of its CPU utilisation, optionally
+    /// plus a GPU term (`None`: not modelled; energy is accounted only when some group has a model).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub power: Option<PowerModel>,
+    pub power: Option<NodePower>,
     /// Name of the GPU model of the group's nodes (`None` without GPUs; the number of GPUs is
     /// `capacity.gpu_milli / 1000` and the model's bit is in `capacity.gpu_models`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ fn energy_meter(groups: &[NodeGroup], nodes: &[Node]) -> Option<Box<EnergyMeter>
     if groups.iter().all(|g| g.power.is_none()) {
         return None;
     }
-    let models: Vec<PowerModel> = groups.iter().filter_map(|g| g.power.clone()).collect();
+    let models: Vec<NodePower> = groups.iter().filter_map(|g| g.power.clone()).collect();
     let mut index = Vec::with_capacity(groups.len());
     let mut next = 0;
     for g in groups {
@@ -64,9 +64,15 @@ fn energy_meter(groups: &[NodeGroup], nodes: &[Node]) -> Option<Box<EnergyMeter>
             next - 1
         }));
     }
-    let per_node: Vec<(Option<usize>, u64)> = nodes
+    let per_node: Vec<(Option<usize>, u64, u64)> = nodes
         .iter()
-        .map(|n| (index[n.group as usize], n.capacity.cpu_milli))
+        .map(|n| {
+            (
+                index[n.group as usize],
+                n.capacity.cpu_milli,
+                n.capacity.gpu_milli,
+            )
+        })
         .collect();
     Some(Box::new(EnergyMeter::new(models, &per_node)))
 }
@@ -281,7 +287,11 @@ impl Cluster {
         self.nodes
             .push(Node::idle(id, self.groups.len() as u32, &group));
         if let Some(m) = self.meter.as_mut() {
-            m.add_node(group.power.clone(), group.capacity.cpu_milli);
+            m.add_node(
+                group.power.clone(),
+                group.capacity.cpu_milli,
+                group.capacity.gpu_milli,
+            );
         }
         self.total_capacity += group.capacity;
         if self.mix.is_none() && group.capacity.gpu_milli > 0 {
@@ -428,7 +438,11 @@ impl Cluster {
         node.running += 1;
         node.changes += 1;
         if let Some(m) = self.meter.as_mut() {
-            m.set_allocated(id.index(), node.allocated.cpu_milli);
+            m.set_allocated(
+                id.index(),
+                node.allocated.cpu_milli,
+                node.allocated.gpu_milli,
+            );
         }
         self.refresh(id);
         Ok(())
@@ -445,7 +459,11 @@ impl Cluster {
             .expect("released a task from a node running none");
         node.changes += 1;
         if let Some(m) = self.meter.as_mut() {
-            m.set_allocated(id.index(), node.allocated.cpu_milli);
+            m.set_allocated(
+                id.index(),
+                node.allocated.cpu_milli,
+                node.allocated.gpu_milli,
+            );
         }
         self.refresh(id);
     }

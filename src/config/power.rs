@@ -1,5 +1,6 @@
 //! The `power` key of a `[[cluster.nodes]]` group: `{ idle = W, peak = W }` (linear in CPU
-//! utilisation) or `{ points = [[u, W], ...] }` (a SPECpower-style table); and the scenario's
+//! utilisation) or `{ points = [[u, W], ...] }` (a SPECpower-style table), either optionally with
+//! `gpu_idle = W, gpu_peak = W` (watts per GPU, linear in GPU utilisation); and the scenario's
 //! `[power]` table (a power-management policy and the carbon intensity, see
 //! [`crate::control::power`]).
 
@@ -14,7 +15,7 @@ use crate::config::field::{
 };
 use crate::control::power::PowerPolicy;
 use crate::metrics::carbon::CarbonSeries;
-use crate::metrics::power::PowerModel;
+use crate::metrics::power::{GpuPower, NodePower, PowerModel};
 use crate::time::SimDuration;
 
 const POLICY_KEYS: &[&str] = &["off_after", "boot", "min_on", "carbon"];
@@ -80,10 +81,43 @@ pub fn parse_policy(
     }))
 }
 
-/// Parses and validates a power model at `key` (e.g. `cluster.nodes[0].power`).
-pub fn parse_power(v: &Value, key: &str) -> Result<PowerModel, FieldError> {
+/// Parses and validates a power model at `key` (e.g. `cluster.nodes[0].power`). Whether the
+/// group has GPUs for a GPU term is checked by the caller.
+pub fn parse_power(v: &Value, key: &str) -> Result<NodePower, FieldError> {
     let t = as_table(v, key)?;
-    check_keys(t, &["idle", "peak", "points"], key)?;
+    check_keys(t, &["idle", "peak", "points", "gpu_idle", "gpu_peak"], key)?;
+    let gpu = match (t.get("gpu_idle"), t.get("gpu_peak")) {
+        (None, None) => None,
+        (Some(idle), Some(peak)) => {
+            let idle = watts(idle, &join(key, "gpu_idle"))?;
+            let peak = watts(peak, &join(key, "gpu_peak"))?;
+            if peak < idle {
+                return Err(FieldError::new(
+                    join(key, "gpu_peak"),
+                    format!("{peak} W is below the GPU idle power (gpu_idle = {idle} W)"),
+                ));
+            }
+            Some(GpuPower { idle, peak })
+        }
+        (Some(_), None) => {
+            return Err(FieldError::new(
+                join(key, "gpu_peak"),
+                "is missing: gpu_idle needs gpu_peak (watts per GPU when fully allocated)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(FieldError::new(
+                join(key, "gpu_idle"),
+                "is missing: gpu_peak needs gpu_idle (watts per GPU when idle)",
+            ))
+        }
+    };
+    let cpu = parse_cpu(t, key)?;
+    Ok(NodePower { cpu, gpu })
+}
+
+/// The CPU part of a power model: `idle` and `peak`, or `points`.
+fn parse_cpu(t: &Table, key: &str) -> Result<PowerModel, FieldError> {
     match (t.get("idle"), t.get("peak"), t.get("points")) {
         (Some(idle), Some(peak), None) => {
             let idle = watts(idle, &join(key, "idle"))?;
@@ -99,7 +133,7 @@ pub fn parse_power(v: &Value, key: &str) -> Result<PowerModel, FieldError> {
         (None, None, Some(points)) => parse_points(points, &join(key, "points")),
         _ => Err(FieldError::new(
             key,
-            "expected either { idle = W, peak = W } or { points = [[utilisation, W], ...] }",
+            "expected either { idle = W, peak = W } or { points = [[utilisation, W], ...] } (optionally with gpu_idle = W, gpu_peak = W)",
         )),
     }
 }
@@ -158,7 +192,7 @@ fn parse_points(v: &Value, key: &str) -> Result<PowerModel, FieldError> {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> Result<PowerModel, FieldError> {
+    fn parse(s: &str) -> Result<NodePower, FieldError> {
         let doc: toml::Table = toml::from_str(&format!("power = {s}")).unwrap();
         parse_power(&doc["power"], "cluster.nodes[0].power")
     }
@@ -167,14 +201,43 @@ mod tests {
     fn accepts_both_forms() {
         assert_eq!(
             parse("{ idle = 100, peak = 250.5 }").unwrap(),
-            PowerModel::Linear {
+            NodePower::cpu(PowerModel::Linear {
                 idle: 100.0,
                 peak: 250.5
-            }
+            })
         );
         assert_eq!(
             parse("{ points = [[0.0, 60], [0.5, 150], [1, 250]] }").unwrap(),
-            PowerModel::Table(vec![(0.0, 60.0), (0.5, 150.0), (1.0, 250.0)])
+            NodePower::cpu(PowerModel::Table(vec![
+                (0.0, 60.0),
+                (0.5, 150.0),
+                (1.0, 250.0)
+            ]))
+        );
+    }
+
+    #[test]
+    fn accepts_a_gpu_term_beside_either_form() {
+        let gpu = Some(GpuPower {
+            idle: 30.0,
+            peak: 300.0,
+        });
+        assert_eq!(
+            parse("{ idle = 100, peak = 250, gpu_idle = 30, gpu_peak = 300 }").unwrap(),
+            NodePower {
+                cpu: PowerModel::Linear {
+                    idle: 100.0,
+                    peak: 250.0
+                },
+                gpu
+            }
+        );
+        assert_eq!(
+            parse("{ points = [[0, 60], [1, 250]], gpu_idle = 30, gpu_peak = 300.0 }").unwrap(),
+            NodePower {
+                cpu: PowerModel::Table(vec![(0.0, 60.0), (1.0, 250.0)]),
+                gpu
+            }
         );
     }
 
@@ -213,6 +276,35 @@ mod tests {
                 "cluster.nodes[0].power",
             ),
             ("100", "cluster.nodes[0].power"),
+            (
+                "{ idle = 1, peak = 2, gpu_idle = 30 }",
+                "cluster.nodes[0].power.gpu_peak",
+            ),
+            (
+                "{ idle = 1, peak = 2, gpu_peak = 30 }",
+                "cluster.nodes[0].power.gpu_idle",
+            ),
+            (
+                "{ idle = 1, peak = 2, gpu_idle = 30, gpu_peak = 20 }",
+                "cluster.nodes[0].power.gpu_peak",
+            ),
+            (
+                "{ idle = 1, peak = 2, gpu_idle = -1, gpu_peak = 20 }",
+                "cluster.nodes[0].power.gpu_idle",
+            ),
+            (
+                "{ idle = 1, peak = 2, gpu_idle = 1, gpu_peak = inf }",
+                "cluster.nodes[0].power.gpu_peak",
+            ),
+            (
+                "{ idle = 1, peak = 2, gpu_idle = nan, gpu_peak = 5 }",
+                "cluster.nodes[0].power.gpu_idle",
+            ),
+            (
+                "{ idle = 1, peak = 2, gpu_idle = \"30\", gpu_peak = 50 }",
+                "cluster.nodes[0].power.gpu_idle",
+            ),
+            ("{ gpu_idle = 1, gpu_peak = 2 }", "cluster.nodes[0].power"),
         ];
         for (text, key) in cases {
             let e = parse(text).unwrap_err();

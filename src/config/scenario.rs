@@ -371,6 +371,12 @@ fn parse_cluster(doc: &Table) -> Result<Vec<NodeGroup>, FieldError> {
                 "expected a model name such as \"A100\"",
             ));
         }
+        if gpus == 0 && power.as_ref().is_some_and(|p| p.gpu.is_some()) {
+            return Err(FieldError::new(
+                join(&key, "power.gpu_idle"),
+                "is given but the group has no GPUs (set gpu = N): the GPU term would never draw anything",
+            ));
+        }
         if gpu_model.is_some() && gpus == 0 {
             return Err(FieldError::new(
                 join(&key, "gpu_model"),

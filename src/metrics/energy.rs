@@ -1,5 +1,5 @@
 //! Exact energy accounting: each node's power is constant between two changes of its allocation
-//! or of its up/down state, so energy is the sum over those intervals of watts x seconds (clipped
+//! (CPU and GPU) or of its up/down state, so energy is the sum over those intervals of watts x seconds (clipped
 //! to the measurement window). The meter is updated lazily: a node's interval is closed only when
 //! that node changes, so the cost is O(1) per allocation change and O(nodes) once at the end.
 //! A node draws nothing while down (crashed) or switched off by a power-management policy. With a
@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use crate::metrics::carbon::CarbonSeries;
-use crate::metrics::power::PowerModel;
+use crate::metrics::power::NodePower;
+use crate::resources::GPU_MILLI;
 use crate::time::SimTime;
 
 /// One node's meter.
@@ -20,6 +21,10 @@ struct NodeMeter {
     capacity: u64,
     /// Allocated CPU since `since`, millicores.
     allocated: u64,
+    /// GPU capacity, thousandths of a GPU (0: no GPUs).
+    gpu_capacity: u64,
+    /// Allocated GPU since `since`, thousandths of a GPU.
+    gpu_allocated: u64,
     /// Whether the node is down (crashed): it draws nothing.
     down: bool,
     /// Whether the node is switched off (a power-management policy): it draws nothing.
@@ -35,7 +40,7 @@ struct NodeMeter {
 /// Per-node energy meters of a cluster whose node groups have power models.
 #[derive(Debug, Clone)]
 pub struct EnergyMeter {
-    models: Vec<PowerModel>,
+    models: Vec<NodePower>,
     nodes: Vec<NodeMeter>,
     /// The current simulated time (set by the control plane as time advances).
     now: SimTime,
@@ -46,11 +51,15 @@ pub struct EnergyMeter {
 }
 
 impl EnergyMeter {
-    /// A meter for nodes of the given (model index, CPU capacity), counting energy from `warmup`.
-    pub fn new(models: Vec<PowerModel>, nodes: &[(Option<usize>, u64)]) -> EnergyMeter {
+    /// A meter for nodes of the given (model index, CPU capacity in millicores, GPU capacity in
+    /// thousandths of a GPU), counting energy from time 0 (see [`EnergyMeter::set_warmup`]).
+    pub fn new(models: Vec<NodePower>, nodes: &[(Option<usize>, u64, u64)]) -> EnergyMeter {
         EnergyMeter {
             models,
-            nodes: nodes.iter().map(|&(m, c)| NodeMeter::new(m, c)).collect(),
+            nodes: nodes
+                .iter()
+                .map(|&(m, c, g)| NodeMeter::new(m, c, g))
+                .collect(),
             now: SimTime::ZERO,
             warmup: SimTime::ZERO,
             window_end: SimTime::MAX,
@@ -68,13 +77,14 @@ impl EnergyMeter {
         self.warmup = warmup;
     }
 
-    /// Adds a node drawing with model `model` (a worker joining a live cluster).
-    pub fn add_node(&mut self, model: Option<PowerModel>, capacity: u64) {
+    /// Adds a node drawing with model `model` (a worker joining a live cluster), of CPU capacity
+    /// `capacity` millicores and GPU capacity `gpu_capacity` thousandths of a GPU.
+    pub fn add_node(&mut self, model: Option<NodePower>, capacity: u64, gpu_capacity: u64) {
         let index = model.map(|m| {
             self.models.push(m);
             self.models.len() - 1
         });
-        let mut n = NodeMeter::new(index, capacity);
+        let mut n = NodeMeter::new(index, capacity, gpu_capacity);
         n.since = self.now;
         self.nodes.push(n);
     }
@@ -90,10 +100,13 @@ impl EnergyMeter {
         self.window_end = self.now.max(self.warmup);
     }
 
-    /// Node `i`'s allocated CPU is now `allocated` millicores.
-    pub fn set_allocated(&mut self, i: usize, allocated: u64) {
+    /// Node `i`'s allocation is now `allocated` millicores of CPU and `gpu_allocated` thousandths
+    /// of a GPU.
+    pub fn set_allocated(&mut self, i: usize, allocated: u64, gpu_allocated: u64) {
         self.close_interval(i);
-        self.nodes[i].allocated = allocated;
+        let n = &mut self.nodes[i];
+        n.allocated = allocated;
+        n.gpu_allocated = gpu_allocated;
     }
 
     /// Node `i` went down (`true`) or came back up.
@@ -103,7 +116,8 @@ impl EnergyMeter {
     }
 
     /// Node `i` was switched off (`true`) or on (a power-management policy). A node switched on
-    /// draws its model's watts at its allocation (nothing allocated while booting: idle watts).
+    /// draws its model's watts at its allocation (nothing allocated while booting: idle watts, CPU
+    /// idle plus each GPU's idle watts with a GPU term).
     pub fn set_off(&mut self, i: usize, off: bool) {
         self.close_interval(i);
         self.nodes[i].off = off;
@@ -162,7 +176,14 @@ impl EnergyMeter {
     fn watts(&self, n: &NodeMeter) -> f64 {
         match n.model {
             Some(m) if !n.down && !n.off => {
-                self.models[m].watts(n.allocated as f64 / n.capacity as f64)
+                let u_cpu = n.allocated as f64 / n.capacity as f64;
+                let gpus = n.gpu_capacity as f64 / GPU_MILLI as f64;
+                let u_gpu = if n.gpu_capacity == 0 {
+                    0.0
+                } else {
+                    n.gpu_allocated as f64 / n.gpu_capacity as f64
+                };
+                self.models[m].watts(u_cpu, gpus, u_gpu)
             }
             _ => 0.0,
         }
@@ -179,11 +200,13 @@ impl EnergyMeter {
 }
 
 impl NodeMeter {
-    fn new(model: Option<usize>, capacity: u64) -> NodeMeter {
+    fn new(model: Option<usize>, capacity: u64, gpu_capacity: u64) -> NodeMeter {
         NodeMeter {
             model,
             capacity: capacity.max(1),
             allocated: 0,
+            gpu_capacity,
+            gpu_allocated: 0,
             down: false,
             off: false,
             since: SimTime::ZERO,
@@ -196,6 +219,7 @@ impl NodeMeter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::power::PowerModel;
 
     fn at(s: u64) -> SimTime {
         SimTime(s * 1_000_000)
@@ -206,7 +230,7 @@ mod tests {
             idle: 100.0,
             peak: 300.0,
         };
-        EnergyMeter::new(vec![m], &[(Some(0), 1000)])
+        EnergyMeter::new(vec![NodePower::cpu(m)], &[(Some(0), 1000, 0)])
     }
 
     #[test]
@@ -215,9 +239,9 @@ mod tests {
         // 100 W x 10 s + 200 W x 100 s + 100 W x 90 s = 1000 + 20000 + 9000 = 30000 J.
         let mut m = linear();
         m.set_clock(at(10));
-        m.set_allocated(0, 500);
+        m.set_allocated(0, 500, 0);
         m.set_clock(at(110));
-        m.set_allocated(0, 0);
+        m.set_allocated(0, 0, 0);
         assert_eq!(m.joules_at(at(200)), vec![30_000.0]);
     }
 
@@ -235,5 +259,40 @@ mod tests {
         m.close_window();
         assert_eq!(m.joules_at(at(300)), vec![10_000.0]);
         assert_eq!(m.power_now(), 100.0);
+    }
+
+    #[test]
+    fn the_gpu_term_follows_the_gpu_allocation_and_the_node_state() {
+        // CPU 100..300 W over 1000 millicores; 2 GPUs (2000 thousandths) at 30..300 W each.
+        let model = NodePower {
+            cpu: PowerModel::Linear {
+                idle: 100.0,
+                peak: 300.0,
+            },
+            gpu: Some(crate::metrics::power::GpuPower {
+                idle: 30.0,
+                peak: 300.0,
+            }),
+        };
+        let mut m = EnergyMeter::new(vec![model], &[(Some(0), 1000, 2000)]);
+        // [0, 10]: idle, 100 + 2 x 30 = 160 W -> 1600 J.
+        m.set_clock(at(10));
+        // [10, 20]: 500 mc and 1500 thousandths: 200 + 2 x (30 + 270 x 0.75) = 665 W -> 6650 J.
+        m.set_allocated(0, 500, 1500);
+        assert_eq!(m.power_now(), 665.0);
+        m.set_clock(at(20));
+        m.set_allocated(0, 0, 0);
+        // [20, 30]: switched off, 0 W; [30, 40]: switched on (booting, nothing allocated) 160 W
+        // -> 1600 J; [40, 50]: down, 0 W.
+        m.set_clock(at(20));
+        m.set_off(0, true);
+        assert_eq!(m.power_now(), 0.0);
+        m.set_clock(at(30));
+        m.set_off(0, false);
+        assert_eq!(m.power_now(), 160.0);
+        m.set_clock(at(40));
+        m.set_down(0, true);
+        assert_eq!(m.power_now(), 0.0);
+        assert_eq!(m.joules_at(at(50)), vec![1600.0 + 6650.0 + 1600.0]);
     }
 }

@@ -742,7 +742,8 @@ fn energy_per_group(cluster: &Cluster, joules: &[f64]) -> Vec<(String, f64)> {
 }
 
 /// Energy drawn by the cluster inside the measurement window (a node draws its power model's
-/// watts at its CPU utilisation while up, nothing while down; see [`energy::EnergyMeter`]).
+/// watts at its CPU (and, with a GPU term, GPU) utilisation while up, nothing while down; see
+/// [`energy::EnergyMeter`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Energy {
     /// Energy in the window, kWh.

@@ -1,7 +1,8 @@
-//! Node power models: electrical power drawn as a function of CPU utilisation.
+//! Node power models: electrical power drawn as a function of CPU utilisation, optionally plus a
+//! GPU term linear in GPU utilisation.
 //!
-//! The simulator knows a node's *allocated* CPU, not its measured load, so utilisation here is
-//! allocated CPU over capacity, in [0, 1]. Both models are piecewise linear in it, so a node whose
+//! The simulator knows a node's *allocated* CPU and GPU, not its measured load, so utilisation here
+//! is allocated over capacity, in [0, 1]. Every model is piecewise linear in it, so a node whose
 //! allocation is constant between two events draws constant power over that interval, and energy
 //! summed interval by interval is exact (see [`super::energy`]).
 
@@ -49,6 +50,52 @@ fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
     y0 + (y1 - y0) * (u - x0) / (x1 - x0)
 }
 
+/// The GPU term of a node's power: watts per GPU, linear in the node's GPU utilisation (allocated
+/// GPU share over GPU capacity). Validated: `0 <= idle <= peak`, both finite.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GpuPower {
+    /// Watts per GPU with nothing allocated on the node's GPUs (`gpu_idle`).
+    pub idle: f64,
+    /// Watts per GPU with all the node's GPUs allocated (`gpu_peak`).
+    pub peak: f64,
+}
+
+impl GpuPower {
+    /// Watts drawn by `gpus` GPUs at GPU utilisation `u` (clamped to [0, 1]):
+    /// `gpus * (idle + (peak - idle) * u)`.
+    pub fn watts(&self, gpus: f64, u: f64) -> f64 {
+        gpus * (self.idle + (self.peak - self.idle) * u.clamp(0.0, 1.0))
+    }
+}
+
+/// A node group's power model: the CPU part and an optional GPU term.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodePower {
+    /// Watts as a function of CPU utilisation.
+    #[serde(flatten)]
+    pub cpu: PowerModel,
+    /// Watts of the node's GPUs (`None`: GPUs are not modelled and draw nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuPower>,
+}
+
+impl NodePower {
+    /// A model with a CPU part only.
+    pub fn cpu(cpu: PowerModel) -> NodePower {
+        NodePower { cpu, gpu: None }
+    }
+
+    /// Watts at CPU utilisation `u_cpu`, plus, with a GPU term, `gpus` GPUs at GPU utilisation
+    /// `u_gpu` (both clamped to [0, 1]). Without a GPU term this is exactly the CPU part.
+    pub fn watts(&self, u_cpu: f64, gpus: f64, u_gpu: f64) -> f64 {
+        let w = self.cpu.watts(u_cpu);
+        match &self.gpu {
+            Some(g) => w + g.watts(gpus, u_gpu),
+            None => w,
+        }
+    }
+}
+
 /// What a power-management policy (`[power]`) adds to a run's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct PowerCounts {
@@ -84,5 +131,25 @@ mod tests {
         // Between 0.5 (160 W) and 1.0 (250 W): 160 + 90 * 0.25 / 0.5 = 205 W.
         assert!((m.watts(0.75) - 205.0).abs() < 1e-9);
         assert_eq!(m.watts(1.0), 250.0);
+    }
+
+    #[test]
+    fn gpu_term_adds_watts_per_gpu_linear_in_gpu_utilisation() {
+        let m = NodePower {
+            cpu: PowerModel::Linear {
+                idle: 100.0,
+                peak: 300.0,
+            },
+            gpu: Some(GpuPower {
+                idle: 30.0,
+                peak: 300.0,
+            }),
+        };
+        // CPU 200 W at 0.5; 2 GPUs at 0.25: 2 x (30 + 270 x 0.25) = 195 W; total 395 W.
+        assert_eq!(m.watts(0.5, 2.0, 0.25), 395.0);
+        // Idle: 100 + 2 x 30 = 160 W.
+        assert_eq!(m.watts(0.0, 2.0, 0.0), 160.0);
+        // Without the GPU term the GPUs draw nothing.
+        assert_eq!(NodePower::cpu(m.cpu.clone()).watts(0.5, 2.0, 1.0), 200.0);
     }
 }
