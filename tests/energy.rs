@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_all, scenario, simctl};
+use common::{csv_header, run_all, run_quietly_into, scenario};
 use simctl::sweep::RunResult;
 
 /// One node of 2 cores with `power`; a 1-core task every 200 s (first at 200 s) running 100 s;
@@ -119,22 +119,9 @@ fn without_a_power_model_there_is_no_energy_and_no_new_column() {
     for (name, power) in [("plain", ""), ("powered", LINEAR)] {
         let path = dir.path().join(format!("{name}.toml"));
         std::fs::write(&path, one_node(power, "").replace("energy-one-node", name)).unwrap();
-        let out = simctl()
-            .args(["run", "--quiet", "--out"])
-            .arg(dir.path())
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_quietly_into(dir.path(), &path);
     }
-    let header = |name: &str, file: &str| {
-        let text = std::fs::read_to_string(dir.path().join(name).join(file)).unwrap();
-        text.lines().next().unwrap().to_string()
-    };
+    let header = |name: &str, file: &str| csv_header(dir.path(), name, file);
     for column in ["energy_kwh", "energy_per_task_wh", "mean_power_w"] {
         assert!(!header("plain", "summary.csv").contains(column));
         assert!(header("powered", "summary.csv").contains(column));

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_all, scenario, simctl};
+use common::{csv_header, run_all, run_quietly_into, scenario};
 use simctl::sweep::RunResult;
 
 fn close(a: f64, b: f64) -> bool {
@@ -234,22 +234,9 @@ fn columns_appear_only_with_their_tables() {
     for (name, text) in [("plain", plain), ("managed", managed)] {
         let path = dir.path().join(format!("{name}.toml"));
         std::fs::write(&path, text.replace("power-policy", name)).unwrap();
-        let out = simctl()
-            .args(["run", "--quiet", "--out"])
-            .arg(dir.path())
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_quietly_into(dir.path(), &path);
     }
-    let header = |name: &str, file: &str| {
-        let text = std::fs::read_to_string(dir.path().join(name).join(file)).unwrap();
-        text.lines().next().unwrap().to_string()
-    };
+    let header = |name: &str, file: &str| csv_header(dir.path(), name, file);
     let plain = header("plain", "summary.csv");
     assert!(
         plain.ends_with(",mean_power_w,energy_kwh_group-0"),

@@ -79,3 +79,24 @@ pub fn bundled_scenarios() -> Vec<PathBuf> {
     files
 }
 pub mod orch;
+
+/// Runs `simctl run --quiet --out DIR FILE` and panics with its stderr if it fails.
+pub fn run_quietly_into(dir: &Path, file: &Path) {
+    let out = simctl()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The first line (the CSV header) of `file` in the results directory `dir/name`.
+pub fn csv_header(dir: &Path, name: &str, file: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(name).join(file)).unwrap();
+    text.lines().next().unwrap_or_default().to_string()
+}
