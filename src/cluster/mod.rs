@@ -114,10 +114,12 @@ pub fn gpu_model_mask(
             .iter()
             .find(|g| g.gpu_model.as_deref() == Some(name.as_str()))
             .ok_or_else(|| {
-                let known: Vec<&str> = groups
-                    .iter()
-                    .filter_map(|g| g.gpu_model.as_deref())
-                    .collect();
+                let mut known: Vec<&str> = Vec::new();
+                for m in groups.iter().filter_map(|g| g.gpu_model.as_deref()) {
+                    if !known.contains(&m) {
+                        known.push(m);
+                    }
+                }
                 format!(
                     "no node group has GPU model \"{name}\" (the cluster has: {})",
                     if known.is_empty() {
@@ -377,23 +379,50 @@ impl Cluster {
     /// The GPUs of node `id` that `demand` would be placed on, or `None` when its GPU demand does
     /// not fit there (the empty set for a demand without GPUs). CPU and memory are not checked.
     pub fn gpu_choice(&self, id: NodeId, demand: &Resources) -> Option<GpuSet> {
-        let node = &self.nodes[id.index()];
-        let d = demand.gpu_milli;
-        match (self.gpu_pick, self.mix.as_deref()) {
-            (GpuPick::LeastFragmentation, Some(mix)) if d > 0 && d < GPU_MILLI => {
-                let mut best: Option<(f64, GpuSet)> = None;
-                for g in (0..node.gpus.count()).filter(|&g| node.gpus.share_fits_on(g, d)) {
-                    let set = GpuSet(1 << g);
-                    let after = node.gpus.after(set, d);
-                    let f = mix.fragmentation(&free_after(node, demand, &after), &after);
-                    if best.is_none_or(|(b, _)| f < b) {
-                        best = Some((f, set));
-                    }
-                }
-                best.map(|(_, set)| set)
+        match self.gpu_pick {
+            GpuPick::LeastFragmentation if self.is_share(demand) => {
+                self.least_fragmenting_gpu(id, demand).map(|(set, _)| set)
             }
-            _ => node.gpus.choose(d),
+            _ => self.nodes[id.index()].gpus.choose(demand.gpu_milli),
         }
+    }
+
+    /// [`Cluster::gpu_choice`] together with the node's fragmentation once `demand` is placed
+    /// there ([`Cluster::fragmentation_after`]), computed once (FGD needs both).
+    pub fn gpu_choice_and_fragmentation(
+        &self,
+        id: NodeId,
+        demand: &Resources,
+    ) -> Option<(GpuSet, f64)> {
+        match self.gpu_pick {
+            GpuPick::LeastFragmentation if self.is_share(demand) => {
+                self.least_fragmenting_gpu(id, demand)
+            }
+            _ => {
+                let set = self.nodes[id.index()].gpus.choose(demand.gpu_milli)?;
+                Some((set, self.fragmentation_after(id, demand, set)))
+            }
+        }
+    }
+
+    /// Whether `demand` is a share of one GPU and the cluster knows a mix to weigh GPUs by.
+    fn is_share(&self, demand: &Resources) -> bool {
+        self.mix.is_some() && demand.gpu_milli > 0 && demand.gpu_milli < GPU_MILLI
+    }
+
+    /// The GPU of node `id` after which the node fragments least with the share `demand` on it
+    /// (ties: lowest index), and that fragmentation.
+    fn least_fragmenting_gpu(&self, id: NodeId, demand: &Resources) -> Option<(GpuSet, f64)> {
+        let node = &self.nodes[id.index()];
+        let mut best: Option<(GpuSet, f64)> = None;
+        for g in (0..node.gpus.count()).filter(|&g| node.gpus.share_fits_on(g, demand.gpu_milli)) {
+            let set = GpuSet(1 << g);
+            let f = self.fragmentation_after(id, demand, set);
+            if best.is_none_or(|(_, b)| f < b) {
+                best = Some((set, f));
+            }
+        }
+        best
     }
 
     /// Node `id`'s expected GPU fragmentation now ([`TaskMix::fragmentation`]; 0 without GPUs).

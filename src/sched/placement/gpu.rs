@@ -124,11 +124,11 @@ impl Placement for Fgd {
             .iter()
             .filter(|n| view.feasible(n, &task.demand))
         {
-            let Some(gpus) = cluster.gpu_choice(node.id, &task.demand) else {
+            let Some((_, after)) = cluster.gpu_choice_and_fragmentation(node.id, &task.demand)
+            else {
                 continue;
             };
-            let before = self.current(cluster, node, arrivals);
-            let delta = cluster.fragmentation_after(node.id, &task.demand, gpus) - before;
+            let delta = after - self.current(cluster, node, arrivals);
             let left = left_after(node, &task.demand);
             let better = match best {
                 None => true,
