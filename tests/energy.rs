@@ -47,6 +47,15 @@ fn only_run(text: &str) -> RunResult {
     results.remove(0)
 }
 
+/// The cluster's power in the time-series sample at `t` seconds.
+fn power_sample(r: &RunResult, t: f64) -> f64 {
+    r.samples
+        .iter()
+        .find(|s| s.time_s == t)
+        .and_then(|s| s.power_w)
+        .unwrap_or_else(|| panic!("no power sample at {t} s"))
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
 }
@@ -69,13 +78,7 @@ fn constant_utilisation_draws_idle_plus_the_dynamic_share_times_time() {
         "{e:?}"
     );
     // The time series: 200 W while a task runs (250 s), 100 W between tasks (350 s).
-    let power_at = |t: f64| {
-        r.samples
-            .iter()
-            .find(|s| s.time_s == t)
-            .and_then(|s| s.power_w)
-            .unwrap_or_else(|| panic!("no power sample at {t} s"))
-    };
+    let power_at = |t: f64| power_sample(&r, t);
     assert_eq!(power_at(250.0), 200.0);
     assert_eq!(power_at(350.0), 100.0);
 }
@@ -251,13 +254,7 @@ fn the_gpu_term_adds_watts_per_gpu_linear_in_the_allocated_gpu_share() {
     let e = r.summary.energy.expect("a power model gives energy");
     assert!(close(e.energy_kwh, 226_250.0 / 3.6e6), "{e:?}");
     assert!(close(e.mean_power_w, 226_250.0 / 700.0), "{e:?}");
-    let power_at = |t: f64| {
-        r.samples
-            .iter()
-            .find(|s| s.time_s == t)
-            .and_then(|s| s.power_w)
-            .unwrap_or_else(|| panic!("no power sample at {t} s"))
-    };
+    let power_at = |t: f64| power_sample(&r, t);
     assert_eq!(power_at(250.0), 395.0);
     assert_eq!(power_at(350.0), 160.0);
     assert_eq!(power_at(550.0), 800.0);
