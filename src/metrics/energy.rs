@@ -190,12 +190,7 @@ impl EnergyMeter {
     }
 
     fn seconds_in_window(&self, from: SimTime, to: SimTime) -> f64 {
-        let (from, to) = (from.max(self.warmup), to.min(self.window_end));
-        if to <= from {
-            0.0
-        } else {
-            to.since(from).as_secs_f64()
-        }
+        super::overlap_secs(from, to, self.warmup, self.window_end)
     }
 }
 

@@ -157,6 +157,16 @@ pub fn slowdown(response: SimDuration, ideal_run: SimDuration) -> f64 {
     }
 }
 
+/// The part of [`from`, `to`] inside [`start`, `end`], in seconds (0 when they do not overlap).
+pub fn overlap_secs(from: SimTime, to: SimTime, start: SimTime, end: SimTime) -> f64 {
+    let (from, to) = (from.max(start), to.min(end));
+    if to <= from {
+        0.0
+    } else {
+        to.since(from).as_secs_f64()
+    }
+}
+
 /// Bounded slowdown: max(1, response / max(ideal run, tau)).
 pub fn bounded_slowdown(response: SimDuration, ideal_run: SimDuration, tau: SimDuration) -> f64 {
     (response.as_secs_f64() / ideal_run.max(tau).as_secs_f64()).max(1.0)
@@ -309,12 +319,7 @@ impl Collector {
 
     /// The part of [`from`, `to`] inside the window, in seconds.
     fn seconds_in_window(&self, from: SimTime, to: SimTime) -> f64 {
-        let (from, to) = (from.max(self.warmup), to.min(self.window_end));
-        if to <= from {
-            0.0
-        } else {
-            to.since(from).as_secs_f64()
-        }
+        overlap_secs(from, to, self.warmup, self.window_end)
     }
 
     /// `cpu` cores of compute done from `from` to `to` were thrown away.
