@@ -34,9 +34,9 @@ impl ControlPlane {
             return;
         }
         match position {
-            Position::Tail => self.pending.push(entry),
+            Position::Tail => self.pending.push_back(entry),
             Position::Head => {
-                self.pending.insert(0, entry);
+                self.pending.push_front(entry);
                 // The queue shifted: the scheduler must look at every entry again.
                 self.capacity_freed = true;
                 self.first_new += 1;
@@ -75,11 +75,12 @@ impl ControlPlane {
             self.now,
             self.config.mode,
             &mut self.cluster,
-            &self.pending,
+            self.pending.as_slice(),
             &self.running,
             self.first_new,
             self.capacity_freed,
         )
+        .with_demand_classes(self.pending.classes())
         .reusing(buffers);
         self.scheduler.schedule(&mut session);
         let mut decisions = session.into_decisions();
@@ -95,14 +96,10 @@ impl ControlPlane {
             .map(|&handle| (handle, self.stop_running(handle, Outcome::Preempted)))
             .collect();
         // Scratch buffers kept across decisions: a decision allocates nothing of its own.
-        let mut taken = std::mem::take(&mut self.scratch.taken);
-        taken.clear();
-        taken.resize(self.pending.len(), false);
         let mut starts = std::mem::take(&mut self.scratch.starts);
         starts.clear();
         for (&(index, node), &gpus) in decisions.assigned.iter().zip(&decisions.gpus) {
-            taken[index] = true;
-            let entry = &self.pending[index];
+            let entry = &self.pending.as_slice()[index];
             // Queue entries and live records correspond one to one (see `Phase::Pending`); a
             // mismatch here would start another task in a reused slot.
             assert!(
@@ -114,13 +111,9 @@ impl ControlPlane {
             starts.push((entry.handle, node, gpus));
         }
         if !starts.is_empty() {
-            let mut i = 0;
-            self.pending.retain(|_| {
-                i += 1;
-                !taken[i - 1]
-            });
+            self.pending
+                .remove_all(decisions.assigned.iter().map(|&(index, _)| index));
         }
-        self.scratch.taken = taken;
         self.scratch.decisions = decisions;
         // Everything queued from here on is new to the next decision, the victims included.
         self.first_new = self.pending.len();

@@ -86,7 +86,12 @@ impl ControlPlane {
                 self.after_release(node);
             }
             Phase::Pending => {
-                if let Some(i) = self.pending.iter().position(|p| p.handle == handle) {
+                if let Some(i) = self
+                    .pending
+                    .as_slice()
+                    .iter()
+                    .position(|p| p.handle == handle)
+                {
                     self.pending.remove(i);
                     if i < self.first_new {
                         self.first_new -= 1;

@@ -33,6 +33,7 @@ mod deps;
 mod lifecycle;
 mod live;
 mod mechanics;
+pub mod pending;
 pub mod power;
 mod rows;
 mod services;
@@ -47,7 +48,7 @@ use crate::failover::{FailoverPolicy, Position};
 use crate::ids::{NodeId, TaskId};
 use crate::metrics::{Collector, EndCounts, Outcome, Summary, TaskRow};
 use crate::sched::preempt::PreemptMode;
-use crate::sched::{Decisions, DispatchMode, PendingTask, RunningTask, Scheduler};
+use crate::sched::{Decisions, DispatchMode, RunningTask, Scheduler};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{TaskKind, TaskSpec};
 use services::Services;
@@ -203,7 +204,7 @@ pub struct ControlPlane {
     cluster: Cluster,
     scheduler: Box<dyn Scheduler>,
     tasks: TaskTable,
-    pending: Vec<PendingTask>,
+    pending: pending::PendingQueue,
     first_new: usize,
     capacity_freed: bool,
     running: Vec<RunningTask>,
@@ -258,8 +259,6 @@ pub struct LiveState {
 /// Buffers a decision reuses instead of allocating.
 #[derive(Default)]
 struct Scratch {
-    /// Which queue entries the scheduler placed.
-    taken: Vec<bool>,
     /// The placed tasks and their nodes.
     starts: Vec<(u32, NodeId, crate::cluster::GpuSet)>,
     /// The scheduler's decision vectors.
@@ -291,7 +290,7 @@ impl ControlPlane {
             now: SimTime::ZERO,
             scheduler,
             tasks: TaskTable::default(),
-            pending: Vec::new(),
+            pending: pending::PendingQueue::default(),
             first_new: 0,
             capacity_freed: false,
             running: Vec::new(),

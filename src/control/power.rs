@@ -292,7 +292,7 @@ impl ControlPlane {
             if room.is_empty() && off == 0 {
                 break;
             }
-            let demand = self.pending[k].demand;
+            let demand = self.pending.as_slice()[k].demand;
             if self.cluster.fits_somewhere_now(&demand) {
                 continue;
             }

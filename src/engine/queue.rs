@@ -1,48 +1,62 @@
-//! The future-event list: a binary heap ordered by (time, sequence number).
+//! The future-event list: a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, "Faster algorithms for
+//! the shortest path problem", JACM 1990) ordered by (time, sequence number).
 //!
 //! Ordering guarantee: events pop in non-decreasing time, and events at the same time pop in the
 //! order they were scheduled (the sequence number is a global insertion counter). Nothing depends on
-//! heap internals or on hashing, so a run is reproducible bit for bit.
+//! hashing or on the layout of the buckets, so a run is reproducible bit for bit, and the order is
+//! exactly that of a binary heap keyed by (time, sequence) (the tests compare the two).
+//!
+//! **Why a radix heap.** A discrete-event simulation never schedules into the past, so the queue is
+//! *monotone*: no key pushed is below the last key popped. A radix heap exploits that: an event
+//! goes into the bucket named by the highest bit in which its time differs from the last popped
+//! time, and a bucket is only sorted out (redistributed into lower buckets) when everything below
+//! it is empty. Each event moves at most 64 times and in practice once or twice, and the buckets
+//! are scanned sequentially, so at the hundreds of thousands of pending events of a large cluster
+//! it beats a binary heap, whose every pop walks a path of cache misses from the root to a leaf.
+//!
+//! **Monotonicity contract.** [`EventQueue::push`] refuses (panics on) a time below the last
+//! popped time: that would be an event in the past, a bug in the caller. Peeking never advances
+//! the last popped time, so after a peek the caller may still push at the current time.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 
 use crate::time::SimTime;
 
 struct Entry<E> {
-    time: SimTime,
+    time: u64,
     seq: u64,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
+/// Number of buckets besides the current-time one: one per bit of a `u64` time.
+const BUCKETS: usize = 64;
 
-/// A deterministic priority queue of timed events.
+/// A deterministic, monotone priority queue of timed events.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// Events at exactly `last`, in sequence order.
+    current: VecDeque<Entry<E>>,
+    /// `buckets[b]`: events whose time differs from `last` first in bit `b` (from the top: the
+    /// highest set bit of `time ^ last` is `b`). All of them are later than `last`.
+    buckets: Vec<Vec<Entry<E>>>,
+    /// Bit `b` set when `buckets[b]` is not empty.
+    occupied: u64,
+    /// The time of the last popped event (zero before any): no event may be pushed below it.
+    last: u64,
+    /// The earliest time in the lowest occupied bucket, when known (a cache for peeks).
+    lowest_min: Option<u64>,
+    len: usize,
     next_seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            current: VecDeque::new(),
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            occupied: 0,
+            last: 0,
+            lowest_min: None,
+            len: 0,
             next_seq: 0,
         }
     }
@@ -54,40 +68,128 @@ impl<E> EventQueue<E> {
         Self::default()
     }
 
-    /// Schedules `event` at `time`.
+    /// Schedules `event` at `time`, which must not be earlier than the last popped event's time.
     pub fn push(&mut self, time: SimTime, event: E) {
-        self.heap.push(Entry {
+        let time = time.0;
+        assert!(
+            time >= self.last,
+            "event scheduled in the past: {time} µs after {} µs was handled",
+            self.last
+        );
+        let entry = Entry {
             time,
             seq: self.next_seq,
             event,
-        });
+        };
         self.next_seq += 1;
+        self.len += 1;
+        if time == self.last {
+            // Every event already at `last` was scheduled earlier: sequence order is kept.
+            self.current.push_back(entry);
+            return;
+        }
+        let b = bucket_of(time, self.last);
+        let lowest = self.occupied.trailing_zeros() as usize; // 64 when none is occupied
+        if b < lowest {
+            self.lowest_min = Some(time);
+        } else if b == lowest {
+            self.lowest_min = self.lowest_min.map(|m| m.min(time));
+        }
+        self.buckets[b].push(entry);
+        self.occupied |= 1 << b;
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        if self.current.is_empty() {
+            self.refill();
+        }
+        let e = self.current.pop_front()?;
+        self.len -= 1;
+        Some((SimTime(e.time), e.event))
     }
 
     /// Time of the earliest event.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        if !self.current.is_empty() {
+            return Some(SimTime(self.last));
+        }
+        if self.occupied == 0 {
+            return None;
+        }
+        Some(SimTime(self.lowest_bucket_min()))
     }
 
     /// Number of scheduled events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// True when nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
+
+    /// The earliest time in the lowest occupied bucket (which must exist), cached until a push or a
+    /// refill changes it.
+    fn lowest_bucket_min(&mut self) -> u64 {
+        if let Some(m) = self.lowest_min {
+            return m;
+        }
+        let b = self.occupied.trailing_zeros() as usize;
+        let m = self.buckets[b]
+            .iter()
+            .map(|e| e.time)
+            .min()
+            .expect("an occupied bucket has events");
+        self.lowest_min = Some(m);
+        m
+    }
+
+    /// With nothing at `last`: advances `last` to the earliest pending time and sorts the lowest
+    /// bucket out, its earliest events into `current` (in sequence order), the rest into lower
+    /// buckets relative to the new `last`.
+    fn refill(&mut self) {
+        if self.occupied == 0 {
+            return;
+        }
+        let min = self.lowest_bucket_min();
+        let b = self.occupied.trailing_zeros() as usize;
+        let mut bucket = std::mem::take(&mut self.buckets[b]);
+        self.occupied &= !(1 << b);
+        self.last = min;
+        self.lowest_min = None;
+        for entry in bucket.drain(..) {
+            if entry.time == min {
+                self.current.push_back(entry);
+            } else {
+                let to = bucket_of(entry.time, min);
+                debug_assert!(to < b, "a redistributed event moves down");
+                self.buckets[to].push(entry);
+                self.occupied |= 1 << to;
+            }
+        }
+        // Keep the allocation for the next events of this bucket.
+        self.buckets[b] = bucket;
+        if self.current.len() > 1 {
+            self.current
+                .make_contiguous()
+                .sort_unstable_by_key(|e| e.seq);
+        }
+    }
+}
+
+/// The bucket of an event at `time` when the last popped time is `last` (`time > last`): the
+/// highest bit in which the two differ.
+fn bucket_of(time: u64, last: u64) -> usize {
+    (BUCKETS - 1) - (time ^ last).leading_zeros() as usize
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
 
     #[test]
     fn ties_pop_in_insertion_order() {
@@ -98,5 +200,72 @@ mod tests {
         q.push(SimTime(1), 'd');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
+    }
+
+    /// A simulation-like workload (pops interleaved with pushes at or after the current time, many
+    /// ties, some zero delays, peeks in between) pops in exactly a binary heap's (time, seq) order.
+    #[test]
+    fn pops_in_the_order_of_a_binary_heap_keyed_by_time_and_sequence() {
+        let mut rng = crate::rng::stream(7, "queue-test");
+        let mut q = EventQueue::new();
+        let mut heap = BinaryHeap::new();
+        let mut seq = 0u64;
+        let mut now = 0u64;
+        let mut popped = 0;
+        for step in 0..200_000u64 {
+            let pushes = crate::rng::below(&mut rng, 3);
+            for _ in 0..pushes {
+                let delay = match crate::rng::below(&mut rng, 4) {
+                    0 => 0,
+                    1 => crate::rng::below(&mut rng, 4),
+                    2 => crate::rng::below(&mut rng, 1_000_000),
+                    _ => crate::rng::below(&mut rng, 1 << 40),
+                };
+                q.push(SimTime(now + delay), seq);
+                heap.push(Reverse((now + delay, seq)));
+                seq += 1;
+            }
+            if step % 3 == 0 {
+                assert_eq!(q.peek_time(), heap.peek().map(|r| SimTime(r.0 .0)));
+            }
+            if crate::rng::below(&mut rng, 2) == 0 || q.len() > 1_000 {
+                let got = q.pop();
+                let want = heap.pop().map(|Reverse((t, s))| (SimTime(t), s));
+                assert_eq!(got, want, "pop {popped}");
+                if let Some((t, _)) = got {
+                    now = t.0;
+                    popped += 1;
+                }
+            }
+            assert_eq!(q.len(), heap.len());
+        }
+        while let Some(Reverse((t, s))) = heap.pop() {
+            assert_eq!(q.pop(), Some((SimTime(t), s)));
+        }
+        assert!(q.pop().is_none() && q.is_empty());
+        assert!(popped > 50_000, "the test popped {popped} events");
+    }
+
+    #[test]
+    #[should_panic(expected = "event scheduled in the past")]
+    fn an_event_in_the_past_is_refused() {
+        let mut q = EventQueue::new();
+        q.push(SimTime(10), ());
+        q.pop();
+        q.push(SimTime(9), ());
+    }
+
+    /// Peeking does not move the clock: an event may still be pushed at the popped time.
+    #[test]
+    fn a_peek_leaves_room_for_events_at_the_current_time() {
+        let mut q = EventQueue::new();
+        q.push(SimTime(10), 'a');
+        q.push(SimTime(50), 'b');
+        assert_eq!(q.pop(), Some((SimTime(10), 'a')));
+        assert_eq!(q.peek_time(), Some(SimTime(50)));
+        q.push(SimTime(10), 'c');
+        q.push(SimTime(20), 'd');
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['c', 'd', 'b']);
     }
 }

@@ -28,6 +28,10 @@ pub mod scoring;
 
 #[cfg(test)]
 mod drain_tests;
+#[cfg(test)]
+mod gate_tests;
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -75,6 +79,15 @@ pub struct PendingTask {
     pub attempt: u32,
 }
 
+/// The pending queue's tasks counted per distinct demand (kept by the control plane's queue while
+/// it holds few distinct demands; see `control::pending`). A list scheduler uses it to see that
+/// nothing queued fits anywhere without looking at every task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DemandClasses {
+    /// Number of queued tasks per demand (every count positive).
+    pub counts: HashMap<Resources, u32>,
+}
+
 /// A task running on a node, as schedulers see it (for backfilling, fair share, completion-time
 /// estimates and preemption).
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +118,7 @@ pub struct Session<'a> {
     mode: DispatchMode,
     cluster: &'a mut Cluster,
     pending: &'a [PendingTask],
+    classes: Option<&'a DemandClasses>,
     running: &'a [RunningTask],
     first_new: usize,
     capacity_freed: bool,
@@ -142,6 +156,7 @@ impl<'a> Session<'a> {
             mode,
             cluster,
             pending,
+            classes: None,
             running,
             first_new,
             capacity_freed,
@@ -149,6 +164,18 @@ impl<'a> Session<'a> {
             gpus: Vec::new(),
             preempted: Vec::new(),
         }
+    }
+
+    /// Tells the session how many queued tasks have each distinct demand (`classes` must count
+    /// exactly the tasks of [`Session::pending`]).
+    pub fn with_demand_classes(mut self, classes: Option<&'a DemandClasses>) -> Self {
+        self.classes = classes;
+        self
+    }
+
+    /// The pending queue's tasks per distinct demand, when the driver counts them.
+    pub fn demand_classes(&self) -> Option<&DemandClasses> {
+        self.classes
     }
 
     /// Tasks running now (central mode; empty under immediate dispatch), in start order.
@@ -297,34 +324,154 @@ pub trait Scheduler: Send {
 
 /// The common case: order the queue, then place task by task without head-of-line blocking (a task
 /// that fits nowhere stays queued and later tasks are still tried, as Kubernetes' scheduler does).
+///
+/// In central mode, when the session counts the queue's demands ([`Session::demand_classes`]), a
+/// [`FitGate`] skips whole demands that fit nowhere and stops the walk once no queued demand fits,
+/// so a decision over a long queue that is mostly stuck costs O(demands), not O(queue). The
+/// placements are exactly those of the plain walk: a session only allocates, so a demand that fits
+/// nowhere stays so until the session ends.
 pub struct ListScheduler {
     queue: QueuePolicy,
     placement: Box<dyn Placement>,
+    gate: FitGate,
 }
 
 impl ListScheduler {
     /// A scheduler from a queue policy and a placement.
     pub fn new(queue: QueuePolicy, placement: Box<dyn Placement>) -> ListScheduler {
-        ListScheduler { queue, placement }
+        ListScheduler {
+            queue,
+            placement,
+            gate: FitGate::default(),
+        }
+    }
+
+    /// Offers pending task `index` to the placement; false when the gate says nothing further in
+    /// the walk can fit.
+    fn offer(&mut self, session: &mut Session<'_>, index: usize) -> bool {
+        let task = &session.pending()[index];
+        if session.mode() == DispatchMode::Central {
+            match self.gate.admit(&task.demand, session.cluster()) {
+                Admit::Try => {}
+                Admit::Skip => return true,
+                Admit::Stop => return false,
+            }
+        }
+        if let Some(node) = self.placement.choose(task, &session.view()) {
+            session
+                .assign(index, node)
+                .expect("placement chose a node that cannot take the task");
+        }
+        true
     }
 }
 
 impl Scheduler for ListScheduler {
     fn schedule(&mut self, session: &mut Session<'_>) {
         self.placement.begin(session);
-        let order = self.queue.order(session.pending(), session.candidates());
-        for index in order {
-            let task = &session.pending()[index];
-            if session.mode() == DispatchMode::Central
-                && !session.cluster().fits_somewhere_now(&task.demand)
+        let candidates = session.candidates();
+        if session.mode() == DispatchMode::Central {
+            let whole_queue = candidates.start == 0;
+            if !self
+                .gate
+                .open(session.demand_classes(), session.cluster(), whole_queue)
             {
-                continue;
-            }
-            if let Some(node) = self.placement.choose(task, &session.view()) {
-                session
-                    .assign(index, node)
-                    .expect("placement chose a node that cannot take the task");
+                return;
             }
         }
+        if self.queue == QueuePolicy::Fifo {
+            for index in candidates {
+                if !self.offer(session, index) {
+                    break;
+                }
+            }
+        } else {
+            for index in self.queue.order(session.pending(), candidates) {
+                if !self.offer(session, index) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// What the gate says of one task.
+enum Admit {
+    /// It may fit: offer it to the placement.
+    Try,
+    /// It fits nowhere: skip it.
+    Skip,
+    /// Nothing left in the walk fits anywhere.
+    Stop,
+}
+
+/// The per-decision state of a [`ListScheduler`]'s walk over the queue: which queued demands may
+/// still fit somewhere, and (when the walk covers the whole queue) how many of their tasks are
+/// still ahead. Without demand counts it admits every task that fits somewhere, as the plain walk.
+#[derive(Default)]
+struct FitGate {
+    /// Per distinct demand: the demand, its tasks not yet walked past, whether it may still fit.
+    classes: Vec<(Resources, u32, bool)>,
+    /// Whether the classes are in use this decision.
+    active: bool,
+    /// Classes that may still fit.
+    fitting: usize,
+    /// Tasks ahead in the walk whose demand may still fit (meaningful when `counted`).
+    ahead: u64,
+    /// The walk covers the whole queue, so `ahead` is exact.
+    counted: bool,
+}
+
+impl FitGate {
+    /// Prepares a decision; false when no queued demand fits anywhere (nothing to do).
+    fn open(&mut self, classes: Option<&DemandClasses>, cluster: &Cluster, whole: bool) -> bool {
+        self.classes.clear();
+        self.active = classes.is_some();
+        let Some(classes) = classes else {
+            return true;
+        };
+        self.counted = whole;
+        self.fitting = 0;
+        self.ahead = 0;
+        for (demand, &n) in &classes.counts {
+            let fits = cluster.fits_somewhere_now(demand);
+            if fits {
+                self.fitting += 1;
+                self.ahead += n as u64;
+            }
+            self.classes.push((*demand, n, fits));
+        }
+        self.fitting > 0
+    }
+
+    /// Whether to offer a task with `demand` (with the cluster as placed so far).
+    fn admit(&mut self, demand: &Resources, cluster: &Cluster) -> Admit {
+        if !self.active {
+            return if cluster.fits_somewhere_now(demand) {
+                Admit::Try
+            } else {
+                Admit::Skip
+            };
+        }
+        if self.fitting == 0 || (self.counted && self.ahead == 0) {
+            return Admit::Stop;
+        }
+        let class = self
+            .classes
+            .iter_mut()
+            .find(|(d, _, _)| d == demand)
+            .expect("every queued demand is counted");
+        if !class.2 {
+            return Admit::Skip;
+        }
+        class.1 -= 1;
+        self.ahead -= 1;
+        if cluster.fits_somewhere_now(demand) {
+            return Admit::Try;
+        }
+        class.2 = false;
+        self.fitting -= 1;
+        self.ahead -= class.1 as u64;
+        Admit::Skip
     }
 }
