@@ -65,6 +65,7 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod failover;
+pub mod fast_hash;
 pub mod faults;
 pub mod http;
 pub mod ids;

@@ -12,8 +12,6 @@
 //!   see in O(classes) that no queued demand fits anywhere, without looking at the tasks (see
 //!   [`crate::sched::DemandClasses`]).
 
-use std::collections::HashMap;
-
 use crate::resources::Resources;
 use crate::sched::{DemandClasses, PendingTask};
 
@@ -129,7 +127,7 @@ impl PendingQueue {
         *self.classes.counts.entry(*demand).or_insert(0) += 1;
         if self.classes.counts.len() > MAX_DEMAND_CLASSES {
             self.overflowed = true;
-            self.classes.counts = HashMap::new();
+            self.classes.counts = Default::default();
         }
     }
 
@@ -153,6 +151,7 @@ impl PendingQueue {
 mod tests {
     use super::*;
     use crate::sched::placement::test_support::job;
+    use std::collections::HashMap;
 
     fn ids(q: &PendingQueue) -> Vec<u64> {
         q.as_slice().iter().map(|t| t.id.0).collect()
@@ -202,7 +201,14 @@ mod tests {
             for t in &v {
                 *recount.entry(t.demand).or_insert(0) += 1;
             }
-            assert_eq!(q.classes().expect("few demands").counts, recount);
+            let counted: HashMap<Resources, u32> = q
+                .classes()
+                .expect("few demands")
+                .counts
+                .iter()
+                .map(|(d, &n)| (*d, n))
+                .collect();
+            assert_eq!(counted, recount);
             longest = longest.max(q.len());
         }
         assert!(longest > 30, "the queue grew to {longest}");

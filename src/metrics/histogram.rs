@@ -4,16 +4,22 @@
 //! bits, so every bucket spans a relative width of 2^-SUB_BITS (0.4%) whatever the magnitude, and the
 //! number of buckets is bounded by the dynamic range (a few thousand at most), not by the sample count.
 //! Histograms merge exactly by adding counts. Means are kept exactly beside it.
-
-use std::collections::BTreeMap;
+//!
+//! The counts are kept in blocks of 2^SUB_BITS buckets, one block per binary exponent and allocated
+//! when a value with that exponent first comes, so recording a value is two array indexings (no
+//! search) and memory stays bounded by the dynamic range.
 
 /// Mantissa bits kept per bucket.
 pub const SUB_BITS: u32 = 8;
 
+/// Buckets per block (one block per binary exponent).
+const BLOCK: usize = 1 << SUB_BITS;
+
 /// Streaming histogram of non-negative values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Histogram {
-    buckets: BTreeMap<u64, u64>,
+    /// `blocks[e][m]`: the count of bucket `e << SUB_BITS | m` (`e`: the biased exponent).
+    blocks: Vec<Option<Box<[u64; BLOCK]>>>,
     zeros: u64,
     count: u64,
     sum: f64,
@@ -52,7 +58,7 @@ impl Histogram {
         if v == 0.0 {
             self.zeros += 1;
         } else {
-            *self.buckets.entry(bucket_of(v)).or_insert(0) += 1;
+            *self.slot(bucket_of(v)) += 1;
         }
     }
 
@@ -71,9 +77,31 @@ impl Histogram {
         self.count += other.count;
         self.sum += other.sum;
         self.zeros += other.zeros;
-        for (b, c) in &other.buckets {
-            *self.buckets.entry(*b).or_insert(0) += c;
+        for (b, c) in other.buckets() {
+            *self.slot(b) += c;
         }
+    }
+
+    /// The count of bucket `b`, its block allocated if need be.
+    fn slot(&mut self, b: u64) -> &mut u64 {
+        let (e, m) = ((b >> SUB_BITS) as usize, (b as usize) & (BLOCK - 1));
+        if self.blocks.len() <= e {
+            self.blocks.resize(e + 1, None);
+        }
+        &mut self.blocks[e].get_or_insert_with(|| Box::new([0; BLOCK]))[m]
+    }
+
+    /// The non-empty buckets in increasing order, with their counts.
+    fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.blocks.iter().enumerate().flat_map(|(e, block)| {
+            block.iter().flat_map(move |counts| {
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &c)| c > 0)
+                    .map(move |(m, &c)| (((e as u64) << SUB_BITS) | m as u64, c))
+            })
+        })
     }
 
     /// Number of values.
@@ -107,10 +135,10 @@ impl Histogram {
             return 0.0;
         }
         let mut seen = self.zeros;
-        for (b, c) in &self.buckets {
+        for (b, c) in self.buckets() {
             seen += c;
             if seen >= rank {
-                let (lo, hi) = bucket_bounds(*b);
+                let (lo, hi) = bucket_bounds(b);
                 return ((lo + hi) / 2.0).clamp(self.min, self.max);
             }
         }

@@ -2,8 +2,6 @@
 //! distinct demands, a decision told the queue's demand counts places exactly the tasks, on exactly
 //! the nodes, that the plain walk does, under every ordered queue policy and placement kind.
 
-use std::collections::HashMap;
-
 use crate::ids::NodeId;
 use crate::resources::Resources;
 use crate::rng::{below, stream};
@@ -40,7 +38,7 @@ fn decisions_with_demand_counts_equal_the_plain_walk() {
                 t
             })
             .collect();
-        let mut counts = HashMap::new();
+        let mut counts = crate::fast_hash::FastHashMap::default();
         for t in &pending {
             *counts.entry(t.demand).or_insert(0) += 1;
         }

@@ -31,8 +31,6 @@ mod drain_tests;
 #[cfg(test)]
 mod gate_tests;
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::cluster::GpuSet;
@@ -85,7 +83,7 @@ pub struct PendingTask {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DemandClasses {
     /// Number of queued tasks per demand (every count positive).
-    pub counts: HashMap<Resources, u32>,
+    pub counts: crate::fast_hash::FastHashMap<Resources, u32>,
 }
 
 /// A task running on a node, as schedulers see it (for backfilling, fair share, completion-time
