@@ -31,6 +31,9 @@ struct Entry<E> {
 /// Number of buckets besides the current-time one: one per bit of a `u64` time.
 const BUCKETS: usize = 64;
 
+/// The largest allocation (in events) an emptied bucket keeps for reuse.
+const KEEP_CAPACITY: usize = 4096;
+
 /// A deterministic, monotone priority queue of timed events.
 pub struct EventQueue<E> {
     /// Events at exactly `last`, in sequence order.
@@ -169,8 +172,12 @@ impl<E> EventQueue<E> {
                 self.occupied |= 1 << to;
             }
         }
-        // Keep the allocation for the next events of this bucket.
-        self.buckets[b] = bucket;
+        // Keep a small allocation for the next events of this bucket; give a large one back, so
+        // that the buckets together hold about as much memory as the events pending (a bucket
+        // that once held a burst would otherwise keep its peak size for the rest of the run).
+        if bucket.capacity() <= KEEP_CAPACITY {
+            self.buckets[b] = bucket;
+        }
         if self.current.len() > 1 {
             self.current
                 .make_contiguous()

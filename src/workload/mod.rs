@@ -56,7 +56,7 @@ pub struct TaskSpec {
     /// Tasks that must complete before this one may start.
     pub depends_on: Vec<TaskId>,
     /// What really happened to this task, when it comes from a trace that says.
-    pub observed: Option<Observed>,
+    pub observed: Option<Box<Observed>>,
     /// Its workload class (index into the scenario's `[[workload.class]]` list; 0 when the
     /// workload has no classes): an architecture routes each class to its own scheduler.
     pub class: u16,

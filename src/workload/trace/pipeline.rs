@@ -272,7 +272,7 @@ impl Replay {
             user: raw.user,
             deadline: None,
             depends_on,
-            observed: raw.observed,
+            observed: raw.observed.map(Box::new),
             class: 0,
             not_before: None,
         };
