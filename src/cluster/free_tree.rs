@@ -4,8 +4,16 @@
 //! no single node in it fits, so the search backtracks; it is still exact.) The GPU dimension holds
 //! each node's [`crate::cluster::GpuSlots::placeable`] and the union of GPU models, whose maxima are
 //! upper bounds too.
+//!
+//! The tree remembers its last answer until the next update: a list scheduler asks whether a
+//! demand fits anywhere and first-fit then asks for the same node, so the second search is free.
+
+use std::cell::Cell;
 
 use crate::resources::Resources;
+
+/// A search and its answer: (demand, start, first fitting index).
+type Answer = (Resources, usize, Option<usize>);
 
 /// Per-subtree maxima of free capacity.
 #[derive(Debug, Clone)]
@@ -13,6 +21,8 @@ pub struct FreeTree {
     size: usize,
     leaves: usize,
     max: Vec<Resources>,
+    /// The last search's answer, valid until the next update.
+    last: Cell<Option<Answer>>,
 }
 
 impl FreeTree {
@@ -31,11 +41,13 @@ impl FreeTree {
             size: free.len(),
             leaves,
             max,
+            last: Cell::new(None),
         }
     }
 
     /// Sets node `i`'s free vector.
     pub fn update(&mut self, i: usize, free: Resources) {
+        self.last.set(None);
         let mut p = self.leaves + i;
         self.max[p] = free;
         while p > 1 {
@@ -58,7 +70,14 @@ impl FreeTree {
         if start >= self.size {
             return None;
         }
-        self.search(1, 0, self.leaves, demand, start)
+        if let Some((d, s, found)) = self.last.get() {
+            if s == start && d == *demand {
+                return found;
+            }
+        }
+        let found = self.search(1, 0, self.leaves, demand, start);
+        self.last.set(Some((*demand, start, found)));
+        found
     }
 
     fn search(&self, p: usize, lo: usize, hi: usize, d: &Resources, start: usize) -> Option<usize> {
