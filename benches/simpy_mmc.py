@@ -10,7 +10,12 @@ count simctl reports for the same run (SimPy itself schedules more internal even
     python3 -m venv /tmp/simpyenv && /tmp/simpyenv/bin/pip install simpy==4.1.2
     /tmp/simpyenv/bin/python benches/simpy_mmc.py [CUSTOMERS]
 
-MEASURED: see docs/performance.md, "SimPy comparison" (filled in below when measured).
+Measured 2026-12-03 (docs/performance.md, "SimPy comparison"; 2-core KVM Intel Xeon, load average
+about 7.8), interleaved 3 times each with `simctl run benches/mmc100.toml -j1 -q --out /tmp/mmcout
+--force` (release build of main at 9fafb3d), process wall time by /usr/bin/time:
+    SimPy 4.1.2 (Python 3.11.7): 14.74, 15.02, 12.85 s (min 12.85, median 14.74), user+sys ~10.1 s
+    simctl run:                   1.17,  1.20,  1.18 s (min 1.17,  median 1.18),  user+sys ~0.74 s
+    simctl is 11.0x faster by min wall, 12.5x by median wall, 13.7x by CPU time.
 """
 
 import random
