@@ -42,6 +42,11 @@ impl BenchLine {
             .filter(|&s| s > 0.0)
             .map(|s| self.events as f64 / s)
     }
+
+    /// The bare heap's size to compare with: the mean pending events, rounded, at least 1.
+    pub fn heap_size(&self) -> usize {
+        (self.mean_pending_events.round() as usize).max(1)
+    }
 }
 
 /// Runs `spec` of `file` with [`sweep::run_one`] (no task rows, no files written) and measures

@@ -7,8 +7,8 @@ use super::line::BenchLine;
 pub struct Row {
     /// What the run's own process measured.
     pub line: BenchLine,
-    /// Hold operations per second of [`super::bare_heap::hold_loop`] holding
-    /// `line.mean_pending_events` (rounded, at least 1) entries, timed by the parent.
+    /// Hold operations per CPU second of [`super::bare_heap::hold_rate`] holding
+    /// [`BenchLine::heap_size`] entries, timed by the parent.
     pub bare_heap_ops_per_s: f64,
 }
 
@@ -87,7 +87,7 @@ fn cells(row: &Row) -> [String; 10] {
         l.events_per_cpu_s()
             .map_or("-".into(), |e| format!("{e:.3e}")),
         l.peak_rss_mib.map_or("-".into(), |m| format!("{m:.1}")),
-        format!("{:.0}", l.mean_pending_events),
+        l.heap_size().to_string(),
         row.x_bare_heap().map_or("-".into(), |x| format!("{x:.3}")),
     ]
 }

@@ -103,14 +103,17 @@ pub struct BenchOneArgs {
 pub fn bench(args: &BenchArgs) -> Result<()> {
     let files = load_files(&args.files, &args.overrides)?;
     check_scheduler_names(&files, &args.schedulers)?;
-    let runs: Vec<(&ScenarioFile, RunSpec)> = files
-        .iter()
-        .flat_map(|f| {
-            selected_runs(f, &args.schedulers)
-                .into_iter()
-                .map(move |r| (f, r))
-        })
-        .collect();
+    let mut runs: Vec<(&ScenarioFile, RunSpec)> = Vec::new();
+    for file in &files {
+        let selected = selected_runs(file, &args.schedulers);
+        if selected.is_empty() {
+            eprintln!(
+                "note: {}: none of its schedulers is named by --scheduler; skipped",
+                file.path.display()
+            );
+        }
+        runs.extend(selected.into_iter().map(|r| (file, r)));
+    }
     let exe = std::env::current_exe().context("cannot find simctl's own executable")?;
     let mut heap_rates: BTreeMap<usize, f64> = BTreeMap::new();
     let mut rows = Vec::with_capacity(runs.len());
@@ -124,7 +127,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             spec.index
         );
         let line = run_child(&exe, &file.path, spec.index, &args.overrides)?;
-        let pending = (line.mean_pending_events.round() as usize).max(1);
+        let pending = line.heap_size();
         let bare = *heap_rates
             .entry(pending)
             .or_insert_with(|| bare_heap::hold_rate(pending, BARE_HEAP_TIME));
