@@ -2,11 +2,15 @@
 //!
 //! `cargo bench --bench engine` (add `-- --quick` for a fast pass). Criterion prints events/s
 //! (throughput) per case; the per-decision cost is the time per iteration divided by the number of
-//! tasks (printed once per case on stderr).
+//! tasks (printed once per case on stderr). The M/M/c group also times a bare binary heap
+//! (`simctl::bench::bare_heap`, the yardstick of `simctl bench`) doing as many hold operations as
+//! the run handles events, holding as many entries as the run's future-event list does on average:
+//! the two events/s side by side say how far the engine is from its queue's floor.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use simctl::bench::bare_heap;
 use simctl::config::{self, ScenarioFile};
 use simctl::sweep;
 
@@ -34,24 +38,28 @@ fn scenario(nodes: u32, rate: f64, tasks: u64, placement: &str, dispatch: &str) 
     config::parse(&text, Path::new("bench.toml")).expect("bench scenario")
 }
 
-fn events_of(file: &ScenarioFile) -> u64 {
+/// The events a run handles and its future-event list's mean length.
+fn events_of(file: &ScenarioFile) -> (u64, f64) {
     let runs = sweep::plan(file, None);
-    sweep::run_one(file, &runs[0], false, None)
-        .expect("run")
-        .summary
-        .events
+    let result = sweep::run_one(file, &runs[0], false, None).expect("run");
+    (result.summary.events, result.mean_pending_events)
 }
 
-/// M/M/c with c = 100 at utilisation 0.9: raw engine speed with the cheapest placement.
+/// M/M/c with c = 100 at utilisation 0.9: raw engine speed with the cheapest placement, and the
+/// bare heap at the same size for the same number of events.
 fn mmc_engine(c: &mut Criterion) {
     let file = scenario(100, 90.0, 200_000, "first-fit", "central");
-    let events = events_of(&file);
+    let (events, pending) = events_of(&file);
+    let pending = (pending.round() as usize).max(1);
     let runs = sweep::plan(&file, None);
     let mut g = c.benchmark_group("engine/mmc-c100-rho0.9");
     g.throughput(Throughput::Elements(events));
     g.sample_size(10);
     g.bench_function("first-fit", |b| {
         b.iter(|| sweep::run_one(&file, &runs[0], false, None).unwrap())
+    });
+    g.bench_function(BenchmarkId::new("bare-heap", pending), |b| {
+        b.iter(|| bare_heap::hold_loop(pending, events))
     });
     g.finish();
 }

@@ -19,6 +19,7 @@
 //! - [`faults`] and [`failover`] say what breaks and what happens to the work on it;
 //! - [`metrics`] keeps bounded-memory statistics; [`output`], [`compare`] and [`plot`] write them;
 //! - [`sweep`] runs the runs in parallel, with results independent of the thread count;
+//! - [`bench`](mod@bench) measures the simulator itself (`simctl bench`: speed, memory, a bare-heap yardstick);
 //! - [`runner`] is the groundwork of the real-Docker runner (burn workload, image, container
 //!   runtime, events, cleanup, kernel metrics, start-latency calibration).
 //!
@@ -58,6 +59,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod compare;

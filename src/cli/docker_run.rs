@@ -257,6 +257,7 @@ fn save(
         trace_report: None,
         trace_sha256: crate::sweep::trace_sha256(&file.points[spec.point].scenario)?,
         schedulers: real.output.schedulers.clone(),
+        mean_pending_events: real.output.mean_pending_events,
     };
     crate::output::tasks::write_rows(
         file,

@@ -1,6 +1,7 @@
 //! The command line. Exit status 0 on success, 1 for user errors (bad scenario, bad trace, an
 //! interrupted run), 2 for usage errors (clap's own).
 
+mod bench;
 mod docker;
 mod docker_run;
 mod orch;
@@ -29,6 +30,14 @@ pub struct Cli {
 enum Command {
     /// Run scenarios and write results under results/<scenario>/ (or --out DIR/<scenario>/).
     Run(RunArgs),
+    /// Measure the simulator: each run (replication 0 of every scheduler and sweep point) in a
+    /// process of its own; prints wall and CPU time, events per CPU second, peak memory, and the
+    /// speed relative to a bare binary heap. Without files: benches/mmc100.toml and
+    /// benches/google-scale.toml (run from the repository root).
+    Bench(bench::BenchArgs),
+    /// One run of `simctl bench`, measured in this process (started by `simctl bench`).
+    #[command(hide = true)]
+    BenchOne(bench::BenchOneArgs),
     /// Parse and check scenarios; print how many runs each expands into.
     Validate {
         /// Scenario files.
@@ -219,6 +228,8 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Bench(args) => bench::bench(&args),
+        Command::BenchOne(args) => bench::bench_one(&args),
         Command::Merge { out, dirs } => run::merge(&out, &dirs),
         Command::Validate { files, set, shards } => validate(&files, &set, shards),
         Command::Trace(TraceCommand::Info {

@@ -195,6 +195,9 @@ pub struct RunOutput {
     pub metrics: Collector,
     /// Each scheduler actor's results (empty without an architecture).
     pub schedulers: Vec<arch::SchedulerStats>,
+    /// The future-event list's mean length just before each handled event is popped from it (set
+    /// by the engine; 0 from drivers without one). Not a CSV column.
+    pub mean_pending_events: f64,
 }
 
 /// The control plane of one run.
@@ -585,6 +588,7 @@ impl ControlPlane {
             summary,
             metrics: self.metrics,
             schedulers,
+            mean_pending_events: 0.0,
         };
         (output, self.commands)
     }

@@ -257,6 +257,8 @@ pub struct Simulation<'a> {
     start_delays: Option<StartDelays>,
     unhealthy: Option<crate::faults::HealthFault>,
     event_count: u64,
+    /// The future-event list's length just before each handled event is popped, summed.
+    pending_sum: u64,
     sink: Option<&'a mut dyn FnMut(&TaskRow)>,
     watcher: Option<&'a mut dyn Watcher>,
 }
@@ -296,6 +298,7 @@ impl<'a> Simulation<'a> {
             start_delays,
             unhealthy: config.unhealthy.clone(),
             event_count: 0,
+            pending_sum: 0,
             sink,
             watcher: None,
         }
@@ -340,6 +343,7 @@ impl<'a> Simulation<'a> {
             if self.nothing_left() || self.only_samples_without_horizon() {
                 break;
             }
+            self.pending_sum += self.events.len() as u64;
             let (t, event) = self.events.pop().expect("peeked");
             assert!(
                 t >= self.now,
@@ -361,7 +365,8 @@ impl<'a> Simulation<'a> {
         }
         let end = end.unwrap_or(self.now);
         self.look(end, true);
-        let (output, mut last) = self.control.finish(end, self.event_count);
+        let (mut output, mut last) = self.control.finish(end, self.event_count);
+        output.mean_pending_events = self.pending_sum as f64 / self.event_count.max(1) as f64;
         if let Some(sink) = self.sink.as_mut() {
             for command in last.drain(..) {
                 if let Command::Record(row) = command {

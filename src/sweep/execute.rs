@@ -37,6 +37,9 @@ pub struct RunResult {
     pub trace_sha256: Option<std::collections::BTreeMap<String, String>>,
     /// Each scheduler actor's results (runs with a scheduler architecture).
     pub schedulers: Vec<crate::control::arch::SchedulerStats>,
+    /// The future-event list's mean length per handled event (see
+    /// [`crate::control::RunOutput::mean_pending_events`]); in no result file.
+    pub mean_pending_events: f64,
 }
 
 /// Runs one simulation. `tasks` receives per-task rows when given.
@@ -86,6 +89,7 @@ pub fn run_one_watched<'a>(
         summary,
         quantiles: output.metrics.quantile_rows(),
         schedulers: output.schedulers,
+        mean_pending_events: output.mean_pending_events,
         samples: output.metrics.samples,
         trace_report,
         trace_sha256,
