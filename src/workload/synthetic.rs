@@ -2,6 +2,9 @@
 //! optionally as jobs of several tasks, with delayed submission, and as several workload classes
 //! (independent streams of jobs merged by arrival time).
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use crate::ids::{JobId, TaskId};
 use crate::resources::{GpuModels, Resources};
 use crate::rng::mix64;
@@ -168,6 +171,10 @@ pub struct SyntheticWorkload {
     streams: Vec<ClassStream>,
     /// Each stream's next task, drawn ahead for the merge (`None`: not drawn yet or exhausted).
     heads: Vec<Option<Draft>>,
+    /// The drawn heads as (arrival, class), earliest first: the merge costs O(log classes) a task.
+    order: BinaryHeap<Reverse<(SimTime, usize)>>,
+    /// Whether every stream has drawn its first head.
+    primed: bool,
     /// The run-wide id of the job each class is emitting.
     jobs: Vec<u64>,
     next_id: u64,
@@ -192,6 +199,8 @@ impl SyntheticWorkload {
         };
         SyntheticWorkload {
             heads: vec![None; streams.len()],
+            order: BinaryHeap::new(),
+            primed: false,
             jobs: vec![0; streams.len()],
             streams,
             spec,
@@ -232,16 +241,26 @@ impl SyntheticWorkload {
 
     /// The class whose next task comes first (earliest arrival, then lowest index), with the task.
     fn next_draft(&mut self) -> Option<(usize, Draft)> {
-        for (head, s) in self.heads.iter_mut().zip(&mut self.streams) {
-            if head.is_none() {
-                *head = s.next();
+        if !self.primed {
+            self.primed = true;
+            for class in 0..self.streams.len() {
+                self.draw_head(class);
             }
         }
-        let class = (0..self.heads.len())
-            .filter_map(|i| self.heads[i].as_ref().map(|d| (d.arrival, i)))
-            .min()?
-            .1;
-        Some((class, self.heads[class].take().expect("chosen head exists")))
+        let Reverse((_, class)) = self.order.pop()?;
+        let draft = self.heads[class].take().expect("a queued head exists");
+        // Each stream draws from its own generators, so drawing its next head now gives the
+        // same tasks as drawing it when the merge next looks.
+        self.draw_head(class);
+        Some((class, draft))
+    }
+
+    /// Draws stream `class`'s next task, if it has one, into the merge.
+    fn draw_head(&mut self, class: usize) {
+        self.heads[class] = self.streams[class].next();
+        if let Some(d) = &self.heads[class] {
+            self.order.push(Reverse((d.arrival, class)));
+        }
     }
 
     /// Job, dependencies and user of batch task `id`, drawn by `class` as `d`.
