@@ -10,7 +10,6 @@
 //! [`ScoreFn::LeastAllocated`] or [`ScoreFn::MostAllocated`] picks, at O(groups * log n) typical cost.
 
 use std::collections::BTreeSet;
-use std::ops::Bound::{Excluded, Unbounded};
 
 use crate::cluster::OrdF64;
 use crate::ids::NodeId;
@@ -58,29 +57,29 @@ impl AllocatedPlacement {
             DispatchMode::Central => demand_fraction(&nodes[first as usize], &task.demand) - 1e-9,
             DispatchMode::Immediate => f64::NEG_INFINITY,
         };
-        // Best-first: descending free fraction to spread, ascending from the floor to pack.
+        // Best-first: descending free fraction to spread, ascending from the floor to pack. One
+        // walk: find the first feasible node, finish its key (equal keys come in descending ids
+        // to spread, ascending to pack), then go on through nodes of other keys while their score
+        // (after rounding) equals the best, stopping at the first strictly worse one.
         let mut walk: Box<dyn Iterator<Item = &(OrdF64, u32)>> = if least {
             Box::new(set.iter().rev())
         } else {
             Box::new(set.range((OrdF64(floor), 0)..))
         };
-        let &(key, _) = walk.by_ref().find(|&&(_, id)| feasible(id))?;
-        // Lowest feasible id at exactly that key (equal keys are in id order going up).
-        let at_key = set
-            .range((key, 0)..=(key, u32::MAX))
-            .map(|&(_, id)| id)
-            .find(|&id| feasible(id))
-            .expect("the node just found is feasible");
-        let score = self.score.score(&nodes[at_key as usize], &task.demand);
-        let mut best = at_key;
-        // Nodes with a different key but (after rounding) the same score come next; stop at the
-        // first strictly worse one, which is almost always the first node past this key.
-        let rest: Box<dyn Iterator<Item = &(OrdF64, u32)>> = if least {
-            Box::new(set.range(..(key, 0)).rev())
-        } else {
-            Box::new(set.range((Excluded((key, u32::MAX)), Unbounded)))
-        };
-        for &(_, id) in rest {
+        let &(key, first_id) = walk.by_ref().find(|&&(_, id)| feasible(id))?;
+        let mut best = first_id;
+        let mut next = None;
+        for &(k, id) in walk.by_ref() {
+            if k != key {
+                next = Some(id);
+                break;
+            }
+            if feasible(id) {
+                best = best.min(id);
+            }
+        }
+        let score = self.score.score(&nodes[best as usize], &task.demand);
+        for id in next.into_iter().chain(walk.map(|&(_, id)| id)) {
             if self.score.score(&nodes[id as usize], &task.demand) < score {
                 break;
             }
