@@ -79,6 +79,14 @@ impl DecisionClass {
             P::Mct | P::KumarSharma { .. } => DecisionClass::Completion,
             P::MaxMin | P::Sufferage => DecisionClass::Batch,
             P::MinMin => DecisionClass::BatchShortestFirst,
+            // A fixed-size sample: flat per decision, but completion-time and batch placements
+            // still rebuild their profiles from every running task once per decision point.
+            P::Sampled { of, .. } => match DecisionClass::of(of) {
+                DecisionClass::Completion
+                | DecisionClass::Batch
+                | DecisionClass::BatchShortestFirst => DecisionClass::Completion,
+                _ => DecisionClass::Indexed,
+            },
         }
     }
 
