@@ -76,9 +76,13 @@ fn sample_percent(v: &Value, key: &str) -> Result<u32, FieldError> {
 fn sample_count(v: &Value, key: &str) -> Result<u32, FieldError> {
     match as_u64(v, key)? {
         k @ 1..=0xFFFF_FFFF => Ok(k as u32),
+        0 => Err(FieldError::new(
+            key,
+            "must be at least 1 (nodes looked at per decision), got 0",
+        )),
         k => Err(FieldError::new(
             key,
-            format!("must be a whole number of nodes from 1 to 4294967295, got {k}"),
+            format!("must be at most 4294967295, got {k}"),
         )),
     }
 }

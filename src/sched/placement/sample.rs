@@ -112,4 +112,17 @@ mod tests {
         let mut s = Sampler::new(5, stream(4, "sample"));
         assert_eq!(s.draw(&task(1.0), &central(&c)), vec![0, 1, 2, 3, 4]);
     }
+
+    #[test]
+    fn the_same_seed_draws_the_same_samples() {
+        let c = cluster(&[(500, 2.0)]);
+        let draws = |seed: u64| {
+            let mut s = Sampler::new(16, stream(seed, "sample"));
+            (0..50)
+                .map(|_| s.draw(&task(1.0), &central(&c)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draws(1), draws(1));
+        assert_ne!(draws(1), draws(2));
+    }
 }
