@@ -2,7 +2,8 @@
 //!
 //! The cluster has four node groups (2 to 16 cores, speeds 0.5 to 2) filled to about half its CPU by
 //! random tasks with random expected ends, so indexes, profiles and scans all see realistic state.
-//! `balanced-sample-10pct` is balanced-allocation scoring 10% of the nodes (`sample_percent = 10`).
+//! `balanced-sample-10pct` is balanced-allocation scoring 10% of the nodes (`sample_percent = 10`);
+//! `<name>+sample64` is a placement that takes `sample` looking at 64 sampled nodes (`sample = 64`).
 //! Per-task placements are timed on one decision (`begin` + `choose`, nothing assigned, so every
 //! iteration sees the same state); batch heuristics on one decision point over 32 queued tasks.
 //!
@@ -15,6 +16,7 @@ use simctl::cluster::{Cluster, NodeGroup};
 use simctl::ids::{NodeId, TaskId};
 use simctl::resources::Resources;
 use simctl::rng::{below, stream};
+use simctl::sched::build::registry::{takers, SAMPLE};
 use simctl::sched::scoring::ScoreFn;
 use simctl::sched::{
     build_scheduler, DispatchMode, PendingTask, PlacementSpec, QueuePolicy, RunningTask,
@@ -24,6 +26,19 @@ use simctl::time::{SimDuration, SimTime};
 
 const SIZES: [u32; 3] = [100, 1_000, 10_000];
 const GIB: u64 = 1 << 30;
+/// Nodes per decision of the sampled variants.
+const SAMPLE_K: u32 = 64;
+
+/// Every placement taking `sample`, as (`<name>+sample64`, its sampled spec).
+fn sampled_specs() -> impl Iterator<Item = (String, PlacementSpec)> {
+    takers(SAMPLE.key).into_iter().map(|name| {
+        let spec = PlacementSpec::Sampled {
+            sample: SAMPLE_K,
+            of: Box::new(PlacementSpec::parse(name).expect("a listed name")),
+        };
+        (format!("{name}+sample{SAMPLE_K}"), spec)
+    })
+}
 
 fn task(i: u64, cores: f64, secs: u64) -> PendingTask {
     PendingTask {
@@ -98,7 +113,8 @@ fn per_task(crit: &mut Criterion) {
                 PlacementSpec::parse(name).expect("a listed name"),
             )
         });
-        for (name, spec) in named.chain([("balanced-sample-10pct".to_string(), sampled)]) {
+        let extra = [("balanced-sample-10pct".to_string(), sampled)];
+        for (name, spec) in named.chain(extra).chain(sampled_specs()) {
             let Some(mut p) = spec.placement(stream(2, "placement")) else {
                 continue;
             };
@@ -127,14 +143,21 @@ fn batch(crit: &mut Criterion) {
     for n in SIZES {
         let (c, running) = cluster(n);
         let pending: Vec<_> = (0..32).map(|i| task(i, 1.0, 10 + 7 * i)).collect();
-        for name in ["min-min", "max-min", "sufferage"] {
+        let exact = ["min-min", "max-min", "sufferage"].map(|name| {
+            (
+                name.to_string(),
+                PlacementSpec::parse(name).expect("a listed name"),
+            )
+        });
+        let sampled = sampled_specs().filter(|(_, spec)| spec.batch_rule().is_some());
+        for (name, placement) in exact.into_iter().chain(sampled) {
             let spec = SchedulerSpec {
                 preempt: Default::default(),
-                name: name.to_string(),
+                name: name.clone(),
                 queue: QueuePolicy::Fifo,
-                placement: PlacementSpec::parse(name).expect("a listed name"),
+                placement,
             };
-            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+            group.bench_with_input(BenchmarkId::new(&name, n), &n, |b, _| {
                 b.iter_batched(
                     || (c.clone(), build_scheduler(&spec, stream(2, "s"))),
                     |(mut c, mut s)| {

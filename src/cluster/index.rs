@@ -1,5 +1,6 @@
 //! Ordered indexes over nodes for placements that would otherwise scan every node: free CPU (best-fit,
-//! worst-fit), mean free fraction per node group (least- and most-allocated) and task count (JSQ).
+//! worst-fit), mean free fraction per node group (least- and most-allocated), task count (JSQ) and
+//! task count per node group (least connections).
 //!
 //! Each index is an ordered set of `(key, node id)`, so walking it visits nodes best-key first with
 //! ties in node-id order, and a walk can stop at the first feasible node (or, for float keys, at the
@@ -67,6 +68,8 @@ pub struct IndexNeeds {
     pub fraction: bool,
     /// Running plus queued tasks (JSQ).
     pub load: bool,
+    /// Running plus queued tasks per group (least connections).
+    pub group_load: bool,
 }
 
 impl IndexNeeds {
@@ -75,12 +78,14 @@ impl IndexNeeds {
         free_cpu: true,
         fraction: true,
         load: true,
+        group_load: true,
     };
     /// No index.
     pub const NONE: IndexNeeds = IndexNeeds {
         free_cpu: false,
         fraction: false,
         load: false,
+        group_load: false,
     };
 }
 
@@ -91,6 +96,7 @@ pub struct PlacementIndex {
     by_free_cpu: BTreeSet<(u64, u32)>,
     by_fraction: Vec<BTreeSet<(OrdF64, u32)>>,
     by_load: BTreeSet<(u32, u32)>,
+    by_group_load: Vec<BTreeSet<(u32, u32)>>,
     keys: Vec<Option<Keys>>,
 }
 
@@ -100,6 +106,7 @@ impl PlacementIndex {
         let mut index = PlacementIndex {
             needs,
             by_fraction: vec![BTreeSet::new(); groups],
+            by_group_load: vec![BTreeSet::new(); groups],
             keys: vec![None; nodes.len()],
             ..PlacementIndex::default()
         };
@@ -138,8 +145,13 @@ impl PlacementIndex {
             if n.fraction && new.is_none_or(|x| x.fraction != k.fraction) {
                 self.by_fraction[group].remove(&(k.fraction, id));
             }
-            if n.load && new.is_none_or(|x| x.load != k.load) {
-                self.by_load.remove(&(k.load, id));
+            if new.is_none_or(|x| x.load != k.load) {
+                if n.load {
+                    self.by_load.remove(&(k.load, id));
+                }
+                if n.group_load {
+                    self.by_group_load[group].remove(&(k.load, id));
+                }
             }
         }
         if let Some(k) = new {
@@ -149,8 +161,13 @@ impl PlacementIndex {
             if n.fraction && old.is_none_or(|x| x.fraction != k.fraction) {
                 self.by_fraction[group].insert((k.fraction, id));
             }
-            if n.load && old.is_none_or(|x| x.load != k.load) {
-                self.by_load.insert((k.load, id));
+            if old.is_none_or(|x| x.load != k.load) {
+                if n.load {
+                    self.by_load.insert((k.load, id));
+                }
+                if n.group_load {
+                    self.by_group_load[group].insert((k.load, id));
+                }
             }
         }
         self.keys[id as usize] = new;
@@ -182,6 +199,16 @@ impl PlacementIndex {
         );
         &self.by_load
     }
+
+    /// Schedulable nodes of each group as `(running + queued tasks, node id)`, ascending; indexed
+    /// by group.
+    pub fn by_group_load(&self) -> &[BTreeSet<(u32, u32)>] {
+        assert!(
+            self.needs.group_load,
+            "the per-group load index was not enabled for this cluster"
+        );
+        &self.by_group_load
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +238,8 @@ mod tests {
         assert_eq!(cpu, vec![(1000, 1), (4000, 2)]);
         let load: Vec<_> = ix.by_load().iter().copied().collect();
         assert_eq!(load, vec![(1, 1), (5, 2)]);
+        let group: Vec<_> = ix.by_group_load()[0].iter().copied().collect();
+        assert_eq!(group, load);
         // Node 1: cpu 1/4 free, memory 1/2, disk 1 -> mean 7/12.
         let first = ix.by_free_fraction()[0].iter().next().unwrap();
         assert_eq!(first.1, 1);

@@ -12,9 +12,9 @@
 //!
 //! | class | per-node factor |
 //! |---|---|
-//! | indexed (first-fit, best-fit, JSQ, power-of-d, least-allocated, ...) | 0 |
-//! | scan (balanced-allocation, dot-product, E-PVM, score lists, weighted round-robin, least-connections) | 0.05 |
-//! | completion time (MCT, Kumar-Sharma) | 0.15 q |
+//! | indexed (first-fit, best-fit, JSQ, power-of-d, least-allocated, least-connections, ...) or sampled (`sample = k`) | 0 |
+//! | scan (balanced-allocation, dot-product, E-PVM, score lists, weighted round-robin) | 0.05 |
+//! | completion time (MCT, Kumar-Sharma; sampled completion-time and batch heuristics, which still rebuild their profiles) | 0.15 q |
 //! | batch (Max-Min, Sufferage) | 0.06 q² |
 //! | batch, shortest first (Min-Min) | 0.45 q² |
 //! | plus, for EASY backfilling, preemptive priority and DRF | 0.035 q |
@@ -36,7 +36,7 @@ pub enum DecisionClass {
     /// Index lookups or sampling: about constant per decision (first-fit, JSQ, power-of-d, ...).
     Indexed,
     /// One pass over every node with a cheap score (balanced-allocation, dot-product, E-PVM, score
-    /// lists, weighted round-robin, least-connections).
+    /// lists, weighted round-robin).
     Scan,
     /// A pass over every node after rebuilding per-node ready times from the running tasks (MCT,
     /// Kumar-Sharma).
@@ -65,11 +65,11 @@ impl DecisionClass {
             | P::LeastAllocated
             | P::MostAllocated
             | P::PowerOfD { .. }
-            | P::Jsq => DecisionClass::Indexed,
+            | P::Jsq
+            | P::LeastConnections => DecisionClass::Indexed,
             P::WeightedRoundRobin
             | P::BalancedAllocation
             | P::DotProduct
-            | P::LeastConnections
             | P::EPvm { .. }
             | P::GpuBestFit
             | P::GpuWorstFit
@@ -79,6 +79,14 @@ impl DecisionClass {
             P::Mct | P::KumarSharma { .. } => DecisionClass::Completion,
             P::MaxMin | P::Sufferage => DecisionClass::Batch,
             P::MinMin => DecisionClass::BatchShortestFirst,
+            // A fixed-size sample: flat per decision, but completion-time and batch placements
+            // still rebuild their profiles from every running task once per decision point.
+            P::Sampled { of, .. } => match DecisionClass::of(of) {
+                DecisionClass::Completion
+                | DecisionClass::Batch
+                | DecisionClass::BatchShortestFirst => DecisionClass::Completion,
+                _ => DecisionClass::Indexed,
+            },
         }
     }
 

@@ -15,8 +15,13 @@
 //! assigned; the rest of the plan stays as reservations for this decision point and is redone at the
 //! next one. Under immediate dispatch every mapped task is sent to its node. At most
 //! [`BATCH_WINDOW`] tasks of the queue are mapped per decision point (the heuristics are quadratic).
+//!
+//! With a [`Sampler`] (`sample = k`) each task is evaluated on its own fixed-size sample of nodes
+//! (drawn when its row is built) instead of every node, so a decision point costs O(tasks × k) plus
+//! rebuilding the profiles.
 
 use crate::ids::NodeId;
+use crate::sched::placement::Sampler;
 use crate::sched::profile::{Booking, Profiles};
 use crate::sched::{DispatchMode, PendingTask, Scheduler, Session};
 
@@ -39,6 +44,7 @@ pub enum BatchRule {
 pub struct BatchScheduler {
     rule: BatchRule,
     bookings: Vec<Booking>,
+    sample: Option<Sampler>,
 }
 
 impl BatchScheduler {
@@ -47,34 +53,63 @@ impl BatchScheduler {
         BatchScheduler {
             rule,
             bookings: Vec::new(),
+            sample: None,
         }
+    }
+
+    /// Evaluates each task on the nodes `sampler` draws for it (see [`Sampler`]); `None`: every node.
+    pub fn with_sample(mut self, sampler: Option<Sampler>) -> BatchScheduler {
+        self.sample = sampler;
+        self
     }
 }
 
-/// Completion times of one task on every node (`u64::MAX` where it cannot run), and its best two.
+/// Completion times of one task on its candidate nodes (`u64::MAX` where it cannot run), and its
+/// best two.
 struct Row {
     index: usize,
+    /// The candidate node ids, ascending (`None`: every node, `ct` indexed by node id).
+    nodes: Option<Vec<u32>>,
     ct: Vec<u64>,
+    /// (best completion time, position in `ct`).
     best: (u64, usize),
     second: u64,
 }
 
 impl Row {
-    fn new(index: usize, task: &PendingTask, session: &Session<'_>, p: &Profiles) -> Row {
-        let ct = session
-            .cluster()
-            .nodes()
-            .iter()
-            .map(|n| completion(p, n, task))
-            .collect();
+    fn new(index: usize, session: &Session<'_>, p: &Profiles, sample: Option<&mut Sampler>) -> Row {
+        let task = &session.pending()[index];
+        let all = session.cluster().nodes();
+        let nodes = sample.map(|s| s.draw(task, &session.view()));
+        let ct = match &nodes {
+            None => all.iter().map(|n| completion(p, n, task)).collect(),
+            Some(ids) => ids
+                .iter()
+                .map(|&i| completion(p, &all[i as usize], task))
+                .collect(),
+        };
         let mut row = Row {
             index,
+            nodes,
             ct,
             best: (u64::MAX, 0),
             second: u64::MAX,
         };
         row.rank();
         row
+    }
+
+    /// The node at position `pos` of `ct`.
+    fn node(&self, pos: usize) -> NodeId {
+        NodeId(self.nodes.as_ref().map_or(pos as u32, |ids| ids[pos]))
+    }
+
+    /// The position of `node` in `ct`, if it is a candidate.
+    fn position(&self, node: NodeId) -> Option<usize> {
+        match &self.nodes {
+            None => Some(node.index()),
+            Some(ids) => ids.binary_search(&node.0).ok(),
+        }
     }
 
     fn rank(&mut self) {
@@ -115,7 +150,7 @@ impl Scheduler for BatchScheduler {
         let mut rows: Vec<Row> = session
             .candidates()
             .take(BATCH_WINDOW)
-            .map(|i| Row::new(i, &session.pending()[i], session, &p))
+            .map(|i| Row::new(i, session, &p, self.sample.as_mut()))
             .filter(|r| r.best.0 != u64::MAX)
             .collect();
         while !rows.is_empty() {
@@ -125,7 +160,7 @@ impl Scheduler for BatchScheduler {
                 .expect("rows is not empty");
             let row = rows.remove(pick);
             let task = session.pending()[row.index].clone();
-            let node_id = NodeId(row.best.1 as u32);
+            let node_id = row.node(row.best.1);
             let node = session.cluster().node(node_id).clone();
             let run = task.estimate.scaled_by_speed(node.speed);
             let start = p
@@ -152,11 +187,13 @@ impl Scheduler for BatchScheduler {
             // Only the chosen node changed: refresh that column, and re-rank rows it affected.
             let node = session.cluster().node(node_id).clone();
             for r in &mut rows {
-                let old = r.ct[node_id.index()];
-                r.ct[node_id.index()] = completion(&p, &node, &session.pending()[r.index]);
-                let new = r.ct[node_id.index()];
-                if old != new && (r.best.1 == node_id.index() || old <= r.second || new < r.second)
-                {
+                let Some(pos) = r.position(node_id) else {
+                    continue;
+                };
+                let old = r.ct[pos];
+                r.ct[pos] = completion(&p, &node, &session.pending()[r.index]);
+                let new = r.ct[pos];
+                if old != new && (r.best.1 == pos || old <= r.second || new < r.second) {
                     r.rank();
                 }
             }

@@ -17,7 +17,7 @@ use crate::sched::drf::Drf;
 use crate::sched::placement::{
     AllocatedPlacement, BestFit, CompletionTime, Fgd, Filter, FirstFit, GpuBestFit, GpuDotProduct,
     GpuWorstFit, JoinShortestQueue, LeastConnections, Placement, PowerOfD, RandomPlacement,
-    RoundRobin, ScorePlacement, WeightedRoundRobin, WorstFit,
+    RoundRobin, Sampler, ScorePlacement, WeightedRoundRobin, WorstFit,
 };
 use crate::sched::preempt::PreemptivePriority;
 use crate::sched::scoring::ScoreFn;
@@ -94,6 +94,14 @@ pub enum PlacementSpec {
         /// Percentage of nodes to score per decision (`None`: all).
         sample_percent: Option<u32>,
     },
+    /// A placement that looks at a fixed-size sample of nodes per decision (`sample = k`) instead of
+    /// every node: see [`crate::sched::placement::Sampler`].
+    Sampled {
+        /// Nodes drawn per decision.
+        sample: u32,
+        /// The placement applied to the sample (a score-based, GPU, completion-time or batch one).
+        of: Box<PlacementSpec>,
+    },
 }
 
 /// The message for a placement name that is not in the registry.
@@ -145,6 +153,7 @@ impl PlacementSpec {
             PlacementSpec::MaxMin => &r::MAX_MIN,
             PlacementSpec::Sufferage => &r::SUFFERAGE,
             PlacementSpec::Score { .. } => return None,
+            PlacementSpec::Sampled { of, .. } => return of.entry(),
         })
     }
 
@@ -165,6 +174,7 @@ impl PlacementSpec {
     /// The batch heuristic this names, if it is one (they schedule the whole queue themselves).
     pub fn batch_rule(&self) -> Option<BatchRule> {
         match self {
+            PlacementSpec::Sampled { of, .. } => of.batch_rule(),
             PlacementSpec::MinMin => Some(BatchRule::MinMin),
             PlacementSpec::MaxMin => Some(BatchRule::MaxMin),
             PlacementSpec::Sufferage => Some(BatchRule::Sufferage),
@@ -175,6 +185,9 @@ impl PlacementSpec {
     /// The per-task placement this describes, drawing any randomness from `rng` (`None` for batch
     /// heuristics, which are whole schedulers: see [`build_scheduler`]).
     pub fn placement(&self, rng: SimRng) -> Option<Box<dyn Placement>> {
+        if let PlacementSpec::Sampled { sample, of } = self {
+            return of.sampled_placement(Sampler::new(*sample, rng));
+        }
         Some(match self {
             PlacementSpec::FirstFit => Box::new(FirstFit),
             PlacementSpec::BestFit => Box::new(BestFit),
@@ -186,9 +199,9 @@ impl PlacementSpec {
             PlacementSpec::MostAllocated => Box::new(AllocatedPlacement::most()),
             PlacementSpec::PowerOfD { d } => Box::new(PowerOfD::new(*d, rng)),
             PlacementSpec::Jsq => Box::new(JoinShortestQueue),
-            PlacementSpec::GpuBestFit => Box::new(GpuBestFit),
-            PlacementSpec::GpuWorstFit => Box::new(GpuWorstFit),
-            PlacementSpec::GpuDotProduct => Box::new(GpuDotProduct),
+            PlacementSpec::GpuBestFit => Box::new(GpuBestFit::default()),
+            PlacementSpec::GpuWorstFit => Box::new(GpuWorstFit::default()),
+            PlacementSpec::GpuDotProduct => Box::new(GpuDotProduct::default()),
             PlacementSpec::Fgd => Box::new(Fgd::default()),
             PlacementSpec::LeastConnections => Box::new(LeastConnections),
             PlacementSpec::Mct => Box::new(CompletionTime::mct()),
@@ -210,6 +223,31 @@ impl PlacementSpec {
             PlacementSpec::MinMin | PlacementSpec::MaxMin | PlacementSpec::Sufferage => {
                 return None
             }
+            PlacementSpec::Sampled { .. } => unreachable!("handled above"),
+        })
+    }
+
+    /// This placement looking only at the nodes `sampler` draws (`None` for batch heuristics, and
+    /// for placements that take no `sample`, which the parser never wraps).
+    fn sampled_placement(&self, sampler: Sampler) -> Option<Box<dyn Placement>> {
+        let s = Some(sampler);
+        Some(match self {
+            PlacementSpec::GpuBestFit => Box::new(GpuBestFit { sample: s }),
+            PlacementSpec::GpuWorstFit => Box::new(GpuWorstFit { sample: s }),
+            PlacementSpec::GpuDotProduct => Box::new(GpuDotProduct { sample: s }),
+            PlacementSpec::Fgd => Box::new(Fgd::default().with_sample(s)),
+            PlacementSpec::Mct => Box::new(CompletionTime::mct().with_sample(s)),
+            PlacementSpec::KumarSharma { threshold } => {
+                Box::new(CompletionTime::kumar_sharma(*threshold).with_sample(s))
+            }
+            PlacementSpec::Score {
+                scores, filters, ..
+            } => Box::new(
+                ScorePlacement::new(scores.clone())
+                    .with_filters(filters.clone())
+                    .with_sample(s),
+            ),
+            _ => Box::new(ScorePlacement::new(self.score_preset()?).with_sample(s)),
         })
     }
 }
@@ -220,6 +258,7 @@ impl PlacementSpec {
     pub fn gpu_pick(&self) -> crate::cluster::GpuPick {
         match self {
             PlacementSpec::Fgd => crate::cluster::GpuPick::LeastFragmentation,
+            PlacementSpec::Sampled { of, .. } => of.gpu_pick(),
             _ => crate::cluster::GpuPick::BestFit,
         }
     }
@@ -253,12 +292,17 @@ impl SchedulerSpec {
 /// Builds the scheduler described by `spec`, drawing any randomness from `rng`: a batch heuristic,
 /// or the queue discipline's scheduler around the per-task placement.
 pub fn build_scheduler(spec: &SchedulerSpec, rng: SimRng) -> Box<dyn Scheduler> {
-    let Some(placement) = spec.placement.placement(rng) else {
+    let sample = match &spec.placement {
+        PlacementSpec::Sampled { sample, .. } => Some(*sample),
+        _ => None,
+    };
+    let Some(placement) = spec.placement.placement(rng.clone()) else {
         let rule = spec
             .placement
             .batch_rule()
             .expect("only batch heuristics lack a placement");
-        return Box::new(BatchScheduler::new(rule));
+        let sampler = sample.map(|k| Sampler::new(k, rng));
+        return Box::new(BatchScheduler::new(rule).with_sample(sampler));
     };
     match spec.queue {
         QueuePolicy::PreemptivePriority => Box::new(PreemptivePriority::new(placement)),

@@ -96,3 +96,41 @@ fn central_dispatch_starts_only_what_can_start_now() {
         vec![(0, NodeId(0)), (1, NodeId(1))]
     );
 }
+
+#[test]
+fn a_sample_as_large_as_the_cluster_maps_like_the_full_heuristic_and_a_small_one_stays_within_it() {
+    // 40 tasks of random length on 12 nodes of three speeds, under immediate dispatch.
+    use crate::rng::{below, stream};
+    let mut rng = stream(21, "batch");
+    let pending: Vec<_> = (0..40)
+        .map(|i| job(i, 1.0, 1 + below(&mut rng, 50)))
+        .collect();
+    let speeds = [(4, 1.0, 0.5), (4, 1.0, 1.0), (4, 1.0, 2.0)];
+    let run = |rule, sample: Option<u32>| {
+        let mut c = cluster_with_speeds(&speeds);
+        let mut s = Session::new(
+            SimTime::ZERO,
+            DispatchMode::Immediate,
+            &mut c,
+            &pending,
+            &[],
+            0,
+            true,
+        );
+        let sampler = sample.map(|k| Sampler::new(k, stream(2, "sample")));
+        BatchScheduler::new(rule)
+            .with_sample(sampler)
+            .schedule(&mut s);
+        s.into_decisions().assigned
+    };
+    for rule in [BatchRule::MinMin, BatchRule::MaxMin, BatchRule::Sufferage] {
+        assert_eq!(run(rule, Some(12)), run(rule, None), "{rule:?}");
+        let small = run(rule, Some(3));
+        assert_eq!(small.len(), 40, "{rule:?}: every task is mapped");
+        assert_ne!(
+            small,
+            run(rule, None),
+            "{rule:?}: 3 nodes of 12 should change the plan"
+        );
+    }
+}

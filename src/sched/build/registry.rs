@@ -45,6 +45,13 @@ pub const BASE: Param = Param {
     help: "base of the exponential cost, 2 to 1000000 (default 100)",
 };
 
+/// Candidate sampling, accepted by every score-based, GPU, completion-time and batch placement. The
+/// parser reads it for all of them alike and wraps the spec in [`PlacementSpec::Sampled`].
+pub const SAMPLE: Param = Param {
+    key: "sample",
+    help: "nodes looked at per decision, a whole number >= 1 (default: every node)",
+};
+
 /// One named placement: everything the rest of the code needs to know about it.
 #[derive(Debug)]
 pub struct Entry {
@@ -72,6 +79,20 @@ const fn plain(
     }
 }
 
+/// An entry whose spec takes no parameter but `sample`.
+const fn sampled(
+    name: &'static str,
+    needs: IndexNeeds,
+    spec: fn(&Args<'_>) -> Result<PlacementSpec, FieldError>,
+) -> Entry {
+    Entry {
+        name,
+        params: &[SAMPLE],
+        needs,
+        spec,
+    }
+}
+
 const NONE: IndexNeeds = IndexNeeds::NONE;
 const FREE_CPU: IndexNeeds = IndexNeeds {
     free_cpu: true,
@@ -83,6 +104,10 @@ const FRACTION: IndexNeeds = IndexNeeds {
 };
 const LOAD: IndexNeeds = IndexNeeds {
     load: true,
+    ..IndexNeeds::NONE
+};
+const GROUP_LOAD: IndexNeeds = IndexNeeds {
+    group_load: true,
     ..IndexNeeds::NONE
 };
 
@@ -101,19 +126,19 @@ pub static WEIGHTED_ROUND_ROBIN: Entry = plain("weighted-round-robin", NONE, |_|
     Ok(PlacementSpec::WeightedRoundRobin)
 });
 /// Least allocated.
-pub static LEAST_ALLOCATED: Entry = plain("least-allocated", FRACTION, |_| {
+pub static LEAST_ALLOCATED: Entry = sampled("least-allocated", FRACTION, |_| {
     Ok(PlacementSpec::LeastAllocated)
 });
 /// Most allocated.
-pub static MOST_ALLOCATED: Entry = plain("most-allocated", FRACTION, |_| {
+pub static MOST_ALLOCATED: Entry = sampled("most-allocated", FRACTION, |_| {
     Ok(PlacementSpec::MostAllocated)
 });
 /// Balanced allocation.
-pub static BALANCED_ALLOCATION: Entry = plain("balanced-allocation", NONE, |_| {
+pub static BALANCED_ALLOCATION: Entry = sampled("balanced-allocation", NONE, |_| {
     Ok(PlacementSpec::BalancedAllocation)
 });
 /// Dot product (Tetris).
-pub static DOT_PRODUCT: Entry = plain("dot-product", NONE, |_| Ok(PlacementSpec::DotProduct));
+pub static DOT_PRODUCT: Entry = sampled("dot-product", NONE, |_| Ok(PlacementSpec::DotProduct));
 /// Power of d choices.
 pub static POWER_OF_D: Entry = Entry {
     name: "power-of-d",
@@ -128,15 +153,15 @@ pub static POWER_OF_D: Entry = Entry {
 /// Join the shortest queue.
 pub static JSQ: Entry = plain("jsq", LOAD, |_| Ok(PlacementSpec::Jsq));
 /// Least connections.
-pub static LEAST_CONNECTIONS: Entry = plain("least-connections", NONE, |_| {
+pub static LEAST_CONNECTIONS: Entry = plain("least-connections", GROUP_LOAD, |_| {
     Ok(PlacementSpec::LeastConnections)
 });
 /// Minimum completion time.
-pub static MCT: Entry = plain("mct", NONE, |_| Ok(PlacementSpec::Mct));
+pub static MCT: Entry = sampled("mct", NONE, |_| Ok(PlacementSpec::Mct));
 /// E-PVM.
 pub static E_PVM: Entry = Entry {
     name: "e-pvm",
-    params: &[BASE],
+    params: &[BASE, SAMPLE],
     needs: NONE,
     spec: |a| {
         Ok(PlacementSpec::EPvm {
@@ -147,7 +172,7 @@ pub static E_PVM: Entry = Entry {
 /// Kumar-Sharma.
 pub static KUMAR_SHARMA: Entry = Entry {
     name: "kumar-sharma",
-    params: &[THRESHOLD],
+    params: &[THRESHOLD, SAMPLE],
     needs: NONE,
     spec: |a| {
         Ok(PlacementSpec::KumarSharma {
@@ -156,21 +181,22 @@ pub static KUMAR_SHARMA: Entry = Entry {
     },
 };
 /// GPU best fit.
-pub static GPU_BEST_FIT: Entry = plain("gpu-best-fit", NONE, |_| Ok(PlacementSpec::GpuBestFit));
+pub static GPU_BEST_FIT: Entry = sampled("gpu-best-fit", NONE, |_| Ok(PlacementSpec::GpuBestFit));
 /// GPU worst fit.
-pub static GPU_WORST_FIT: Entry = plain("gpu-worst-fit", NONE, |_| Ok(PlacementSpec::GpuWorstFit));
+pub static GPU_WORST_FIT: Entry =
+    sampled("gpu-worst-fit", NONE, |_| Ok(PlacementSpec::GpuWorstFit));
 /// Dot product over CPU, memory and GPU.
-pub static GPU_DOT_PRODUCT: Entry = plain("gpu-dot-product", NONE, |_| {
+pub static GPU_DOT_PRODUCT: Entry = sampled("gpu-dot-product", NONE, |_| {
     Ok(PlacementSpec::GpuDotProduct)
 });
 /// Fragmentation gradient descent.
-pub static FGD: Entry = plain("fgd", NONE, |_| Ok(PlacementSpec::Fgd));
+pub static FGD: Entry = sampled("fgd", NONE, |_| Ok(PlacementSpec::Fgd));
 /// Min-Min.
-pub static MIN_MIN: Entry = plain("min-min", NONE, |_| Ok(PlacementSpec::MinMin));
+pub static MIN_MIN: Entry = sampled("min-min", NONE, |_| Ok(PlacementSpec::MinMin));
 /// Max-Min.
-pub static MAX_MIN: Entry = plain("max-min", NONE, |_| Ok(PlacementSpec::MaxMin));
+pub static MAX_MIN: Entry = sampled("max-min", NONE, |_| Ok(PlacementSpec::MaxMin));
 /// Sufferage.
-pub static SUFFERAGE: Entry = plain("sufferage", NONE, |_| Ok(PlacementSpec::Sufferage));
+pub static SUFFERAGE: Entry = sampled("sufferage", NONE, |_| Ok(PlacementSpec::Sufferage));
 
 /// Every named placement, in catalogue order (the order of `docs/algorithms.md` and of error
 /// messages listing the names).
@@ -340,6 +366,25 @@ mod tests {
     #[test]
     fn a_parameter_given_to_another_placement_names_its_takers() {
         assert_eq!(takers("d"), ["power-of-d"]);
+        assert_eq!(
+            takers("sample"),
+            [
+                "least-allocated",
+                "most-allocated",
+                "balanced-allocation",
+                "dot-product",
+                "mct",
+                "e-pvm",
+                "kumar-sharma",
+                "gpu-best-fit",
+                "gpu-worst-fit",
+                "gpu-dot-product",
+                "fgd",
+                "min-min",
+                "max-min",
+                "sufferage"
+            ]
+        );
         let e = not_taken("scheduler[2]", "threshold");
         assert_eq!(e.key, "scheduler[2].threshold");
         assert_eq!(e.message, "applies only to placement = \"kumar-sharma\"");

@@ -72,6 +72,21 @@ fn sample_percent(v: &Value, key: &str) -> Result<u32, FieldError> {
     }
 }
 
+/// `sample = k`: a whole number of nodes, at least 1.
+fn sample_count(v: &Value, key: &str) -> Result<u32, FieldError> {
+    match as_u64(v, key)? {
+        k @ 1..=0xFFFF_FFFF => Ok(k as u32),
+        0 => Err(FieldError::new(
+            key,
+            "must be at least 1 (nodes looked at per decision), got 0",
+        )),
+        k => Err(FieldError::new(
+            key,
+            format!("must be at most 4294967295, got {k}"),
+        )),
+    }
+}
+
 /// `preempt = true | false | "restart" | "resume"`: `Some(mode)` when preemption is on.
 fn preempt_mode(table: &Table, prefix: &str) -> Result<Option<PreemptMode>, FieldError> {
     let key = join(prefix, "preempt");
@@ -148,8 +163,31 @@ impl SchedulerSpec {
     }
 }
 
-/// The `placement` key with the scheduler-level parameters that refine it.
+/// The `placement` key with the scheduler-level parameters that refine it; `sample = k` wraps
+/// whatever placement that gives (only takers of `sample` get this far with the key).
 fn placement(table: &Table, prefix: &str) -> Result<PlacementSpec, FieldError> {
+    let spec = unsampled(table, prefix)?;
+    let Some(sample) = opt(table, "sample", prefix, sample_count)? else {
+        return Ok(spec);
+    };
+    if let PlacementSpec::Score {
+        sample_percent: Some(_),
+        ..
+    } = spec
+    {
+        return Err(FieldError::new(
+            join(prefix, "sample"),
+            "give either sample (nodes per decision) or sample_percent, not both",
+        ));
+    }
+    Ok(PlacementSpec::Sampled {
+        sample,
+        of: Box::new(spec),
+    })
+}
+
+/// The placement without `sample`.
+fn unsampled(table: &Table, prefix: &str) -> Result<PlacementSpec, FieldError> {
     let key = join(prefix, "placement");
     let mut spec = match table.get("placement") {
         None => return Err(FieldError::new(key, "is required but missing")),
@@ -157,7 +195,7 @@ fn placement(table: &Table, prefix: &str) -> Result<PlacementSpec, FieldError> {
         Some(v) => {
             if let Some(k) = registry::param_keys()
                 .into_iter()
-                .find(|k| table.contains_key(*k))
+                .find(|&k| k != registry::SAMPLE.key && table.contains_key(k))
             {
                 return Err(registry::not_taken(prefix, k));
             }

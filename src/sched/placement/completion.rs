@@ -15,9 +15,13 @@
 //! that can ever hold the task by more than `threshold` (a fraction: 0.2 means 20% above the mean).
 //! The least-loaded node is never excluded (its load is at most the mean). The paper's ordering of
 //! tasks by length is left to the queue policy (`queue = "sjf"`).
+//!
+//! Both look at every node, or with a [`Sampler`] (`sample = k`) at a fixed-size sample of them (the
+//! Kumar-Sharma mean is then over the sample). The profiles are still rebuilt from every running
+//! task once per decision point.
 
 use crate::ids::NodeId;
-use crate::sched::placement::Placement;
+use crate::sched::placement::{candidates, Placement, Sampler};
 use crate::sched::profile::{Booking, Profiles};
 use crate::sched::{DispatchMode, PendingTask, Session, View};
 use crate::time::SimTime;
@@ -28,6 +32,7 @@ pub struct CompletionTime {
     threshold: Option<f64>,
     profiles: Option<Profiles>,
     bookings: Vec<Booking>,
+    sample: Option<Sampler>,
 }
 
 impl CompletionTime {
@@ -37,7 +42,14 @@ impl CompletionTime {
             threshold: None,
             profiles: None,
             bookings: Vec::new(),
+            sample: None,
         }
+    }
+
+    /// Looks only at the nodes `sampler` draws per decision (see [`Sampler`]); `None`: every node.
+    pub fn with_sample(mut self, sampler: Option<Sampler>) -> CompletionTime {
+        self.sample = sampler;
+        self
     }
 
     /// Kumar-Sharma with overload threshold `threshold` over the mean load.
@@ -88,11 +100,9 @@ impl Placement for CompletionTime {
 
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
         let threshold = self.threshold;
+        let nodes = candidates(self.sample.as_mut(), task, view);
         let profiles = self.profiles(view);
-        let candidates: Vec<(NodeId, SimTime, SimTime)> = view
-            .cluster
-            .nodes()
-            .iter()
+        let candidates: Vec<(NodeId, SimTime, SimTime)> = nodes
             .filter_map(|node| {
                 let run = task.estimate.scaled_by_speed(node.speed);
                 let start = profiles.earliest_start(node, &task.demand, run)?;

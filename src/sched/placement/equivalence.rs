@@ -7,8 +7,8 @@ use crate::resources::Resources;
 use crate::rng::{below, stream, SimRng};
 use crate::sched::placement::test_support::{cluster, task};
 use crate::sched::placement::{
-    argmin_feasible, AllocatedPlacement, BestFit, JoinShortestQueue, Placement, ScorePlacement,
-    WorstFit,
+    argmin_feasible, AllocatedPlacement, BestFit, JoinShortestQueue, LeastConnections, Placement,
+    ScorePlacement, WorstFit,
 };
 use crate::sched::scoring::ScoreFn;
 use crate::sched::{DispatchMode, PendingTask, View};
@@ -116,5 +116,115 @@ fn fit_scores_rank_like_the_indexed_fits() {
         let worst = ScorePlacement::new(vec![(ScoreFn::WorstFit, 1.0)]).choose(&t, &view);
         assert_eq!(best, BestFit.choose(&t, &view));
         assert_eq!(worst, WorstFit.choose(&t, &view));
+    }
+}
+
+/// Weighted least connections as a scan of every node: fewest tasks per core, lowest id on ties.
+fn least_connections_scan(t: &PendingTask, view: &View<'_>) -> Option<NodeId> {
+    let mut best: Option<(u64, u64, NodeId)> = None;
+    for n in view.cluster.nodes() {
+        let (load, weight) = (u64::from(n.load()), n.capacity.cpu_milli.max(1));
+        if view.feasible(n, &t.demand) && best.is_none_or(|(bl, bw, _)| load * bw < bl * weight) {
+            best = Some((load, weight, n.id));
+        }
+    }
+    best.map(|(_, _, id)| id)
+}
+
+#[test]
+fn indexed_least_connections_matches_a_full_scan() {
+    let mut rng = stream(13, "equivalence");
+    let (mut compared, mut placed) = (0, 0);
+    for _ in 0..3000 {
+        let c = random_cluster(&mut rng);
+        let mut t = task(0.0);
+        t.demand = random_demand(&mut rng);
+        for mode in [DispatchMode::Central, DispatchMode::Immediate] {
+            let view = View {
+                cluster: &c,
+                mode,
+                now: SimTime::ZERO,
+            };
+            let scan = least_connections_scan(&t, &view);
+            assert_eq!(pick(&mut LeastConnections, &t, &c, mode), scan, "{mode:?}");
+            compared += 1;
+            placed += usize::from(scan.is_some());
+        }
+    }
+    assert_eq!(compared, 6000);
+    assert!(placed > 4000, "too few feasible cases to compare: {placed}");
+}
+
+/// A placement's name, its exact form and its sampled form.
+type Pair = (String, Box<dyn Placement>, Box<dyn Placement>);
+
+/// The per-task placements that take `sample`, each as (name, exact, sampled with `k` nodes).
+fn sampled_pairs(k: u32) -> Vec<Pair> {
+    use crate::sched::build::{registry, PlacementSpec};
+    registry::takers(registry::SAMPLE.key)
+        .into_iter()
+        .filter_map(|name| {
+            let spec = PlacementSpec::parse(name).expect("a registered name");
+            let exact = spec.placement(stream(1, "exact"))?;
+            let sampled = PlacementSpec::Sampled {
+                sample: k,
+                of: Box::new(spec),
+            };
+            Some((
+                name.to_string(),
+                exact,
+                sampled.placement(stream(1, "sampled"))?,
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn a_sample_as_large_as_the_cluster_is_the_exact_placement() {
+    // random_cluster has at most 32 nodes.
+    let mut rng = stream(14, "equivalence");
+    for _ in 0..300 {
+        let c = random_cluster(&mut rng);
+        let mut t = task(0.0);
+        t.demand = random_demand(&mut rng);
+        for mode in [DispatchMode::Central, DispatchMode::Immediate] {
+            for (name, mut exact, mut sampled) in sampled_pairs(32) {
+                assert_eq!(
+                    pick(sampled.as_mut(), &t, &c, mode),
+                    pick(exact.as_mut(), &t, &c, mode),
+                    "{name} {mode:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_small_sample_picks_a_feasible_node_whenever_one_exists() {
+    let mut rng = stream(15, "equivalence");
+    for _ in 0..300 {
+        let c = random_cluster(&mut rng);
+        let mut t = task(0.0);
+        t.demand = random_demand(&mut rng);
+        let view = View {
+            cluster: &c,
+            mode: DispatchMode::Central,
+            now: SimTime::ZERO,
+        };
+        let exists = c.nodes().iter().any(|n| view.feasible(n, &t.demand));
+        // MCT and Kumar-Sharma may wait for a busy node; the others place whenever they can.
+        for (name, _, mut sampled) in sampled_pairs(2)
+            .into_iter()
+            .filter(|(n, _, _)| n != "mct" && n != "kumar-sharma")
+        {
+            let got = sampled.choose(&t, &view);
+            assert_eq!(got.is_some(), exists, "{name}");
+            if let Some(id) = got {
+                assert!(
+                    view.feasible(c.node(id), &t.demand),
+                    "{name} chose a full node"
+                );
+            }
+        }
     }
 }

@@ -2,14 +2,15 @@
 //! best fit and worst fit by the CPU and GPU a node has left, Tetris' dot product with the GPU as a
 //! dimension, and FGD, fragmentation gradient descent (Weng et al., "Beware of Fragmentation:
 //! Scheduling GPU-Sharing Workloads with Fragmentation Gradient Descent", USENIX ATC 2023). Every one
-//! scans the feasible nodes; ties go to the lowest node id. Within the chosen node a share goes on
+//! scans the feasible nodes, or with a [`Sampler`] (`sample = k`) a fixed-size sample of them; ties
+//! go to the lowest node id. Within the chosen node a share goes on
 //! the GPU [`crate::cluster::Cluster::gpu_choice`] picks: the tightest one, or for FGD the one that
 //! fragments least.
 
 use crate::cluster::{Cluster, Node};
 use crate::ids::NodeId;
 use crate::resources::Resources;
-use crate::sched::placement::{argmin_feasible, Placement};
+use crate::sched::placement::{argmin_among, candidates, Placement, Sampler};
 use crate::sched::{PendingTask, View};
 
 /// What a node would have left of its CPU and of its GPUs once `demand` is placed, each as a
@@ -34,21 +35,29 @@ fn left_after(node: &Node, demand: &Resources) -> f64 {
 /// GPU best fit: the feasible node with the least CPU and GPU left after placement (the sum of the
 /// two fractions left), packing GPU tasks onto the GPUs already in use.
 #[derive(Debug, Default)]
-pub struct GpuBestFit;
+pub struct GpuBestFit {
+    /// Candidate sampling (`None`: every node).
+    pub sample: Option<Sampler>,
+}
 
 impl Placement for GpuBestFit {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
-        argmin_feasible(task, view, |n| OrdF64(left_after(n, &task.demand)))
+        let nodes = candidates(self.sample.as_mut(), task, view);
+        argmin_among(nodes, task, view, |n| OrdF64(left_after(n, &task.demand)))
     }
 }
 
 /// GPU worst fit: the feasible node with the most CPU and GPU left after placement.
 #[derive(Debug, Default)]
-pub struct GpuWorstFit;
+pub struct GpuWorstFit {
+    /// Candidate sampling (`None`: every node).
+    pub sample: Option<Sampler>,
+}
 
 impl Placement for GpuWorstFit {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
-        argmin_feasible(task, view, |n| OrdF64(-left_after(n, &task.demand)))
+        let nodes = candidates(self.sample.as_mut(), task, view);
+        argmin_among(nodes, task, view, |n| OrdF64(-left_after(n, &task.demand)))
     }
 }
 
@@ -56,7 +65,10 @@ impl Placement for GpuWorstFit {
 /// `sum_r (demand_r / cap_r) (free_r / cap_r)` over CPU, memory and GPU (free GPU: the sum of the
 /// GPUs' free shares); dimensions a node lacks count 0.
 #[derive(Debug, Default)]
-pub struct GpuDotProduct;
+pub struct GpuDotProduct {
+    /// Candidate sampling (`None`: every node).
+    pub sample: Option<Sampler>,
+}
 
 fn alignment(node: &Node, demand: &Resources) -> f64 {
     let free = node.free();
@@ -78,7 +90,8 @@ fn alignment(node: &Node, demand: &Resources) -> f64 {
 
 impl Placement for GpuDotProduct {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
-        argmin_feasible(task, view, |n| OrdF64(-alignment(n, &task.demand)))
+        let nodes = candidates(self.sample.as_mut(), task, view);
+        argmin_among(nodes, task, view, |n| OrdF64(-alignment(n, &task.demand)))
     }
 }
 
@@ -94,9 +107,16 @@ impl Placement for GpuDotProduct {
 pub struct Fgd {
     /// Per node: (its change count, the mix's arrival count, its fragmentation then).
     cache: Vec<(u64, u64, f64)>,
+    sample: Option<Sampler>,
 }
 
 impl Fgd {
+    /// Looks only at the nodes `sampler` draws per decision (see [`Sampler`]); `None`: every node.
+    pub fn with_sample(mut self, sampler: Option<Sampler>) -> Fgd {
+        self.sample = sampler;
+        self
+    }
+
     fn current(&mut self, cluster: &Cluster, node: &Node, arrivals: u64) -> f64 {
         let i = node.id.index();
         if self.cache.len() < cluster.len() {
@@ -119,10 +139,8 @@ impl Placement for Fgd {
         // (fragmentation growth, CPU and GPU left after, node); the growth is compared to within
         // TIE thousandths of a GPU, so float noise does not decide.
         let mut best: Option<(f64, f64, NodeId)> = None;
-        for node in cluster
-            .nodes()
-            .iter()
-            .filter(|n| view.feasible(n, &task.demand))
+        for node in
+            candidates(self.sample.as_mut(), task, view).filter(|n| view.feasible(n, &task.demand))
         {
             let Some((_, after)) = cluster.gpu_choice_and_fragmentation(node.id, &task.demand)
             else {
@@ -202,8 +220,14 @@ mod tests {
         );
         assert_eq!(c.fragmentation_after(NodeId(0), &t.demand, GpuSet(1)), 0.0);
         assert_eq!(Fgd::default().choose(&t, &central(&c)), Some(NodeId(0)));
-        assert_eq!(GpuWorstFit.choose(&t, &central(&c)), Some(NodeId(1)));
-        assert_eq!(GpuBestFit.choose(&t, &central(&c)), Some(NodeId(0)));
+        assert_eq!(
+            GpuWorstFit::default().choose(&t, &central(&c)),
+            Some(NodeId(1))
+        );
+        assert_eq!(
+            GpuBestFit::default().choose(&t, &central(&c)),
+            Some(NodeId(0))
+        );
     }
 
     /// A CPU-only task strands GPUs when it takes the CPUs a GPU task needs: with a mix of

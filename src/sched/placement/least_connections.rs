@@ -1,6 +1,11 @@
 //! Weighted least connections (the LVS `wlc` scheduler): the feasible node with the fewest tasks
 //! (running plus queued) per core of capacity, so a node twice as large is given twice the tasks;
-//! ties go to the lowest node id. Compared exactly in integers. A scan of the nodes per decision.
+//! ties go to the lowest node id. Compared exactly in integers.
+//!
+//! Every node of a group has the same capacity, so within a group the rule is "fewest tasks, then
+//! lowest id": the first feasible node of the group's `(tasks, id)` index. The best of those over
+//! groups wins, exactly what a scan of every node picks, at O(groups × log n) when the least-loaded
+//! nodes of each group are feasible (the walk goes on past infeasible ones).
 
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
@@ -12,17 +17,24 @@ pub struct LeastConnections;
 
 impl Placement for LeastConnections {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
+        let nodes = view.cluster.nodes();
         let mut best: Option<(u64, u64, NodeId)> = None;
-        for node in view
-            .cluster
-            .nodes()
-            .iter()
-            .filter(|n| view.feasible(n, &task.demand))
-        {
-            let (load, weight) = (u64::from(node.load()), node.capacity.cpu_milli.max(1));
-            // load / weight < best_load / best_weight, cross-multiplied (no rounding).
-            if best.is_none_or(|(bl, bw, _)| load * bw < bl * weight) {
-                best = Some((load, weight, node.id));
+        for set in view.cluster.index().by_group_load() {
+            let Some(&(load, id)) = set
+                .iter()
+                .find(|&&(_, id)| view.feasible(&nodes[id as usize], &task.demand))
+            else {
+                continue;
+            };
+            let (load, weight) = (
+                u64::from(load),
+                nodes[id as usize].capacity.cpu_milli.max(1),
+            );
+            let id = NodeId(id);
+            // load / weight against best_load / best_weight, cross-multiplied (no rounding); ties
+            // to the lower id.
+            if best.is_none_or(|(bl, bw, bid)| (load * bw, id) < (bl * weight, bid)) {
+                best = Some((load, weight, id));
             }
         }
         best.map(|(_, _, id)| id)

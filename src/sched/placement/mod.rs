@@ -13,6 +13,7 @@ mod least_connections;
 mod power_of_d;
 mod random;
 mod round_robin;
+mod sample;
 mod score;
 mod weighted_round_robin;
 
@@ -29,6 +30,7 @@ pub use least_connections::LeastConnections;
 pub use power_of_d::PowerOfD;
 pub use random::RandomPlacement;
 pub use round_robin::RoundRobin;
+pub use sample::{candidates, Candidates, Sampler};
 pub use score::{Filter, ScorePlacement, MIN_SAMPLED_NODES};
 pub use weighted_round_robin::WeightedRoundRobin;
 
@@ -50,15 +52,21 @@ pub trait Placement: Send {
 pub fn argmin_feasible<K: PartialOrd>(
     task: &PendingTask,
     view: &View<'_>,
+    key: impl FnMut(&crate::cluster::Node) -> K,
+) -> Option<NodeId> {
+    argmin_among(view.cluster.nodes().iter(), task, view, key)
+}
+
+/// Among the feasible nodes of `nodes` (in ascending id order), the one with the lowest `key` (ties:
+/// lowest node id).
+pub fn argmin_among<'v, K: PartialOrd>(
+    nodes: impl Iterator<Item = &'v crate::cluster::Node>,
+    task: &PendingTask,
+    view: &View<'_>,
     mut key: impl FnMut(&crate::cluster::Node) -> K,
 ) -> Option<NodeId> {
     let mut best: Option<(K, NodeId)> = None;
-    for node in view
-        .cluster
-        .nodes()
-        .iter()
-        .filter(|n| view.feasible(n, &task.demand))
-    {
+    for node in nodes.filter(|n| view.feasible(n, &task.demand)) {
         let k = key(node);
         if best.as_ref().is_none_or(|(b, _)| k < *b) {
             best = Some((k, node.id));

@@ -2,14 +2,15 @@
 //! take the best (ties: lowest node id). A full scan of the nodes per task, unless candidate sampling
 //! is on: then, as Kubernetes' `percentageOfNodesToScore`, the scan starts where the previous one
 //! stopped, wraps around, and ends once the requested share of nodes (at least 100, or all of them in
-//! a smaller cluster) has been found feasible.
+//! a smaller cluster) has been found feasible. With a [`Sampler`] (`sample = k`) it scores a fixed-size
+//! sample of the nodes instead, so the cost no longer grows with the cluster.
 
 use serde::Serialize;
 
 use crate::cluster::Node;
 use crate::ids::NodeId;
 use crate::resources::Resources;
-use crate::sched::placement::Placement;
+use crate::sched::placement::{candidates, Placement, Sampler};
 use crate::sched::scoring::{dominant_utilisation_after, ScoreFn};
 use crate::sched::{PendingTask, View};
 
@@ -55,6 +56,7 @@ pub struct ScorePlacement {
     filters: Vec<Filter>,
     sample_percent: Option<u32>,
     next_start: usize,
+    sample: Option<Sampler>,
 }
 
 impl ScorePlacement {
@@ -65,6 +67,7 @@ impl ScorePlacement {
             filters: Vec::new(),
             sample_percent: None,
             next_start: 0,
+            sample: None,
         }
     }
 
@@ -80,16 +83,49 @@ impl ScorePlacement {
         self
     }
 
+    /// Scores only the nodes `sampler` draws per decision (see [`Sampler`]); `None` scores all.
+    pub fn with_sample(mut self, sampler: Option<Sampler>) -> ScorePlacement {
+        self.sample = sampler;
+        self
+    }
+
     fn total(&self, node: &Node, demand: &Resources) -> f64 {
         self.scores
             .iter()
             .map(|(f, w)| w * f.score(node, demand))
             .sum()
     }
+
+    /// Scores `node` into `best` if it is feasible and passes the filters; whether it did.
+    fn consider(
+        &self,
+        node: &Node,
+        task: &PendingTask,
+        view: &View<'_>,
+        best: &mut Option<(f64, NodeId)>,
+    ) -> bool {
+        if !view.feasible(node, &task.demand)
+            || !self.filters.iter().all(|f| f.admits(node, &task.demand))
+        {
+            return false;
+        }
+        let s = self.total(node, &task.demand);
+        if best.is_none_or(|(b, id)| s > b || (s == b && node.id < id)) {
+            *best = Some((s, node.id));
+        }
+        true
+    }
 }
 
 impl Placement for ScorePlacement {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
+        let mut best: Option<(f64, NodeId)> = None;
+        if self.sample.is_some() {
+            for node in candidates(self.sample.as_mut(), task, view) {
+                self.consider(node, task, view, &mut best);
+            }
+            return best.map(|(_, id)| id);
+        }
         let nodes = view.cluster.nodes();
         let n = nodes.len();
         let wanted = match self.sample_percent {
@@ -98,19 +134,11 @@ impl Placement for ScorePlacement {
         };
         let start = if wanted < n { self.next_start % n } else { 0 };
         let (mut found, mut visited) = (0, 0);
-        let mut best: Option<(f64, NodeId)> = None;
         while visited < n && found < wanted {
             let node = &nodes[(start + visited) % n];
             visited += 1;
-            if !view.feasible(node, &task.demand)
-                || !self.filters.iter().all(|f| f.admits(node, &task.demand))
-            {
-                continue;
-            }
-            found += 1;
-            let s = self.total(node, &task.demand);
-            if best.is_none_or(|(b, id)| s > b || (s == b && node.id < id)) {
-                best = Some((s, node.id));
+            if self.consider(node, task, view, &mut best) {
+                found += 1;
             }
         }
         self.next_start = (start + visited) % n.max(1);

@@ -154,3 +154,49 @@ fn the_drafted_catalogue_scenario_parses() {
     }
     assert_eq!(names.len(), tables.len());
 }
+
+#[test]
+fn sample_wraps_its_takers_and_refuses_bad_values() {
+    let s = parse("name = \"x\"\nplacement = \"balanced-allocation\"\nsample = 64").unwrap();
+    let sampled = |of| PlacementSpec::Sampled {
+        sample: 64,
+        of: Box::new(of),
+    };
+    assert_eq!(s.placement, sampled(PlacementSpec::BalancedAllocation));
+    let s = parse("name = \"x\"\nplacement = \"min-min\"\nsample = 64").unwrap();
+    assert_eq!(s.placement, sampled(PlacementSpec::MinMin));
+    let s =
+        parse("name = \"x\"\nplacement = \"kumar-sharma\"\nthreshold = 0.5\nsample = 64").unwrap();
+    assert_eq!(
+        s.placement,
+        sampled(PlacementSpec::KumarSharma { threshold: 0.5 })
+    );
+    let s = parse(
+        "name = \"x\"\nplacement = { score = [{ fn = \"dot-product\" }] }\nfilter = [\"max-utilisation:0.9\"]\nsample = 64",
+    )
+    .unwrap();
+    assert_eq!(
+        s.placement,
+        sampled(PlacementSpec::Score {
+            scores: vec![(ScoreFn::DotProduct, 1.0)],
+            filters: vec![Filter::MaxUtilisation(0.9)],
+            sample_percent: None,
+        })
+    );
+    for bad in [
+        "placement = \"dot-product\"\nsample = 0",
+        "placement = \"dot-product\"\nsample = -3",
+        "placement = \"dot-product\"\nsample = 6.5",
+        "placement = \"dot-product\"\nsample = \"64\"",
+        "placement = \"dot-product\"\nsample = 64\nsample_percent = 10",
+        "placement = \"first-fit\"\nsample = 64",
+        "placement = \"least-connections\"\nsample = 64",
+    ] {
+        let e = parse(&format!("name = \"x\"\n{bad}")).expect_err(bad);
+        assert_eq!(e.key, "scheduler[0].sample", "{bad}: {e}");
+    }
+    let e = parse("name = \"x\"\nplacement = \"jsq\"\nsample = 8").unwrap_err();
+    assert!(e
+        .message
+        .starts_with("applies only to placement = \"least-allocated\""));
+}
