@@ -10,12 +10,17 @@
 //! [`ScoreFn::LeastAllocated`] or [`ScoreFn::MostAllocated`] picks, at O(groups * log n) typical cost.
 
 use std::collections::BTreeSet;
+use std::ops::Bound::{Excluded, Unbounded};
 
 use crate::cluster::OrdF64;
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
 use crate::sched::scoring::{demand_fraction, ScoreFn};
 use crate::sched::{DispatchMode, PendingTask, View};
+
+/// How many more nodes of the first feasible node's key the walk looks at before it looks the
+/// key up instead.
+const SAME_KEY_WALK: usize = 8;
 
 /// Indexed least- or most-allocated placement.
 #[derive(Debug, Clone, Copy)]
@@ -57,10 +62,12 @@ impl AllocatedPlacement {
             DispatchMode::Central => demand_fraction(&nodes[first as usize], &task.demand) - 1e-9,
             DispatchMode::Immediate => f64::NEG_INFINITY,
         };
-        // Best-first: descending free fraction to spread, ascending from the floor to pack. One
-        // walk: find the first feasible node, finish its key (equal keys come in descending ids
-        // to spread, ascending to pack), then go on through nodes of other keys while their score
-        // (after rounding) equals the best, stopping at the first strictly worse one.
+        // Best-first: descending free fraction to spread, ascending from the floor to pack. Find
+        // the first feasible node, then the lowest feasible id at its key (equal keys come in
+        // descending ids to spread, ascending to pack), then go on through nodes of other keys
+        // while their score (after rounding) equals the best, stopping at the first strictly worse
+        // one. The walk itself finishes a key of a few nodes; a key shared by many (idle nodes all
+        // have key 1) is looked up in id order instead.
         let mut walk: Box<dyn Iterator<Item = &(OrdF64, u32)>> = if least {
             Box::new(set.iter().rev())
         } else {
@@ -69,7 +76,8 @@ impl AllocatedPlacement {
         let &(key, first_id) = walk.by_ref().find(|&&(_, id)| feasible(id))?;
         let mut best = first_id;
         let mut next = None;
-        for &(k, id) in walk.by_ref() {
+        let mut crowded = false;
+        for (seen, &(k, id)) in walk.by_ref().enumerate() {
             if k != key {
                 next = Some(id);
                 break;
@@ -77,9 +85,30 @@ impl AllocatedPlacement {
             if feasible(id) {
                 best = best.min(id);
             }
+            if seen == SAME_KEY_WALK {
+                crowded = true;
+                break;
+            }
         }
+        let rest: Box<dyn Iterator<Item = u32>> = if crowded {
+            best = set
+                .range((key, 0)..=(key, u32::MAX))
+                .map(|&(_, id)| id)
+                .find(|&id| feasible(id))
+                .expect("a node at this key is feasible");
+            if least {
+                Box::new(set.range(..(key, 0)).rev().map(|&(_, id)| id))
+            } else {
+                Box::new(
+                    set.range((Excluded((key, u32::MAX)), Unbounded))
+                        .map(|&(_, id)| id),
+                )
+            }
+        } else {
+            Box::new(next.into_iter().chain(walk.map(|&(_, id)| id)))
+        };
         let score = self.score.score(&nodes[best as usize], &task.demand);
-        for id in next.into_iter().chain(walk.map(|&(_, id)| id)) {
+        for id in rest {
             if self.score.score(&nodes[id as usize], &task.demand) < score {
                 break;
             }
