@@ -163,3 +163,28 @@ fn the_default_suite_outside_the_repository_says_where_to_run() {
         "{err}"
     );
 }
+
+/// Every bundled benchmark scenario loads and plans (they are not run by the digest test, which
+/// covers `scenarios/`), and the overload benchmark sweeps the three offered loads.
+#[test]
+fn every_benchmark_scenario_validates() {
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("benches"))
+        .expect("benches/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "benchmark scenarios: {files:?}");
+    for f in &files {
+        let o = simctl(&["validate", f.to_str().expect("utf-8 path")], repo());
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = simctl(&["validate", "benches/overload.toml"], repo());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("3 runs"), "{out}");
+}

@@ -16,7 +16,11 @@ use crate::config::{self, ScenarioFile};
 use crate::sweep::{self, RunSpec};
 
 /// The scale suite `simctl bench` runs without files, relative to the current directory.
-pub const DEFAULT_FILES: [&str; 2] = ["benches/mmc100.toml", "benches/google-scale.toml"];
+pub const DEFAULT_FILES: [&str; 3] = [
+    "benches/mmc100.toml",
+    "benches/overload.toml",
+    "benches/google-scale.toml",
+];
 
 /// How long the bare heap is timed for each pending-event count.
 const BARE_HEAP_TIME: Duration = Duration::from_millis(500);
@@ -73,7 +77,7 @@ fn check_set(s: &str) -> std::result::Result<String, String> {
 /// `simctl bench`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Scenario files (default: the scale suite, benches/mmc100.toml and
+    /// Scenario files (default: the scale suite, benches/mmc100.toml, benches/overload.toml and
     /// benches/google-scale.toml, relative to the current directory).
     files: Vec<PathBuf>,
     /// Only the runs of the scheduler of this name (repeatable).

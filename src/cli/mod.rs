@@ -32,8 +32,8 @@ enum Command {
     Run(RunArgs),
     /// Measure the simulator: each run (replication 0 of every scheduler and sweep point) in a
     /// process of its own; prints wall and CPU time, events per CPU second, peak memory, and the
-    /// speed relative to a bare binary heap. Without files: benches/mmc100.toml and
-    /// benches/google-scale.toml (run from the repository root).
+    /// speed relative to a bare binary heap. Without files: benches/mmc100.toml,
+    /// benches/overload.toml and benches/google-scale.toml (run from the repository root).
     Bench(bench::BenchArgs),
     /// One run of `simctl bench`, measured in this process (started by `simctl bench`).
     #[command(hide = true)]

@@ -95,8 +95,8 @@ impl Simulation<'_> {
             }
         }
         let crashes = self.faults.crashes.clone();
-        for c in crashes {
-            let cause = Cause::Listed { repair: c.repair };
+        for (i, c) in crashes.iter().enumerate() {
+            let cause = Cause::Listed { crash: i as u32 };
             for node in c.target.nodes(self.control.cluster()) {
                 self.events.push(c.at, Event::NodeCrash { node, cause });
             }
@@ -128,10 +128,13 @@ impl Simulation<'_> {
                         .push(self.now + repair, Event::NodeRepair { node, cause });
                 }
             }
-            Cause::Listed { repair: Some(r) } => self
-                .events
-                .push(self.now + r, Event::NodeRepair { node, cause }),
-            Cause::Listed { repair: None } | Cause::Domain | Cause::Trace => {}
+            Cause::Listed { crash } => {
+                if let Some(r) = self.faults.crashes[crash as usize].repair {
+                    self.events
+                        .push(self.now + r, Event::NodeRepair { node, cause });
+                }
+            }
+            Cause::Domain | Cause::Trace => {}
         }
         if self.health[node.index()].down_causes == 1 {
             self.control.node_down(node);

@@ -167,7 +167,11 @@ enum Event {
 enum Cause {
     Own,
     Domain,
-    Listed { repair: Option<SimDuration> },
+    /// The scenario's `crashes` list entry of this index (its repair delay is there; kept out of
+    /// the event so that an event stays 16 bytes).
+    Listed {
+        crash: u32,
+    },
     Trace,
 }
 
