@@ -60,6 +60,11 @@ impl FreeTree {
         }
     }
 
+    /// Node `i`'s free vector as last set (zero for an unschedulable node).
+    pub fn leaf(&self, i: usize) -> &Resources {
+        &self.max[self.leaves + i]
+    }
+
     /// Component-wise maximum free capacity over all nodes.
     pub fn max_free(&self) -> Resources {
         self.max[1]

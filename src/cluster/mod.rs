@@ -573,6 +573,13 @@ impl Cluster {
         self.index.update(node);
     }
 
+    /// Node `id`'s free capacity now as the free-capacity tree holds it: [`Node::free`] for a
+    /// schedulable node, zero for the others. Reading it touches one compact array instead of the
+    /// node, which is what a placement walking many nodes wants.
+    pub fn free_now(&self, id: NodeId) -> &Resources {
+        self.free.leaf(id.index())
+    }
+
     /// The ordered placement indexes (free CPU, free fraction per group, load).
     pub fn index(&self) -> &PlacementIndex {
         &self.index

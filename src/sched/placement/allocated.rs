@@ -53,71 +53,114 @@ impl AllocatedPlacement {
         view: &View<'_>,
     ) -> Option<(f64, NodeId)> {
         let nodes = view.cluster.nodes();
-        let feasible = |id: u32| view.feasible(&nodes[id as usize], &task.demand);
+        let central = view.mode == DispatchMode::Central;
+        // Indexed nodes are schedulable, so under central dispatch a node is feasible exactly when
+        // the demand fits its free vector in the cluster's compact free-capacity array.
+        let feasible = |id: u32| {
+            if central {
+                task.demand.fits_in(view.cluster.free_now(NodeId(id)))
+            } else {
+                view.feasible(&nodes[id as usize], &task.demand)
+            }
+        };
         let least = self.score == ScoreFn::LeastAllocated;
         let &(_, first) = set.first()?;
-        let floor = match view.mode {
+        // Every node of a group has the group's capacity, so the demand's fraction is the group's,
+        // and a node's score is its key (its free fraction) shifted by it: exactly
+        // `least_allocated` / `most_allocated` of the node, without reading the node.
+        let fraction = demand_fraction(&nodes[first as usize], &task.demand);
+        let score_of = |key: OrdF64| {
+            if least {
+                key.0 - fraction
+            } else {
+                (1.0 - key.0) + fraction
+            }
+        };
+        let floor = if central {
             // A node whose mean free fraction is below the demand's cannot hold it in every
             // dimension; the margin covers rounding in the two means.
-            DispatchMode::Central => demand_fraction(&nodes[first as usize], &task.demand) - 1e-9,
-            DispatchMode::Immediate => f64::NEG_INFINITY,
-        };
-        // Best-first: descending free fraction to spread, ascending from the floor to pack. Find
-        // the first feasible node, then the lowest feasible id at its key (equal keys come in
-        // descending ids to spread, ascending to pack), then go on through nodes of other keys
-        // while their score (after rounding) equals the best, stopping at the first strictly worse
-        // one. The walk itself finishes a key of a few nodes; a key shared by many (idle nodes all
-        // have key 1) is looked up in id order instead.
-        let mut walk: Box<dyn Iterator<Item = &(OrdF64, u32)>> = if least {
-            Box::new(set.iter().rev())
+            fraction - 1e-9
         } else {
-            Box::new(set.range((OrdF64(floor), 0)..))
+            f64::NEG_INFINITY
         };
-        let &(key, first_id) = walk.by_ref().find(|&&(_, id)| feasible(id))?;
-        let mut best = first_id;
-        let mut next = None;
-        let mut crowded = false;
-        for (seen, &(k, id)) in walk.by_ref().enumerate() {
-            if k != key {
-                next = Some(id);
-                break;
-            }
-            if feasible(id) {
-                best = best.min(id);
-            }
-            if seen == SAME_KEY_WALK {
-                crowded = true;
-                break;
-            }
-        }
-        let rest: Box<dyn Iterator<Item = u32>> = if crowded {
-            best = set
-                .range((key, 0)..=(key, u32::MAX))
-                .map(|&(_, id)| id)
-                .find(|&id| feasible(id))
-                .expect("a node at this key is feasible");
-            if least {
-                Box::new(set.range(..(key, 0)).rev().map(|&(_, id)| id))
-            } else {
-                Box::new(
-                    set.range((Excluded((key, u32::MAX)), Unbounded))
-                        .map(|&(_, id)| id),
-                )
-            }
+        // Best-first: descending free fraction to spread, ascending from the floor to pack.
+        if least {
+            best_in(
+                set.iter().rev(),
+                |key| set.range(..(key, 0)).rev(),
+                set,
+                feasible,
+                score_of,
+            )
         } else {
-            Box::new(next.into_iter().chain(walk.map(|&(_, id)| id)))
-        };
-        let score = self.score.score(&nodes[best as usize], &task.demand);
-        for id in rest {
-            if self.score.score(&nodes[id as usize], &task.demand) < score {
-                break;
-            }
-            if feasible(id) {
-                best = best.min(id);
-            }
+            best_in(
+                set.range((OrdF64(floor), 0)..),
+                |key| set.range((Excluded((key, u32::MAX)), Unbounded)),
+                set,
+                feasible,
+                score_of,
+            )
         }
-        Some((score, NodeId(best)))
     }
+}
+
+/// The best (score, node) along `walk`, a group's index in best-first order: find the first
+/// feasible node, then the lowest feasible id at its key (equal keys come in descending ids to
+/// spread, ascending to pack), then go on through nodes of other keys while their score (after
+/// rounding) equals the best, stopping at the first strictly worse one. The walk itself finishes a
+/// key of a few nodes; a key shared by many (idle nodes all have key 1) is looked up in id order
+/// instead, and the walk resumes after it with `after(key)`. Generic, so that no iterator is boxed.
+fn best_in<'s, W, R>(
+    mut walk: W,
+    after: impl Fn(OrdF64) -> R,
+    set: &'s BTreeSet<(OrdF64, u32)>,
+    feasible: impl Fn(u32) -> bool,
+    score_of: impl Fn(OrdF64) -> f64,
+) -> Option<(f64, NodeId)>
+where
+    W: Iterator<Item = &'s (OrdF64, u32)>,
+    R: Iterator<Item = &'s (OrdF64, u32)>,
+{
+    let &(key, first_id) = walk.by_ref().find(|&&(_, id)| feasible(id))?;
+    let mut best = first_id;
+    let mut next: Option<&(OrdF64, u32)> = None;
+    let mut crowded = false;
+    for (seen, entry) in walk.by_ref().enumerate() {
+        let &(k, id) = entry;
+        if k != key {
+            next = Some(entry);
+            break;
+        }
+        if feasible(id) {
+            best = best.min(id);
+        }
+        if seen == SAME_KEY_WALK {
+            crowded = true;
+            break;
+        }
+    }
+    let score = score_of(key);
+    let equal_scores = |rest: &mut dyn Iterator<Item = &'s (OrdF64, u32)>, best: &mut u32| {
+        for &(k, id) in rest {
+            if score_of(k) < score {
+                break;
+            }
+            if feasible(id) {
+                *best = (*best).min(id);
+            }
+        }
+    };
+    if crowded {
+        best = set
+            .range((key, 0)..=(key, u32::MAX))
+            .map(|&(_, id)| id)
+            .find(|&id| feasible(id))
+            .expect("a node at this key is feasible");
+        equal_scores(&mut after(key), &mut best);
+    } else {
+        equal_scores(&mut next.into_iter().chain(walk), &mut best);
+    }
+    Some((score, NodeId(best)))
 }
 
 impl Placement for AllocatedPlacement {
