@@ -24,6 +24,23 @@ fn random_demand(rng: &mut SimRng) -> Resources {
     }
 }
 
+/// A random cluster and a task with a random demand.
+fn random_case(rng: &mut SimRng) -> (Cluster, PendingTask) {
+    let c = random_cluster(rng);
+    let mut t = task(0.0);
+    t.demand = random_demand(rng);
+    (c, t)
+}
+
+/// A view of `c` at time zero under `mode`.
+fn view_of(c: &Cluster, mode: DispatchMode) -> View<'_> {
+    View {
+        cluster: c,
+        mode,
+        now: SimTime::ZERO,
+    }
+}
+
 /// A cluster of 1-4 groups of 1-8 nodes with 1-8 cores, churned by 60 random operations.
 fn random_cluster(rng: &mut SimRng) -> Cluster {
     let groups: Vec<(u32, f64)> = (0..1 + below(rng, 4))
@@ -65,15 +82,9 @@ fn indexed_placements_match_full_scans() {
     let mut rng = stream(11, "equivalence");
     let mut placed = 0;
     for _ in 0..400 {
-        let c = random_cluster(&mut rng);
-        let mut t = task(0.0);
-        t.demand = random_demand(&mut rng);
+        let (c, t) = random_case(&mut rng);
         for mode in [DispatchMode::Central, DispatchMode::Immediate] {
-            let view = View {
-                cluster: &c,
-                mode,
-                now: SimTime::ZERO,
-            };
+            let view = view_of(&c, mode);
             let free_cpu = |n: &crate::cluster::Node| n.free().cpu_milli;
             let scans = [
                 argmin_feasible(&t, &view, free_cpu),
@@ -104,14 +115,8 @@ fn fit_scores_rank_like_the_indexed_fits() {
     // The composable best-fit / worst-fit scores pick what the indexed placements pick.
     let mut rng = stream(12, "equivalence");
     for _ in 0..300 {
-        let c = random_cluster(&mut rng);
-        let mut t = task(0.0);
-        t.demand = random_demand(&mut rng);
-        let view = View {
-            cluster: &c,
-            mode: DispatchMode::Central,
-            now: SimTime::ZERO,
-        };
+        let (c, t) = random_case(&mut rng);
+        let view = view_of(&c, DispatchMode::Central);
         let best = ScorePlacement::new(vec![(ScoreFn::BestFit, 1.0)]).choose(&t, &view);
         let worst = ScorePlacement::new(vec![(ScoreFn::WorstFit, 1.0)]).choose(&t, &view);
         assert_eq!(best, BestFit.choose(&t, &view));
@@ -136,15 +141,9 @@ fn indexed_least_connections_matches_a_full_scan() {
     let mut rng = stream(13, "equivalence");
     let (mut compared, mut placed) = (0, 0);
     for _ in 0..3000 {
-        let c = random_cluster(&mut rng);
-        let mut t = task(0.0);
-        t.demand = random_demand(&mut rng);
+        let (c, t) = random_case(&mut rng);
         for mode in [DispatchMode::Central, DispatchMode::Immediate] {
-            let view = View {
-                cluster: &c,
-                mode,
-                now: SimTime::ZERO,
-            };
+            let view = view_of(&c, mode);
             let scan = least_connections_scan(&t, &view);
             assert_eq!(pick(&mut LeastConnections, &t, &c, mode), scan, "{mode:?}");
             compared += 1;
@@ -184,9 +183,7 @@ fn a_sample_as_large_as_the_cluster_is_the_exact_placement() {
     // random_cluster has at most 32 nodes.
     let mut rng = stream(14, "equivalence");
     for _ in 0..300 {
-        let c = random_cluster(&mut rng);
-        let mut t = task(0.0);
-        t.demand = random_demand(&mut rng);
+        let (c, t) = random_case(&mut rng);
         for mode in [DispatchMode::Central, DispatchMode::Immediate] {
             for (name, mut exact, mut sampled) in sampled_pairs(32) {
                 assert_eq!(
@@ -203,14 +200,8 @@ fn a_sample_as_large_as_the_cluster_is_the_exact_placement() {
 fn a_small_sample_picks_a_feasible_node_whenever_one_exists() {
     let mut rng = stream(15, "equivalence");
     for _ in 0..300 {
-        let c = random_cluster(&mut rng);
-        let mut t = task(0.0);
-        t.demand = random_demand(&mut rng);
-        let view = View {
-            cluster: &c,
-            mode: DispatchMode::Central,
-            now: SimTime::ZERO,
-        };
+        let (c, t) = random_case(&mut rng);
+        let view = view_of(&c, DispatchMode::Central);
         let exists = c.nodes().iter().any(|n| view.feasible(n, &t.demand));
         // MCT and Kumar-Sharma may wait for a busy node; the others place whenever they can.
         for (name, _, mut sampled) in sampled_pairs(2)
