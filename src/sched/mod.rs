@@ -324,7 +324,7 @@ pub trait Scheduler: Send {
 /// that fits nowhere stays queued and later tasks are still tried, as Kubernetes' scheduler does).
 ///
 /// In central mode, when the session counts the queue's demands ([`Session::demand_classes`]), a
-/// [`FitGate`] skips whole demands that fit nowhere and stops the walk once no queued demand fits,
+/// fit gate skips whole demands that fit nowhere and stops the walk once no queued demand fits,
 /// so a decision over a long queue that is mostly stuck costs O(demands), not O(queue). The
 /// placements are exactly those of the plain walk: a session only allocates, so a demand that fits
 /// nowhere stays so until the session ends.
