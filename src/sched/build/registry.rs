@@ -86,10 +86,8 @@ const fn sampled(
     spec: fn(&Args<'_>) -> Result<PlacementSpec, FieldError>,
 ) -> Entry {
     Entry {
-        name,
         params: &[SAMPLE],
-        needs,
-        spec,
+        ..plain(name, needs, spec)
     }
 }
 
