@@ -19,8 +19,8 @@ use simctl::rng::{below, stream};
 use simctl::sched::build::registry::{takers, SAMPLE};
 use simctl::sched::scoring::ScoreFn;
 use simctl::sched::{
-    build_scheduler, DispatchMode, PendingTask, PlacementSpec, QueuePolicy, RunningTask,
-    SchedulerSpec, Session,
+    build_scheduler, DispatchMode, PendingTask, PlacementSpec, QueuePolicy, RunningList,
+    RunningTask, SchedulerSpec, Session,
 };
 use simctl::time::{SimDuration, SimTime};
 
@@ -54,8 +54,9 @@ fn task(i: u64, cores: f64, secs: u64) -> PendingTask {
     }
 }
 
-/// A half-full heterogeneous cluster of `n` nodes and the tasks running on it.
-fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
+/// A half-full heterogeneous cluster of `n` nodes and the tasks running on it (with the per-node
+/// index the simulator's driver keeps).
+fn cluster(n: u32) -> (Cluster, RunningList) {
     let groups: Vec<NodeGroup> = [(2.0, 0.5), (4.0, 1.0), (8.0, 1.0), (16.0, 2.0)]
         .iter()
         .enumerate()
@@ -94,7 +95,7 @@ fn cluster(n: u32) -> (Cluster, Vec<RunningTask>) {
             });
         }
     }
-    (c, running)
+    (c, RunningList::from_tasks(running))
 }
 
 fn per_task(crit: &mut Criterion) {

@@ -62,6 +62,7 @@ impl DecisionClass {
             | P::WorstFit
             | P::Random
             | P::RoundRobin
+            | P::Stride
             | P::LeastAllocated
             | P::MostAllocated
             | P::PowerOfD { .. }

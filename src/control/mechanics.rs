@@ -68,12 +68,13 @@ impl ControlPlane {
         }
     }
 
-    /// The tasks running on `node`, in start order.
+    /// The tasks running on `node`, in running-list order.
     fn running_on(&self, node: NodeId) -> Vec<u32> {
-        self.running
-            .iter()
-            .filter(|r| r.node == node)
-            .map(|r| r.handle)
+        let mut positions: Vec<usize> = self.running.positions_on(node).collect();
+        positions.sort_unstable();
+        positions
+            .into_iter()
+            .map(|p| self.running[p].handle)
             .collect()
     }
 

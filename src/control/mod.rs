@@ -48,7 +48,7 @@ use crate::failover::{FailoverPolicy, Position};
 use crate::ids::{NodeId, TaskId};
 use crate::metrics::{Collector, EndCounts, Outcome, Summary, TaskRow};
 use crate::sched::preempt::PreemptMode;
-use crate::sched::{Decisions, DispatchMode, RunningTask, Scheduler};
+use crate::sched::{Decisions, DispatchMode, RunningList, Scheduler};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{TaskKind, TaskSpec};
 use services::Services;
@@ -210,7 +210,7 @@ pub struct ControlPlane {
     pending: pending::PendingQueue,
     first_new: usize,
     capacity_freed: bool,
-    running: Vec<RunningTask>,
+    running: RunningList,
     local_queues: Vec<VecDeque<u32>>,
     /// Live tasks that still have work to finish (everything but services and copies).
     unfinished: u64,
@@ -296,7 +296,7 @@ impl ControlPlane {
             pending: pending::PendingQueue::default(),
             first_new: 0,
             capacity_freed: false,
-            running: Vec::new(),
+            running: RunningList::new(),
             local_queues: vec![VecDeque::new(); n],
             unfinished: 0,
             nodes,

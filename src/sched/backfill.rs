@@ -13,25 +13,29 @@
 
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
-use crate::sched::profile::Profiles;
+use crate::sched::profile::{ProfileStore, Profiles};
 use crate::sched::{DispatchMode, PendingTask, Scheduler, Session};
 use crate::time::SimTime;
 
 /// EASY backfilling scheduler.
 pub struct EasyBackfill {
     placement: Box<dyn Placement>,
+    profiles: ProfileStore,
 }
 
 impl EasyBackfill {
     /// A scheduler placing the tasks it starts with `placement`.
     pub fn new(placement: Box<dyn Placement>) -> EasyBackfill {
-        EasyBackfill { placement }
+        EasyBackfill {
+            placement,
+            profiles: ProfileStore::new(),
+        }
     }
 }
 
 /// The head's reservation: the earliest start over nodes, lowest id on ties.
 pub fn reservation(
-    profiles: &Profiles,
+    profiles: &mut Profiles,
     session: &Session<'_>,
     task: &PendingTask,
 ) -> Option<(NodeId, SimTime)> {
@@ -47,31 +51,29 @@ pub fn reservation(
     best.map(|(s, id)| (id, s))
 }
 
-impl EasyBackfill {
-    /// A node for a backfill candidate that leaves the reservation on `reserved` intact.
-    fn backfill_node(
-        &mut self,
-        session: &Session<'_>,
-        profiles: &Profiles,
-        task: &PendingTask,
-        reserved: NodeId,
-    ) -> Option<NodeId> {
-        let view = session.view();
-        let harmless = |id: NodeId| {
-            let node = session.cluster().node(id);
-            let run = task.estimate.scaled_by_speed(node.speed);
-            id != reserved
-                || profiles.earliest_start(node, &task.demand, run) == Some(session.now())
-        };
-        let chosen = self.placement.choose(task, &view)?;
-        if harmless(chosen) {
-            return Some(chosen);
-        }
-        // The placement's pick would delay the head: first fit over the other nodes instead.
-        view.first_feasible_from(&task.demand, 0)
-            .filter(|&id| id != reserved)
-            .or_else(|| view.first_feasible_from(&task.demand, reserved.index() + 1))
+/// A node for a backfill candidate that leaves the reservation on `reserved` intact: `placement`'s
+/// pick if harmless, else the first feasible other node.
+fn backfill_node(
+    placement: &mut dyn Placement,
+    session: &Session<'_>,
+    profiles: &mut Profiles,
+    task: &PendingTask,
+    reserved: NodeId,
+) -> Option<NodeId> {
+    let view = session.view();
+    let mut harmless = |id: NodeId| {
+        let node = session.cluster().node(id);
+        let run = task.estimate.scaled_by_speed(node.speed);
+        id != reserved || profiles.earliest_start(node, &task.demand, run) == Some(session.now())
+    };
+    let chosen = placement.choose(task, &view)?;
+    if harmless(chosen) {
+        return Some(chosen);
     }
+    // The placement's pick would delay the head: first fit over the other nodes instead.
+    view.first_feasible_from(&task.demand, 0)
+        .filter(|&id| id != reserved)
+        .or_else(|| view.first_feasible_from(&task.demand, reserved.index() + 1))
 }
 
 impl Scheduler for EasyBackfill {
@@ -79,13 +81,14 @@ impl Scheduler for EasyBackfill {
         self.placement.begin(session);
         let central = session.mode() == DispatchMode::Central;
         let n = session.cluster().len();
-        let mut profiles = Profiles::new(session.now(), session.mode(), n, session.running(), &[]);
+        self.profiles.begin(session.now(), session.mode(), n);
+        let mut profiles = self.profiles.with(session.running_view());
         let mut head: Option<NodeId> = None;
         for index in 0..session.pending().len() {
             let task = session.pending()[index].clone();
             if central && !session.cluster().fits_somewhere_now(&task.demand) {
                 if head.is_none() {
-                    if let Some((node, start)) = reservation(&profiles, session, &task) {
+                    if let Some((node, start)) = reservation(&mut profiles, session, &task) {
                         let run = task
                             .estimate
                             .scaled_by_speed(session.cluster().node(node).speed);
@@ -97,7 +100,13 @@ impl Scheduler for EasyBackfill {
             }
             let node = match head {
                 None => self.placement.choose(&task, &session.view()),
-                Some(reserved) => self.backfill_node(session, &profiles, &task, reserved),
+                Some(reserved) => backfill_node(
+                    &mut *self.placement,
+                    session,
+                    &mut profiles,
+                    &task,
+                    reserved,
+                ),
             };
             if let Some(node) = node {
                 session

@@ -17,12 +17,12 @@
 //! [`BATCH_WINDOW`] tasks of the queue are mapped per decision point (the heuristics are quadratic).
 //!
 //! With a [`Sampler`] (`sample = k`) each task is evaluated on its own fixed-size sample of nodes
-//! (drawn when its row is built) instead of every node, so a decision point costs O(tasks × k) plus
-//! rebuilding the profiles.
+//! (drawn when its row is built) instead of every node, so a decision point costs O(tasks × k): only
+//! the profiles of sampled nodes are built (see [`crate::sched::profile::ProfileStore`]).
 
 use crate::ids::NodeId;
 use crate::sched::placement::Sampler;
-use crate::sched::profile::{Booking, Profiles};
+use crate::sched::profile::{ProfileStore, Profiles};
 use crate::sched::{DispatchMode, PendingTask, Scheduler, Session};
 
 /// Most tasks mapped at one decision point.
@@ -43,7 +43,7 @@ pub enum BatchRule {
 #[derive(Debug, Clone)]
 pub struct BatchScheduler {
     rule: BatchRule,
-    bookings: Vec<Booking>,
+    profiles: ProfileStore,
     sample: Option<Sampler>,
 }
 
@@ -52,7 +52,7 @@ impl BatchScheduler {
     pub fn new(rule: BatchRule) -> BatchScheduler {
         BatchScheduler {
             rule,
-            bookings: Vec::new(),
+            profiles: ProfileStore::new(),
             sample: None,
         }
     }
@@ -77,7 +77,12 @@ struct Row {
 }
 
 impl Row {
-    fn new(index: usize, session: &Session<'_>, p: &Profiles, sample: Option<&mut Sampler>) -> Row {
+    fn new(
+        index: usize,
+        session: &Session<'_>,
+        p: &mut Profiles,
+        sample: Option<&mut Sampler>,
+    ) -> Row {
         let task = &session.pending()[index];
         let all = session.cluster().nodes();
         let nodes = sample.map(|s| s.draw(task, &session.view()));
@@ -135,7 +140,7 @@ impl Row {
     }
 }
 
-fn completion(p: &Profiles, node: &crate::cluster::Node, task: &PendingTask) -> u64 {
+fn completion(p: &mut Profiles, node: &crate::cluster::Node, task: &PendingTask) -> u64 {
     let run = task.estimate.scaled_by_speed(node.speed);
     p.earliest_start(node, &task.demand, run)
         .map_or(u64::MAX, |s| (s + run).0)
@@ -144,13 +149,13 @@ fn completion(p: &Profiles, node: &crate::cluster::Node, task: &PendingTask) -> 
 impl Scheduler for BatchScheduler {
     fn schedule(&mut self, session: &mut Session<'_>) {
         let now = session.now();
-        self.bookings.retain(|b| b.2 > now);
         let n = session.cluster().len();
-        let mut p = Profiles::new(now, session.mode(), n, session.running(), &self.bookings);
+        self.profiles.begin(now, session.mode(), n);
+        let mut p = self.profiles.with(session.running_view());
         let mut rows: Vec<Row> = session
             .candidates()
             .take(BATCH_WINDOW)
-            .map(|i| Row::new(i, session, &p, self.sample.as_mut()))
+            .map(|i| Row::new(i, session, &mut p, self.sample.as_mut()))
             .filter(|r| r.best.0 != u64::MAX)
             .collect();
         while !rows.is_empty() {
@@ -175,13 +180,13 @@ impl Scheduler for BatchScheduler {
                     .expect("the task fits now");
                 p.started(node_id, start + run, &task.demand);
             } else {
-                p.book(node_id, start, start + run, &task.demand);
                 if session.mode() == DispatchMode::Immediate {
                     session
                         .assign(row.index, node_id)
                         .expect("the node can hold the task");
-                    self.bookings
-                        .push((node_id, start, start + run, task.demand));
+                    p.hold(node_id, start, start + run, &task.demand);
+                } else {
+                    p.book(node_id, start, start + run, &task.demand);
                 }
             }
             // Only the chosen node changed: refresh that column, and re-rank rows it affected.
@@ -191,7 +196,7 @@ impl Scheduler for BatchScheduler {
                     continue;
                 };
                 let old = r.ct[pos];
-                r.ct[pos] = completion(&p, &node, &session.pending()[r.index]);
+                r.ct[pos] = completion(&mut p, &node, &session.pending()[r.index]);
                 let new = r.ct[pos];
                 if old != new && (r.best.1 == pos || old <= r.second || new < r.second) {
                     r.rank();

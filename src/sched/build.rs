@@ -17,7 +17,7 @@ use crate::sched::drf::Drf;
 use crate::sched::placement::{
     AllocatedPlacement, BestFit, CompletionTime, Fgd, Filter, FirstFit, GpuBestFit, GpuDotProduct,
     GpuWorstFit, JoinShortestQueue, LeastConnections, Placement, PowerOfD, RandomPlacement,
-    RoundRobin, Sampler, ScorePlacement, WeightedRoundRobin, WorstFit,
+    RoundRobin, Sampler, ScorePlacement, Stride, WeightedRoundRobin, WorstFit,
 };
 use crate::sched::preempt::PreemptivePriority;
 use crate::sched::scoring::ScoreFn;
@@ -42,6 +42,8 @@ pub enum PlacementSpec {
     RoundRobin,
     /// Cycle through nodes in proportion to their CPU capacity.
     WeightedRoundRobin,
+    /// Weighted round-robin by stride scheduling, in O(log n) per decision.
+    Stride,
     /// Spread: most free capacity after placement.
     LeastAllocated,
     /// Pack: least free capacity after placement.
@@ -135,6 +137,7 @@ impl PlacementSpec {
             PlacementSpec::Random => &r::RANDOM,
             PlacementSpec::RoundRobin => &r::ROUND_ROBIN,
             PlacementSpec::WeightedRoundRobin => &r::WEIGHTED_ROUND_ROBIN,
+            PlacementSpec::Stride => &r::STRIDE,
             PlacementSpec::LeastAllocated => &r::LEAST_ALLOCATED,
             PlacementSpec::MostAllocated => &r::MOST_ALLOCATED,
             PlacementSpec::BalancedAllocation => &r::BALANCED_ALLOCATION,
@@ -195,6 +198,7 @@ impl PlacementSpec {
             PlacementSpec::Random => Box::new(RandomPlacement::new(rng)),
             PlacementSpec::RoundRobin => Box::new(RoundRobin::default()),
             PlacementSpec::WeightedRoundRobin => Box::new(WeightedRoundRobin::default()),
+            PlacementSpec::Stride => Box::new(Stride::default()),
             PlacementSpec::LeastAllocated => Box::new(AllocatedPlacement::least()),
             PlacementSpec::MostAllocated => Box::new(AllocatedPlacement::most()),
             PlacementSpec::PowerOfD { d } => Box::new(PowerOfD::new(*d, rng)),

@@ -24,6 +24,7 @@ pub mod placement;
 pub mod preempt;
 pub mod profile;
 pub mod queue;
+pub mod running;
 pub mod scoring;
 
 #[cfg(test)]
@@ -42,6 +43,7 @@ use crate::time::{SimDuration, SimTime};
 pub use build::{build_scheduler, PlacementSpec, SchedulerSpec};
 pub use placement::Placement;
 pub use queue::QueuePolicy;
+pub use running::{RunningList, RunningView};
 
 /// How tasks reach nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -117,7 +119,7 @@ pub struct Session<'a> {
     cluster: &'a mut Cluster,
     pending: &'a [PendingTask],
     classes: Option<&'a DemandClasses>,
-    running: &'a [RunningTask],
+    running: RunningView<'a>,
     first_new: usize,
     capacity_freed: bool,
     assigned: Vec<(usize, NodeId)>,
@@ -145,7 +147,7 @@ impl<'a> Session<'a> {
         mode: DispatchMode,
         cluster: &'a mut Cluster,
         pending: &'a [PendingTask],
-        running: &'a [RunningTask],
+        running: impl Into<RunningView<'a>>,
         first_new: usize,
         capacity_freed: bool,
     ) -> Session<'a> {
@@ -155,7 +157,7 @@ impl<'a> Session<'a> {
             cluster,
             pending,
             classes: None,
-            running,
+            running: running.into(),
             first_new,
             capacity_freed,
             assigned: Vec::new(),
@@ -176,8 +178,14 @@ impl<'a> Session<'a> {
         self.classes
     }
 
-    /// Tasks running now (central mode; empty under immediate dispatch), in start order.
-    pub fn running(&self) -> &[RunningTask] {
+    /// Tasks running now (central mode; empty under immediate dispatch), in the driver's order (not
+    /// start order: a stop moves the last task into its place).
+    pub fn running(&self) -> &'a [RunningTask] {
+        self.running.tasks()
+    }
+
+    /// The running tasks with the driver's per-node index, when it keeps one.
+    pub fn running_view(&self) -> RunningView<'a> {
         self.running
     }
 
@@ -185,7 +193,7 @@ impl<'a> Session<'a> {
     /// once and the driver puts it back in the queue. Central mode only; calling it twice for the same
     /// task, or under immediate dispatch, is refused.
     pub fn preempt(&mut self, index: usize) -> Result<(), Verdict> {
-        let task = &self.running[index];
+        let task = &self.running.tasks()[index];
         if self.mode != DispatchMode::Central || self.preempted.contains(&index) {
             return Err(Verdict::CannotPreempt(task.node));
         }
@@ -231,6 +239,7 @@ impl<'a> Session<'a> {
             cluster: self.cluster,
             mode: self.mode,
             now: self.now,
+            running: self.running,
         }
     }
 
@@ -289,6 +298,8 @@ pub struct View<'a> {
     pub mode: DispatchMode,
     /// Current time.
     pub now: SimTime,
+    /// The running tasks (empty under immediate dispatch).
+    pub running: RunningView<'a>,
 }
 
 impl View<'_> {

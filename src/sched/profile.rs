@@ -15,63 +15,145 @@
 use crate::cluster::Node;
 use crate::ids::NodeId;
 use crate::resources::{Resources, DIMS};
-use crate::sched::{DispatchMode, RunningTask};
+use crate::sched::{DispatchMode, RunningView};
 use crate::time::{SimDuration, SimTime};
 
 /// Work a scheduler placed on a node under immediate dispatch: (node, start, end, demand).
 pub type Booking = (NodeId, SimTime, SimTime, Resources);
 
+/// A change of a node's free capacity: (when, by how much per dimension).
+type Change = (SimTime, [i64; DIMS]);
+
 /// Resource-change points of every node, relative to its free capacity now (central) or its
-/// capacity (immediate).
-#[derive(Debug, Clone)]
-pub struct Profiles {
-    now: SimTime,
+/// capacity (immediate), kept across decision points.
+///
+/// A node's profile is built the first time a decision point asks about it: from its running tasks
+/// (central dispatch, through the driver's per-node index when [`RunningView::releases_on`] has one, else from
+/// the whole list at once) or from the work this scheduler sent there (immediate dispatch, see
+/// [`Profiles::hold`]). A placement that looks at k nodes per decision therefore builds k profiles,
+/// not one per node.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileStore {
+    now: Option<SimTime>,
     mode: DispatchMode,
-    changes: Vec<Vec<(SimTime, [i64; DIMS])>>,
+    /// Decision-point stamp: a node's profile is current when `built` holds this value.
+    stamp: u32,
+    built: Vec<u32>,
+    changes: Vec<Vec<Change>>,
+    /// Immediate dispatch: the work this scheduler sent to each node, (start, end, demand).
+    held: Vec<Vec<(SimTime, SimTime, Resources)>>,
 }
 
 fn signed(r: &Resources, sign: i64) -> [i64; DIMS] {
     r.dims().map(|x| sign * x as i64)
 }
 
-impl Profiles {
-    /// Profiles of `nodes` at `now`, from the running tasks (central) or the scheduler's bookings
-    /// (immediate; bookings that ended by `now` are ignored).
-    pub fn new(
-        now: SimTime,
-        mode: DispatchMode,
-        nodes: usize,
-        running: &[RunningTask],
-        bookings: &[Booking],
-    ) -> Profiles {
-        let mut p = Profiles {
-            now,
-            mode,
-            changes: vec![Vec::new(); nodes],
-        };
-        match mode {
-            DispatchMode::Central => {
-                for t in running {
-                    let end = t.expected_end.max(SimTime(now.0 + 1));
-                    p.push(t.node, end, signed(&t.demand, 1));
-                }
-            }
-            DispatchMode::Immediate => {
-                for &(node, start, end, demand) in bookings.iter().filter(|b| b.2 > now) {
-                    p.book(node, start.max(now), end, &demand);
-                }
-            }
-        }
-        p
+impl ProfileStore {
+    /// A store that knows nothing yet.
+    pub fn new() -> ProfileStore {
+        ProfileStore::default()
     }
 
-    /// The instant the profiles were built for.
-    pub fn now(&self) -> SimTime {
+    /// Opens a decision point at `now` over `nodes` nodes: every profile is rebuilt on first use.
+    pub fn begin(&mut self, now: SimTime, mode: DispatchMode, nodes: usize) {
+        self.now = Some(now);
+        self.mode = mode;
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.built.fill(0);
+            self.stamp = 1;
+        }
+        if self.built.len() < nodes {
+            self.built.resize(nodes, 0);
+            self.changes.resize_with(nodes, Vec::new);
+            self.held.resize_with(nodes, Vec::new);
+        }
+    }
+
+    /// The instant of the open decision point (`None` before the first).
+    pub fn now(&self) -> Option<SimTime> {
         self.now
     }
 
+    /// The profiles of the open decision point, reading running tasks from `running`.
+    pub fn with<'a>(&'a mut self, running: RunningView<'a>) -> Profiles<'a> {
+        Profiles {
+            store: self,
+            running,
+        }
+    }
+}
+
+/// The profiles of one decision point: a [`ProfileStore`] and the running tasks it builds from.
+#[derive(Debug)]
+pub struct Profiles<'a> {
+    store: &'a mut ProfileStore,
+    running: RunningView<'a>,
+}
+
+impl Profiles<'_> {
+    /// The instant the profiles are for.
+    pub fn now(&self) -> SimTime {
+        self.store.now.expect("a decision point was begun")
+    }
+
+    /// Builds `node`'s profile if this decision point has not yet.
+    fn ensure(&mut self, node: NodeId) {
+        let now = self.now();
+        let s = &mut *self.store;
+        let i = node.index();
+        if s.built[i] == s.stamp {
+            return;
+        }
+        let after_now = SimTime(now.0 + 1);
+        let released = |end: SimTime, demand: [u64; DIMS]| -> Change {
+            (end.max(after_now), demand.map(|x| x as i64))
+        };
+        match (s.mode, self.running.releases_on(node)) {
+            (DispatchMode::Central, Some(on_node)) => {
+                let list = &mut s.changes[i];
+                list.clear();
+                list.extend(on_node.map(|(end, demand)| released(end, demand)));
+                list.sort_by_key(|c| c.0);
+                s.built[i] = s.stamp;
+            }
+            (DispatchMode::Central, None) => {
+                // No per-node index: every node's profile from one pass over the list.
+                for (j, list) in s.changes.iter_mut().enumerate() {
+                    if s.built[j] != s.stamp {
+                        list.clear();
+                    }
+                }
+                for t in self.running.tasks() {
+                    let j = t.node.index();
+                    if s.built[j] != s.stamp {
+                        s.changes[j].push(released(t.expected_end, t.demand.dims()));
+                    }
+                }
+                for (j, list) in s.changes.iter_mut().enumerate() {
+                    if s.built[j] != s.stamp {
+                        list.sort_by_key(|c| c.0);
+                        s.built[j] = s.stamp;
+                    }
+                }
+            }
+            (DispatchMode::Immediate, _) => {
+                let (held, list) = (&mut s.held[i], &mut s.changes[i]);
+                held.retain(|h| h.1 > now);
+                list.clear();
+                for &(start, end, demand) in held.iter() {
+                    list.push((start.max(now), signed(&demand, -1)));
+                    list.push((end, signed(&demand, 1)));
+                }
+                list.sort_by_key(|c| c.0);
+                s.built[i] = s.stamp;
+            }
+        }
+    }
+
     fn push(&mut self, node: NodeId, at: SimTime, delta: [i64; DIMS]) {
-        let list = &mut self.changes[node.index()];
+        self.ensure(node);
+        let list = &mut self.store.changes[node.index()];
         let pos = list.partition_point(|(t, _)| *t <= at);
         list.insert(pos, (at, delta));
     }
@@ -82,22 +164,30 @@ impl Profiles {
         self.push(node, end, signed(demand, 1));
     }
 
-    /// Holds `demand` on `node` over `[start, end)`: a reservation for a task that will start later
-    /// (or, under immediate dispatch, any task sent to the node).
+    /// Holds `demand` on `node` over `[start, end)` for this decision point: a reservation for a
+    /// task that will start later.
     pub fn book(&mut self, node: NodeId, start: SimTime, end: SimTime, demand: &Resources) {
         self.push(node, start, signed(demand, -1));
         self.push(node, end, signed(demand, 1));
     }
 
+    /// Immediate dispatch: the scheduler sent a task to `node` that it expects to hold `demand` over
+    /// `[start, end)`. Unlike [`Profiles::book`] this is remembered by later decision points, until
+    /// `end` has passed.
+    pub fn hold(&mut self, node: NodeId, start: SimTime, end: SimTime, demand: &Resources) {
+        self.book(node, start, end, demand);
+        self.store.held[node.index()].push((start, end, *demand));
+    }
+
     /// Free capacity of `node` right after each change point, starting with now.
-    fn steps(&self, node: &Node) -> Vec<(SimTime, [i64; DIMS])> {
-        let base = match self.mode {
+    fn steps(&self, node: &Node) -> Vec<Change> {
+        let base = match self.store.mode {
             DispatchMode::Central => node.free(),
             DispatchMode::Immediate => node.capacity,
         };
         let mut free = signed(&base, 1);
-        let mut steps = vec![(self.now, free)];
-        for &(t, delta) in &self.changes[node.id.index()] {
+        let mut steps = vec![(self.now(), free)];
+        for &(t, delta) in &self.store.changes[node.id.index()] {
             for i in 0..DIMS {
                 free[i] += delta[i];
             }
@@ -112,7 +202,7 @@ impl Profiles {
     /// The earliest instant at or after now from which `demand` fits on `node` for `run`; `None` if
     /// the node is not schedulable or never has room.
     pub fn earliest_start(
-        &self,
+        &mut self,
         node: &Node,
         demand: &Resources,
         run: SimDuration,
@@ -120,29 +210,31 @@ impl Profiles {
         if !node.schedulable || !node.fits_ever(demand) {
             return None;
         }
+        self.ensure(node.id);
+        let now = self.now();
         let d = signed(demand, 1);
         let holds = |f: &[i64; DIMS]| f.iter().zip(&d).all(|(a, b)| a >= b);
-        let changes = &self.changes[node.id.index()];
+        let changes = &self.store.changes[node.id.index()];
         if changes
             .iter()
             .all(|(_, delta)| delta.iter().all(|&x| x >= 0))
         {
             // Only releases (no reservations): free capacity never shrinks, so the first instant it
             // holds the demand is the answer, found without building the steps.
-            let base = match self.mode {
+            let base = match self.store.mode {
                 DispatchMode::Central => node.free(),
                 DispatchMode::Immediate => node.capacity,
             };
             let mut free = signed(&base, 1);
             if holds(&free) {
-                return Some(self.now);
+                return Some(now);
             }
             for &(t, delta) in changes {
                 for i in 0..DIMS {
                     free[i] += delta[i];
                 }
                 if holds(&free) {
-                    return Some(t.max(self.now));
+                    return Some(t.max(now));
                 }
             }
             return None;
@@ -174,7 +266,9 @@ mod tests {
         // One 4-core node running 2 cores until t=10 and 1 core until t=20: 1 core free now.
         let mut c = cluster(&[(1, 4.0)]);
         let running = vec![run_on(&mut c, 0, 2.0, 10), run_on(&mut c, 0, 1.0, 20)];
-        let mut p = Profiles::new(SimTime::ZERO, DispatchMode::Central, 1, &running, &[]);
+        let mut store = ProfileStore::new();
+        store.begin(SimTime::ZERO, DispatchMode::Central, 1);
+        let mut p = store.with(RunningView::from(&running));
         let node = c.node(NodeId(0)).clone();
         let cores = |x: f64| Resources::new(x, 0, 0);
         let run = SimDuration::from_secs(5);
@@ -190,5 +284,61 @@ mod tests {
             p.earliest_start(&node, &cores(2.0), SimDuration::from_secs(2)),
             Some(secs(10))
         );
+    }
+
+    /// Profiles built lazily through the per-node index answer exactly as profiles built from the
+    /// whole list, over decision points where tasks start and stop and bookings are made.
+    #[test]
+    fn indexed_profiles_match_profiles_from_the_whole_list() {
+        use crate::rng::{below, stream};
+        use crate::sched::{RunningList, RunningTask};
+        let mut rng = stream(11, "profiles");
+        let mut c = cluster(&[(12, 8.0)]);
+        let mut list = RunningList::new();
+        let (mut indexed, mut whole) = (ProfileStore::new(), ProfileStore::new());
+        let mut answers = 0;
+        for point in 0..300u64 {
+            let now = secs(point);
+            // Tasks that ended by now stop; new ones start where they fit.
+            let mut pos = 0;
+            while pos < list.len() {
+                if list[pos].expected_end <= now && below(&mut rng, 2) == 0 {
+                    let t = list.swap_remove(pos);
+                    c.release(t.node, &t.demand, t.gpus);
+                } else {
+                    pos += 1;
+                }
+            }
+            for _ in 0..6 {
+                let node = below(&mut rng, 12) as u32;
+                let demand = Resources::new(0.5 * (1 + below(&mut rng, 6)) as f64, 0, 0);
+                if let Ok(gpus) = c.allocate(NodeId(node), &demand) {
+                    list.push(RunningTask {
+                        node: NodeId(node),
+                        demand,
+                        gpus,
+                        expected_end: now + SimDuration::from_secs(below(&mut rng, 40)),
+                        ..run_on(&mut cluster(&[(1, 8.0)]), 0, 0.0, 0)
+                    });
+                }
+            }
+            indexed.begin(now, DispatchMode::Central, 12);
+            whole.begin(now, DispatchMode::Central, 12);
+            let mut a = indexed.with(list.view());
+            let mut b = whole.with(RunningView::from(&list[..]));
+            for _ in 0..8 {
+                let node = c.node(NodeId(below(&mut rng, 12) as u32)).clone();
+                let demand = Resources::new(0.5 * (1 + below(&mut rng, 16)) as f64, 0, 0);
+                let run = SimDuration::from_secs(1 + below(&mut rng, 30));
+                let start = a.earliest_start(&node, &demand, run);
+                assert_eq!(start, b.earliest_start(&node, &demand, run));
+                if let Some(start) = start {
+                    answers += 1;
+                    a.book(node.id, start, start + run, &demand);
+                    b.book(node.id, start, start + run, &demand);
+                }
+            }
+        }
+        assert!(answers > 1000, "most queries found a start ({answers})");
     }
 }

@@ -68,14 +68,10 @@ fn earliest(
         0,
         true,
     );
-    let p = Profiles::new(
-        SimTime::ZERO,
-        DispatchMode::Central,
-        s.cluster().len(),
-        &all,
-        &[],
-    );
-    reservation(&p, &s, task).map(|(_, t)| t)
+    let mut store = ProfileStore::new();
+    store.begin(SimTime::ZERO, DispatchMode::Central, s.cluster().len());
+    let mut p = store.with(s.running_view());
+    reservation(&mut p, &s, task).map(|(_, t)| t)
 }
 
 #[test]

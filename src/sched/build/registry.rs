@@ -123,6 +123,8 @@ pub static ROUND_ROBIN: Entry = plain("round-robin", NONE, |_| Ok(PlacementSpec:
 pub static WEIGHTED_ROUND_ROBIN: Entry = plain("weighted-round-robin", NONE, |_| {
     Ok(PlacementSpec::WeightedRoundRobin)
 });
+/// Stride scheduling: weighted round robin in O(log n).
+pub static STRIDE: Entry = plain("stride", NONE, |_| Ok(PlacementSpec::Stride));
 /// Least allocated.
 pub static LEAST_ALLOCATED: Entry = sampled("least-allocated", FRACTION, |_| {
     Ok(PlacementSpec::LeastAllocated)
@@ -198,13 +200,14 @@ pub static SUFFERAGE: Entry = sampled("sufferage", NONE, |_| Ok(PlacementSpec::S
 
 /// Every named placement, in catalogue order (the order of `docs/algorithms.md` and of error
 /// messages listing the names).
-pub static PLACEMENTS: [&Entry; 23] = [
+pub static PLACEMENTS: [&Entry; 24] = [
     &FIRST_FIT,
     &BEST_FIT,
     &WORST_FIT,
     &RANDOM,
     &ROUND_ROBIN,
     &WEIGHTED_ROUND_ROBIN,
+    &STRIDE,
     &LEAST_ALLOCATED,
     &MOST_ALLOCATED,
     &BALANCED_ALLOCATION,

@@ -17,12 +17,13 @@
 //! tasks by length is left to the queue policy (`queue = "sjf"`).
 //!
 //! Both look at every node, or with a [`Sampler`] (`sample = k`) at a fixed-size sample of them (the
-//! Kumar-Sharma mean is then over the sample). The profiles are still rebuilt from every running
-//! task once per decision point.
+//! Kumar-Sharma mean is then over the sample). A node's profile is built only when a decision looks
+//! at it (see [`crate::sched::profile::ProfileStore`]), so a sampled decision costs the same whatever
+//! the cluster's size.
 
 use crate::ids::NodeId;
 use crate::sched::placement::{candidates, Placement, Sampler};
-use crate::sched::profile::{Booking, Profiles};
+use crate::sched::profile::ProfileStore;
 use crate::sched::{DispatchMode, PendingTask, Session, View};
 use crate::time::SimTime;
 
@@ -30,8 +31,7 @@ use crate::time::SimTime;
 #[derive(Debug, Clone)]
 pub struct CompletionTime {
     threshold: Option<f64>,
-    profiles: Option<Profiles>,
-    bookings: Vec<Booking>,
+    profiles: ProfileStore,
     sample: Option<Sampler>,
 }
 
@@ -40,8 +40,7 @@ impl CompletionTime {
     pub fn mct() -> CompletionTime {
         CompletionTime {
             threshold: None,
-            profiles: None,
-            bookings: Vec::new(),
+            profiles: ProfileStore::new(),
             sample: None,
         }
     }
@@ -60,19 +59,12 @@ impl CompletionTime {
         }
     }
 
-    fn profiles(&mut self, view: &View<'_>) -> &mut Profiles {
-        // Without a begin() for this instant (a caller that only calls choose), rebuild from the
-        // view alone: no running tasks are known then, only this placement's own bookings.
-        if self.profiles.as_ref().is_none_or(|p| p.now() != view.now) {
-            self.prune(view.now);
-            let n = view.cluster.len();
-            self.profiles = Some(Profiles::new(view.now, view.mode, n, &[], &self.bookings));
+    /// Opens a decision point at `view`'s instant unless one is open (a caller that only calls
+    /// `choose`).
+    fn open(&mut self, view: &View<'_>) {
+        if self.profiles.now() != Some(view.now) {
+            self.profiles.begin(view.now, view.mode, view.cluster.len());
         }
-        self.profiles.as_mut().expect("profiles were just built")
-    }
-
-    fn prune(&mut self, now: SimTime) {
-        self.bookings.retain(|b| b.2 > now);
     }
 }
 
@@ -86,22 +78,15 @@ fn cutoff(threshold: f64, now: SimTime, candidates: &[(NodeId, SimTime, SimTime)
 
 impl Placement for CompletionTime {
     fn begin(&mut self, session: &Session<'_>) {
-        self.prune(session.now());
         let n = session.cluster().len();
-        let p = Profiles::new(
-            session.now(),
-            session.mode(),
-            n,
-            session.running(),
-            &self.bookings,
-        );
-        self.profiles = Some(p);
+        self.profiles.begin(session.now(), session.mode(), n);
     }
 
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
         let threshold = self.threshold;
+        self.open(view);
         let nodes = candidates(self.sample.as_mut(), task, view);
-        let profiles = self.profiles(view);
+        let mut profiles = self.profiles.with(view.running);
         let candidates: Vec<(NodeId, SimTime, SimTime)> = nodes
             .filter_map(|node| {
                 let run = task.estimate.scaled_by_speed(node.speed);
@@ -125,8 +110,7 @@ impl Placement for CompletionTime {
                 None
             }
             DispatchMode::Immediate => {
-                profiles.book(id, start, end, &task.demand);
-                self.bookings.push((id, start, end, task.demand));
+                profiles.hold(id, start, end, &task.demand);
                 Some(id)
             }
         }

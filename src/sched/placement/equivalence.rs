@@ -38,6 +38,7 @@ fn view_of(c: &Cluster, mode: DispatchMode) -> View<'_> {
         cluster: c,
         mode,
         now: SimTime::ZERO,
+        running: Default::default(),
     }
 }
 
@@ -73,6 +74,7 @@ fn pick(p: &mut dyn Placement, t: &PendingTask, c: &Cluster, mode: DispatchMode)
         cluster: c,
         mode,
         now: SimTime::ZERO,
+        running: Default::default(),
     };
     p.choose(t, &view)
 }

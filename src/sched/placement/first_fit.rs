@@ -28,6 +28,7 @@ mod tests {
             cluster: &c,
             mode: DispatchMode::Central,
             now: SimTime::ZERO,
+            running: Default::default(),
         };
         assert_eq!(FirstFit.choose(&task(2.0), &view), Some(NodeId(1)));
         c.allocate(NodeId(1), &task(3.0).demand).unwrap();
@@ -35,6 +36,7 @@ mod tests {
             cluster: &c,
             mode: DispatchMode::Central,
             now: SimTime::ZERO,
+            running: Default::default(),
         };
         assert_eq!(FirstFit.choose(&task(2.0), &view), Some(NodeId(2)));
         assert_eq!(FirstFit.choose(&task(0.5), &view), Some(NodeId(0)));

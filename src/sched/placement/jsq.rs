@@ -40,6 +40,7 @@ mod tests {
             cluster: &c,
             mode: DispatchMode::Immediate,
             now: SimTime::ZERO,
+            running: Default::default(),
         };
         assert_eq!(JoinShortestQueue.choose(&task(1.0), &view), Some(NodeId(1)));
     }

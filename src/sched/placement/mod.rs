@@ -15,6 +15,7 @@ mod random;
 mod round_robin;
 mod sample;
 mod score;
+mod stride;
 mod weighted_round_robin;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub use random::RandomPlacement;
 pub use round_robin::RoundRobin;
 pub use sample::{candidates, Candidates, Sampler};
 pub use score::{Filter, ScorePlacement, MIN_SAMPLED_NODES};
+pub use stride::Stride;
 pub use weighted_round_robin::WeightedRoundRobin;
 
 use crate::ids::NodeId;
@@ -131,6 +133,7 @@ pub(crate) mod test_support {
             cluster: c,
             mode: DispatchMode::Central,
             now: SimTime::ZERO,
+            running: Default::default(),
         }
     }
 
@@ -140,6 +143,7 @@ pub(crate) mod test_support {
             cluster: c,
             mode: DispatchMode::Immediate,
             now: SimTime::ZERO,
+            running: Default::default(),
         }
     }
 

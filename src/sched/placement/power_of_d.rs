@@ -96,6 +96,7 @@ mod tests {
             cluster: &c,
             mode: DispatchMode::Central,
             now: crate::time::SimTime::ZERO,
+            running: Default::default(),
         };
         let mut p = PowerOfD::new(1, stream(9, "pod"));
         for _ in 0..200 {

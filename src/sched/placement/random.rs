@@ -64,6 +64,7 @@ mod tests {
             cluster: &c,
             mode: DispatchMode::Central,
             now: SimTime::ZERO,
+            running: Default::default(),
         };
         let mut p = RandomPlacement::new(stream(1, "scheduler"));
         let mut counts = [0u32; 4];

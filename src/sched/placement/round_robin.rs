@@ -35,6 +35,7 @@ mod tests {
             cluster: &c,
             mode: DispatchMode::Central,
             now: SimTime::ZERO,
+            running: Default::default(),
         };
         let mut rr = RoundRobin::default();
         let picks: Vec<u32> = (0..5)

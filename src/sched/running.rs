@@ -1,0 +1,232 @@
+//! The tasks running now, with an index of which of them run on each node.
+//!
+//! Completion-time placements and batch heuristics need a node's running tasks to build its profile
+//! (see [`crate::sched::profile`]). Collecting them from the whole list costs O(running) per decision
+//! point whatever the number of nodes looked at; with the per-node index a sampled placement builds
+//! only the profiles of the nodes it samples, so its cost per decision no longer grows with the
+//! cluster. The driver keeps the index in step with the list at O(1) per start and stop.
+
+use crate::ids::NodeId;
+use crate::resources::DIMS;
+use crate::sched::RunningTask;
+use crate::time::SimTime;
+
+/// One task in a node's entry of the index: its position in the list, and the two facts a profile
+/// needs (kept here so building a profile reads only the node's own entries, not the whole list).
+#[derive(Debug, Clone, Copy)]
+struct OnNode {
+    pos: u32,
+    expected_end: SimTime,
+    demand: [u64; DIMS],
+}
+
+/// The running list, ordered as the driver keeps it (a stop moves the last task into the gap), and
+/// for each node the positions of its tasks in that list.
+#[derive(Debug, Clone, Default)]
+pub struct RunningList {
+    tasks: Vec<RunningTask>,
+    /// Each node's tasks, in no particular order.
+    on_node: Vec<Vec<OnNode>>,
+    /// For each position in `tasks`, where it sits in its node's entry of `on_node`.
+    slot: Vec<u32>,
+}
+
+impl RunningList {
+    /// An empty list.
+    pub fn new() -> RunningList {
+        RunningList::default()
+    }
+
+    /// A list holding `tasks` in this order.
+    pub fn from_tasks(tasks: Vec<RunningTask>) -> RunningList {
+        let mut list = RunningList::new();
+        for task in tasks {
+            list.push(task);
+        }
+        list
+    }
+
+    /// Appends a task; returns its position.
+    pub fn push(&mut self, task: RunningTask) -> usize {
+        let pos = self.tasks.len();
+        let node = task.node.index();
+        if self.on_node.len() <= node {
+            self.on_node.resize_with(node + 1, Vec::new);
+        }
+        self.slot.push(self.on_node[node].len() as u32);
+        self.on_node[node].push(OnNode {
+            pos: pos as u32,
+            expected_end: task.expected_end,
+            demand: task.demand.dims(),
+        });
+        self.tasks.push(task);
+        pos
+    }
+
+    /// Removes the task at `pos`, moving the last task into its place (as [`Vec::swap_remove`]).
+    pub fn swap_remove(&mut self, pos: usize) -> RunningTask {
+        let node = self.tasks[pos].node.index();
+        let slot = self.slot[pos] as usize;
+        let list = &mut self.on_node[node];
+        list.swap_remove(slot);
+        if let Some(moved) = list.get(slot) {
+            self.slot[moved.pos as usize] = slot as u32;
+        }
+        let last = self.tasks.len() - 1;
+        let task = self.tasks.swap_remove(pos);
+        self.slot.swap_remove(pos);
+        if pos < last {
+            // The task that was last now sits at `pos`.
+            let moved = &self.tasks[pos];
+            self.on_node[moved.node.index()][self.slot[pos] as usize].pos = pos as u32;
+        }
+        task
+    }
+
+    fn entries_on(&self, node: NodeId) -> &[OnNode] {
+        self.on_node.get(node.index()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The positions of the tasks running on `node`, in no particular order.
+    pub fn positions_on(&self, node: NodeId) -> impl Iterator<Item = usize> + '_ {
+        self.entries_on(node).iter().map(|e| e.pos as usize)
+    }
+
+    /// (expected end, demand per dimension) of each task running on `node`, in no particular order.
+    pub fn releases_on(&self, node: NodeId) -> impl Iterator<Item = (SimTime, [u64; DIMS])> + '_ {
+        self.entries_on(node)
+            .iter()
+            .map(|e| (e.expected_end, e.demand))
+    }
+
+    /// A read-only view with the per-node index.
+    pub fn view(&self) -> RunningView<'_> {
+        RunningView {
+            tasks: &self.tasks,
+            list: Some(self),
+        }
+    }
+}
+
+impl std::ops::Deref for RunningList {
+    type Target = [RunningTask];
+
+    fn deref(&self) -> &[RunningTask] {
+        &self.tasks
+    }
+}
+
+/// The running tasks as schedulers see them: the list, and the per-node index when the driver keeps
+/// one (without it, code that needs tasks by node collects them from the whole list once).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunningView<'a> {
+    tasks: &'a [RunningTask],
+    list: Option<&'a RunningList>,
+}
+
+impl<'a> RunningView<'a> {
+    /// The running tasks, in the driver's order.
+    pub fn tasks(&self) -> &'a [RunningTask] {
+        self.tasks
+    }
+
+    /// (expected end, demand per dimension) of each task running on `node`, in no particular order,
+    /// when the per-node index is kept (`None` otherwise).
+    pub fn releases_on(
+        &self,
+        node: NodeId,
+    ) -> Option<impl Iterator<Item = (SimTime, [u64; DIMS])> + 'a> {
+        Some(self.list?.releases_on(node))
+    }
+}
+
+impl<'a> From<&'a [RunningTask]> for RunningView<'a> {
+    fn from(tasks: &'a [RunningTask]) -> RunningView<'a> {
+        RunningView { tasks, list: None }
+    }
+}
+
+impl<'a> From<&'a Vec<RunningTask>> for RunningView<'a> {
+    fn from(tasks: &'a Vec<RunningTask>) -> RunningView<'a> {
+        RunningView { tasks, list: None }
+    }
+}
+
+impl<'a, const N: usize> From<&'a [RunningTask; N]> for RunningView<'a> {
+    fn from(tasks: &'a [RunningTask; N]) -> RunningView<'a> {
+        RunningView { tasks, list: None }
+    }
+}
+
+impl<'a> From<&'a RunningList> for RunningView<'a> {
+    fn from(list: &'a RunningList) -> RunningView<'a> {
+        list.view()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::GpuSet;
+    use crate::ids::TaskId;
+    use crate::resources::Resources;
+    use crate::rng::{below, stream};
+    use crate::time::SimTime;
+
+    fn task(handle: u32, node: u32) -> RunningTask {
+        RunningTask {
+            handle,
+            id: TaskId(handle as u64),
+            node: NodeId(node),
+            demand: Resources::new(1.0, 0, 0),
+            gpus: GpuSet::default(),
+            start: SimTime::ZERO,
+            expected_end: SimTime::ZERO,
+            priority: 0,
+            user: 0,
+        }
+    }
+
+    /// The index agrees with a scan of the list after 20,000 random pushes and removals.
+    #[test]
+    fn index_matches_a_scan_after_random_pushes_and_removals() {
+        let mut rng = stream(3, "running");
+        let mut list = RunningList::new();
+        let mut mirror: Vec<RunningTask> = Vec::new();
+        for handle in 0..20_000u32 {
+            if !mirror.is_empty() && below(&mut rng, 2) == 0 {
+                let pos = below(&mut rng, mirror.len() as u64) as usize;
+                assert_eq!(list.swap_remove(pos).handle, mirror.swap_remove(pos).handle);
+            } else {
+                let t = task(handle, below(&mut rng, 7) as u32);
+                assert_eq!(list.push(t.clone()), mirror.len());
+                mirror.push(t);
+            }
+            let node = NodeId(below(&mut rng, 8) as u32);
+            let mut indexed: Vec<u32> = list.positions_on(node).map(|p| list[p].handle).collect();
+            let releases: Vec<_> = list.view().releases_on(node).unwrap().collect();
+            assert_eq!(releases.len(), indexed.len());
+            for p in list.positions_on(node) {
+                assert!(releases.contains(&(list[p].expected_end, list[p].demand.dims())));
+            }
+            let mut scanned: Vec<u32> = mirror
+                .iter()
+                .filter(|t| t.node == node)
+                .map(|t| t.handle)
+                .collect();
+            indexed.sort_unstable();
+            scanned.sort_unstable();
+            assert_eq!(indexed, scanned);
+            assert_eq!(list.len(), mirror.len());
+        }
+        assert!(list.len() > 10, "the walk kept some tasks running");
+    }
+
+    #[test]
+    fn a_plain_slice_has_no_index() {
+        let tasks = vec![task(0, 0)];
+        let view = RunningView::from(&tasks);
+        assert!(view.releases_on(NodeId(0)).is_none());
+        assert_eq!(view.tasks().len(), 1);
+    }
+}
