@@ -70,9 +70,8 @@ impl ControlPlane {
 
     /// The tasks running on `node`, in running-list order.
     fn running_on(&self, node: NodeId) -> Vec<u32> {
-        let mut positions: Vec<usize> = self.running.positions_on(node).collect();
-        positions.sort_unstable();
-        positions
+        self.running
+            .positions_on(node)
             .into_iter()
             .map(|p| self.running[p].handle)
             .collect()

@@ -288,6 +288,7 @@ impl ControlPlane {
             };
             n
         ];
+        let by_node = scheduler.reads_running_by_node();
         ControlPlane {
             metrics: Collector::new(n, config.warmup, config.bounded_slowdown_tau),
             now: SimTime::ZERO,
@@ -296,7 +297,7 @@ impl ControlPlane {
             pending: pending::PendingQueue::default(),
             first_new: 0,
             capacity_freed: false,
-            running: RunningList::new(),
+            running: RunningList::new(by_node),
             local_queues: vec![VecDeque::new(); n],
             unfinished: 0,
             nodes,

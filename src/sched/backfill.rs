@@ -77,6 +77,10 @@ fn backfill_node(
 }
 
 impl Scheduler for EasyBackfill {
+    fn reads_running_by_node(&self) -> bool {
+        self.placement.reads_running_by_node()
+    }
+
     fn schedule(&mut self, session: &mut Session<'_>) {
         self.placement.begin(session);
         let central = session.mode() == DispatchMode::Central;

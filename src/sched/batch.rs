@@ -147,6 +147,10 @@ fn completion(p: &mut Profiles, node: &crate::cluster::Node, task: &PendingTask)
 }
 
 impl Scheduler for BatchScheduler {
+    fn reads_running_by_node(&self) -> bool {
+        true
+    }
+
     fn schedule(&mut self, session: &mut Session<'_>) {
         let now = session.now();
         let n = session.cluster().len();

@@ -29,6 +29,10 @@ pub fn dominant_share(usage: &Resources, total: &Resources) -> f64 {
 }
 
 impl Scheduler for Drf {
+    fn reads_running_by_node(&self) -> bool {
+        self.placement.reads_running_by_node()
+    }
+
     fn schedule(&mut self, session: &mut Session<'_>) {
         self.placement.begin(session);
         let total = session.cluster().total_capacity();

@@ -329,6 +329,12 @@ pub trait Scheduler: Send {
     /// Makes the placements it wants through [`Session::assign`]. Must be deterministic given its
     /// construction-time random generator and the session's contents.
     fn schedule(&mut self, session: &mut Session<'_>);
+
+    /// Whether it reads the running tasks by node ([`RunningView::releases_on`]): the driver keeps
+    /// that index, at a few cache misses per start and stop, only for schedulers that do.
+    fn reads_running_by_node(&self) -> bool {
+        false
+    }
 }
 
 /// The common case: order the queue, then place task by task without head-of-line blocking (a task
@@ -376,6 +382,10 @@ impl ListScheduler {
 }
 
 impl Scheduler for ListScheduler {
+    fn reads_running_by_node(&self) -> bool {
+        self.placement.reads_running_by_node()
+    }
+
     fn schedule(&mut self, session: &mut Session<'_>) {
         self.placement.begin(session);
         let candidates = session.candidates();

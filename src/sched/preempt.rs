@@ -72,6 +72,10 @@ fn cheapest_victims(
 }
 
 impl Scheduler for PreemptivePriority {
+    fn reads_running_by_node(&self) -> bool {
+        self.placement.reads_running_by_node()
+    }
+
     fn schedule(&mut self, session: &mut Session<'_>) {
         self.placement.begin(session);
         let order = QueuePolicy::Priority.order(session.pending(), session.candidates());

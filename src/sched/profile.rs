@@ -294,7 +294,7 @@ mod tests {
         use crate::sched::{RunningList, RunningTask};
         let mut rng = stream(11, "profiles");
         let mut c = cluster(&[(12, 8.0)]);
-        let mut list = RunningList::new();
+        let mut list = RunningList::new(true);
         let (mut indexed, mut whole) = (ProfileStore::new(), ProfileStore::new());
         let mut answers = 0;
         for point in 0..300u64 {

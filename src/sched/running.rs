@@ -4,7 +4,9 @@
 //! (see [`crate::sched::profile`]). Collecting them from the whole list costs O(running) per decision
 //! point whatever the number of nodes looked at; with the per-node index a sampled placement builds
 //! only the profiles of the nodes it samples, so its cost per decision no longer grows with the
-//! cluster. The driver keeps the index in step with the list at O(1) per start and stop.
+//! cluster. The driver keeps the index in step with the list at O(1) per start and stop, but only for
+//! schedulers that read it ([`crate::sched::Scheduler::reads_running_by_node`]): on a large cluster
+//! its cache misses cost several percent of a run.
 
 use crate::ids::NodeId;
 use crate::resources::DIMS;
@@ -20,11 +22,13 @@ struct OnNode {
     demand: [u64; DIMS],
 }
 
-/// The running list, ordered as the driver keeps it (a stop moves the last task into the gap), and
-/// for each node the positions of its tasks in that list.
+/// The running list, ordered as the driver keeps it (a stop moves the last task into the gap), and,
+/// if asked for, for each node the positions of its tasks in that list.
 #[derive(Debug, Clone, Default)]
 pub struct RunningList {
     tasks: Vec<RunningTask>,
+    /// Whether `on_node` and `slot` are kept.
+    by_node: bool,
     /// Each node's tasks, in no particular order.
     on_node: Vec<Vec<OnNode>>,
     /// For each position in `tasks`, where it sits in its node's entry of `on_node`.
@@ -32,14 +36,17 @@ pub struct RunningList {
 }
 
 impl RunningList {
-    /// An empty list.
-    pub fn new() -> RunningList {
-        RunningList::default()
+    /// An empty list, keeping the per-node index if `by_node`.
+    pub fn new(by_node: bool) -> RunningList {
+        RunningList {
+            by_node,
+            ..RunningList::default()
+        }
     }
 
-    /// A list holding `tasks` in this order.
+    /// A list holding `tasks` in this order, with the per-node index.
     pub fn from_tasks(tasks: Vec<RunningTask>) -> RunningList {
-        let mut list = RunningList::new();
+        let mut list = RunningList::new(true);
         for task in tasks {
             list.push(task);
         }
@@ -49,6 +56,10 @@ impl RunningList {
     /// Appends a task; returns its position.
     pub fn push(&mut self, task: RunningTask) -> usize {
         let pos = self.tasks.len();
+        if !self.by_node {
+            self.tasks.push(task);
+            return pos;
+        }
         let node = task.node.index();
         if self.on_node.len() <= node {
             self.on_node.resize_with(node + 1, Vec::new);
@@ -65,6 +76,9 @@ impl RunningList {
 
     /// Removes the task at `pos`, moving the last task into its place (as [`Vec::swap_remove`]).
     pub fn swap_remove(&mut self, pos: usize) -> RunningTask {
+        if !self.by_node {
+            return self.tasks.swap_remove(pos);
+        }
         let node = self.tasks[pos].node.index();
         let slot = self.slot[pos] as usize;
         let list = &mut self.on_node[node];
@@ -87,9 +101,21 @@ impl RunningList {
         self.on_node.get(node.index()).map_or(&[], Vec::as_slice)
     }
 
-    /// The positions of the tasks running on `node`, in no particular order.
-    pub fn positions_on(&self, node: NodeId) -> impl Iterator<Item = usize> + '_ {
-        self.entries_on(node).iter().map(|e| e.pos as usize)
+    /// The positions of the tasks running on `node`, ascending (from the index when it is kept,
+    /// else by a scan of the list).
+    pub fn positions_on(&self, node: NodeId) -> Vec<usize> {
+        let mut positions: Vec<usize> = if self.by_node {
+            self.entries_on(node)
+                .iter()
+                .map(|e| e.pos as usize)
+                .collect()
+        } else {
+            (0..self.tasks.len())
+                .filter(|&p| self.tasks[p].node == node)
+                .collect()
+        };
+        positions.sort_unstable();
+        positions
     }
 
     /// (expected end, demand per dimension) of each task running on `node`, in no particular order.
@@ -99,11 +125,11 @@ impl RunningList {
             .map(|e| (e.expected_end, e.demand))
     }
 
-    /// A read-only view with the per-node index.
+    /// A read-only view, with the per-node index if it is kept.
     pub fn view(&self) -> RunningView<'_> {
         RunningView {
             tasks: &self.tasks,
-            list: Some(self),
+            list: self.by_node.then_some(self),
         }
     }
 }
@@ -191,7 +217,7 @@ mod tests {
     #[test]
     fn index_matches_a_scan_after_random_pushes_and_removals() {
         let mut rng = stream(3, "running");
-        let mut list = RunningList::new();
+        let mut list = RunningList::new(true);
         let mut mirror: Vec<RunningTask> = Vec::new();
         for handle in 0..20_000u32 {
             if !mirror.is_empty() && below(&mut rng, 2) == 0 {
@@ -203,7 +229,11 @@ mod tests {
                 mirror.push(t);
             }
             let node = NodeId(below(&mut rng, 8) as u32);
-            let mut indexed: Vec<u32> = list.positions_on(node).map(|p| list[p].handle).collect();
+            let mut indexed: Vec<u32> = list
+                .positions_on(node)
+                .into_iter()
+                .map(|p| list[p].handle)
+                .collect();
             let releases: Vec<_> = list.view().releases_on(node).unwrap().collect();
             assert_eq!(releases.len(), indexed.len());
             for p in list.positions_on(node) {
@@ -220,6 +250,17 @@ mod tests {
             assert_eq!(list.len(), mirror.len());
         }
         assert!(list.len() > 10, "the walk kept some tasks running");
+    }
+
+    #[test]
+    fn an_unindexed_list_scans() {
+        let mut list = RunningList::new(false);
+        for (handle, node) in [(0, 1), (1, 0), (2, 1), (3, 1)] {
+            list.push(task(handle, node));
+        }
+        list.swap_remove(0);
+        assert!(list.view().releases_on(NodeId(1)).is_none());
+        assert_eq!(list.positions_on(NodeId(1)), vec![0, 2]);
     }
 
     #[test]

@@ -77,6 +77,10 @@ fn cutoff(threshold: f64, now: SimTime, candidates: &[(NodeId, SimTime, SimTime)
 }
 
 impl Placement for CompletionTime {
+    fn reads_running_by_node(&self) -> bool {
+        true
+    }
+
     fn begin(&mut self, session: &Session<'_>) {
         let n = session.cluster().len();
         self.profiles.begin(session.now(), session.mode(), n);

@@ -48,6 +48,12 @@ pub trait Placement: Send {
     /// A node for `task` (see the module docs for when it may be `None`). Every scheduler assigns the
     /// node returned, so a placement may record the choice as made.
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId>;
+
+    /// Whether it reads the running tasks by node ([`crate::sched::RunningView::releases_on`]);
+    /// the driver keeps that index only when the scheduler does.
+    fn reads_running_by_node(&self) -> bool {
+        false
+    }
 }
 
 /// Among feasible nodes, the one with the lowest `key` (ties: lowest node id). A full scan.
