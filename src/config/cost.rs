@@ -12,9 +12,9 @@
 //!
 //! | class | per-node factor |
 //! |---|---|
-//! | indexed (first-fit, best-fit, JSQ, power-of-d, least-allocated, least-connections, ...) or sampled (`sample = k`) | 0 |
+//! | indexed (first-fit, best-fit, JSQ, power-of-d, least-allocated, least-connections, stride, ...) or sampled (`sample = k`) | 0 |
 //! | scan (balanced-allocation, dot-product, E-PVM, score lists, weighted round-robin) | 0.05 |
-//! | completion time (MCT, Kumar-Sharma; sampled completion-time and batch heuristics, which still rebuild their profiles) | 0.15 q |
+//! | completion time (MCT, Kumar-Sharma) | 0.15 q |
 //! | batch (Max-Min, Sufferage) | 0.06 q² |
 //! | batch, shortest first (Min-Min) | 0.45 q² |
 //! | plus, for EASY backfilling, preemptive priority and DRF | 0.035 q |
@@ -80,14 +80,9 @@ impl DecisionClass {
             P::Mct | P::KumarSharma { .. } => DecisionClass::Completion,
             P::MaxMin | P::Sufferage => DecisionClass::Batch,
             P::MinMin => DecisionClass::BatchShortestFirst,
-            // A fixed-size sample: flat per decision, but completion-time and batch placements
-            // still rebuild their profiles from every running task once per decision point.
-            P::Sampled { of, .. } => match DecisionClass::of(of) {
-                DecisionClass::Completion
-                | DecisionClass::Batch
-                | DecisionClass::BatchShortestFirst => DecisionClass::Completion,
-                _ => DecisionClass::Indexed,
-            },
+            // A fixed-size sample: flat per decision (completion-time and batch placements build
+            // the profiles of the sampled nodes only).
+            P::Sampled { .. } => DecisionClass::Indexed,
         }
     }
 
