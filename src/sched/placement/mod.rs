@@ -42,7 +42,8 @@ use crate::sched::{PendingTask, Session, View};
 /// Chooses a node for a task.
 pub trait Placement: Send {
     /// Called once at the start of every decision point, before any [`Placement::choose`], so a
-    /// placement can read what [`View`] does not show (running tasks and their expected ends).
+    /// placement can reset what it keeps per decision point (completion-time placements open their
+    /// profiles here) or read the whole session.
     fn begin(&mut self, _session: &Session<'_>) {}
 
     /// A node for `task` (see the module docs for when it may be `None`). Every scheduler assigns the
