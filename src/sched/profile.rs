@@ -28,8 +28,8 @@ type Change = (SimTime, [i64; DIMS]);
 /// capacity (immediate), kept across decision points.
 ///
 /// A node's profile is built the first time a decision point asks about it: from its running tasks
-/// (central dispatch, through the driver's per-node index when [`RunningView::releases_on`] has one, else from
-/// the whole list at once) or from the work this scheduler sent there (immediate dispatch, see
+/// (central dispatch, through the driver's per-node index when [`RunningView::releases_on`] has
+/// one, else from the whole list at once) or from the work this scheduler sent there (immediate dispatch, see
 /// [`Profiles::hold`]). A placement that looks at k nodes per decision therefore builds k profiles,
 /// not one per node.
 #[derive(Debug, Clone, Default)]
@@ -179,13 +179,19 @@ impl Profiles<'_> {
         self.store.held[node.index()].push((start, end, *demand));
     }
 
-    /// Free capacity of `node` right after each change point, starting with now.
-    fn steps(&self, node: &Node) -> Vec<Change> {
+    /// What the changes of `node` are relative to: its free capacity now (central) or its capacity
+    /// (immediate).
+    fn base(&self, node: &Node) -> [i64; DIMS] {
         let base = match self.store.mode {
             DispatchMode::Central => node.free(),
             DispatchMode::Immediate => node.capacity,
         };
-        let mut free = signed(&base, 1);
+        signed(&base, 1)
+    }
+
+    /// Free capacity of `node` right after each change point, starting with now.
+    fn steps(&self, node: &Node) -> Vec<Change> {
+        let mut free = self.base(node);
         let mut steps = vec![(self.now(), free)];
         for &(t, delta) in &self.store.changes[node.id.index()] {
             for i in 0..DIMS {
@@ -221,11 +227,7 @@ impl Profiles<'_> {
         {
             // Only releases (no reservations): free capacity never shrinks, so the first instant it
             // holds the demand is the answer, found without building the steps.
-            let base = match self.store.mode {
-                DispatchMode::Central => node.free(),
-                DispatchMode::Immediate => node.capacity,
-            };
-            let mut free = signed(&base, 1);
+            let mut free = self.base(node);
             if holds(&free) {
                 return Some(now);
             }

@@ -43,6 +43,8 @@ pub struct Stride {
     order: BTreeSet<(u128, u32)>,
     /// Pass of the node picked last: the virtual time a skipped node rejoins at.
     virtual_time: u128,
+    /// Scratch list of the nodes one decision skipped, kept to avoid an allocation per decision.
+    skipped: Vec<u32>,
 }
 
 impl Stride {
@@ -71,7 +73,8 @@ impl Placement for Stride {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
         self.track(view);
         let nodes = view.cluster.nodes();
-        let mut skipped: Vec<u32> = Vec::new();
+        let mut skipped = std::mem::take(&mut self.skipped);
+        skipped.clear();
         let mut chosen = None;
         for &(_, id) in self.order.iter().take(WALK) {
             if view.feasible(&nodes[id as usize], &task.demand) {
@@ -84,17 +87,25 @@ impl Placement for Stride {
             Some(id) => id,
             None => {
                 let after = skipped.last().map_or(0, |&id| id as usize + 1);
-                view.first_feasible_from(&task.demand, after)
-                    .or_else(|| view.first_feasible_from(&task.demand, 0))?
-                    .0
+                let fallback = view
+                    .first_feasible_from(&task.demand, after)
+                    .or_else(|| view.first_feasible_from(&task.demand, 0));
+                match fallback {
+                    Some(id) => id.0,
+                    None => {
+                        self.skipped = skipped;
+                        return None;
+                    }
+                }
             }
         };
         let i = chosen as usize;
         self.virtual_time = self.virtual_time.max(self.pass[i]);
-        for id in skipped {
+        for &id in &skipped {
             let pass = self.virtual_time.max(self.pass[id as usize]) + self.stride[id as usize];
             self.set_pass(id, pass);
         }
+        self.skipped = skipped;
         self.set_pass(chosen, self.pass[i] + self.stride[i]);
         Some(NodeId(chosen))
     }
