@@ -80,21 +80,36 @@ impl FreeTree {
                 return found;
             }
         }
-        let found = self.search(1, 0, self.leaves, demand, start);
+        let found = self.search(demand, start);
         self.last.set(Some((*demand, start, found)));
         found
     }
 
-    fn search(&self, p: usize, lo: usize, hi: usize, d: &Resources, start: usize) -> Option<usize> {
-        if hi <= start || !d.fits_in(&self.max[p]) {
-            return None;
+    /// The leftmost fitting leaf at or after `start`, by an iterative walk: go down into the left
+    /// child while a subtree's maxima hold `d`; when a subtree cannot (or lies wholly before
+    /// `start`, or is a padding leaf), go on to the next subtree to its right, climbing while the
+    /// subtree is a right child. Node `p` covers leaves `lo .. lo + width`.
+    fn search(&self, d: &Resources, start: usize) -> Option<usize> {
+        let (mut p, mut lo, mut width) = (1, 0, self.leaves);
+        loop {
+            if lo + width > start && d.fits_in(&self.max[p]) {
+                if width > 1 {
+                    (p, width) = (2 * p, width / 2);
+                    continue;
+                }
+                if lo < self.size {
+                    return Some(lo);
+                }
+            }
+            while p & 1 == 1 {
+                if p == 1 {
+                    return None;
+                }
+                lo -= width;
+                (p, width) = (p / 2, width * 2);
+            }
+            (p, lo) = (p + 1, lo + width);
         }
-        if hi - lo == 1 {
-            return (lo < self.size).then_some(lo);
-        }
-        let mid = (lo + hi) / 2;
-        self.search(2 * p, lo, mid, d, start)
-            .or_else(|| self.search(2 * p + 1, mid, hi, d, start))
     }
 }
 
