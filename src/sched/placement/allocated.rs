@@ -23,9 +23,12 @@ use crate::sched::{DispatchMode, PendingTask, View};
 const SAME_KEY_WALK: usize = 8;
 
 /// Indexed least- or most-allocated placement.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AllocatedPlacement {
     score: ScoreFn,
+    /// Scratch: (best conceivable score, group, the demand's fraction of a node of the group) per
+    /// non-empty group, kept across decisions.
+    bounds: Vec<(f64, usize, f64)>,
 }
 
 impl AllocatedPlacement {
@@ -33,6 +36,7 @@ impl AllocatedPlacement {
     pub fn least() -> AllocatedPlacement {
         AllocatedPlacement {
             score: ScoreFn::LeastAllocated,
+            bounds: Vec::new(),
         }
     }
 
@@ -40,15 +44,29 @@ impl AllocatedPlacement {
     pub fn most() -> AllocatedPlacement {
         AllocatedPlacement {
             score: ScoreFn::MostAllocated,
+            bounds: Vec::new(),
         }
     }
 }
 
 impl AllocatedPlacement {
-    /// The best (score, node) of one group's index `set`, or `None` if no node there is feasible.
+    /// The score of a node of free fraction `key` in a group where the demand's fraction is
+    /// `fraction`: exactly `least_allocated` / `most_allocated` of the node, without reading it.
+    /// Monotone in the key (increasing to spread, decreasing to pack).
+    fn score_of(&self, key: OrdF64, fraction: f64) -> f64 {
+        if self.score == ScoreFn::LeastAllocated {
+            key.0 - fraction
+        } else {
+            (1.0 - key.0) + fraction
+        }
+    }
+
+    /// The best (score, node) of one group's index `set`, where the demand's fraction of a node's
+    /// capacity is `fraction`, or `None` if no node there is feasible.
     fn group_best(
         &self,
         set: &BTreeSet<(OrdF64, u32)>,
+        fraction: f64,
         task: &PendingTask,
         view: &View<'_>,
     ) -> Option<(f64, NodeId)> {
@@ -64,18 +82,7 @@ impl AllocatedPlacement {
             }
         };
         let least = self.score == ScoreFn::LeastAllocated;
-        let &(_, first) = set.first()?;
-        // Every node of a group has the group's capacity, so the demand's fraction is the group's,
-        // and a node's score is its key (its free fraction) shifted by it: exactly
-        // `least_allocated` / `most_allocated` of the node, without reading the node.
-        let fraction = demand_fraction(&nodes[first as usize], &task.demand);
-        let score_of = |key: OrdF64| {
-            if least {
-                key.0 - fraction
-            } else {
-                (1.0 - key.0) + fraction
-            }
-        };
+        let score_of = |key: OrdF64| self.score_of(key, fraction);
         let floor = if central {
             // A node whose mean free fraction is below the demand's cannot hold it in every
             // dimension; the margin covers rounding in the two means.
@@ -165,14 +172,36 @@ where
 
 impl Placement for AllocatedPlacement {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
+        let sets = view.cluster.index().by_free_fraction();
+        let nodes = view.cluster.nodes();
+        let least = self.score == ScoreFn::LeastAllocated;
+        // A group's best conceivable score is that of its best key (the largest to spread, the
+        // smallest to pack): scores are monotone in the key, so no node of the group, feasible or
+        // not, scores more. Every node of a group has the group's capacity, so the demand's
+        // fraction is the group's. Groups are walked best bound first; once a bound is below the
+        // best score found, no later group can win or tie, and the rest are skipped.
+        let mut bounds = std::mem::take(&mut self.bounds);
+        bounds.clear();
+        for (group, set) in sets.iter().enumerate() {
+            let Some(&(key, id)) = (if least { set.last() } else { set.first() }) else {
+                continue;
+            };
+            let fraction = demand_fraction(&nodes[id as usize], &task.demand);
+            bounds.push((self.score_of(key, fraction), group, fraction));
+        }
+        bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut best: Option<(f64, NodeId)> = None;
-        for set in view.cluster.index().by_free_fraction() {
-            if let Some((s, id)) = self.group_best(set, task, view) {
+        for &(bound, group, fraction) in &bounds {
+            if best.is_some_and(|(b, _)| bound < b) {
+                break;
+            }
+            if let Some((s, id)) = self.group_best(&sets[group], fraction, task, view) {
                 if best.is_none_or(|(b, bid)| s > b || (s == b && id < bid)) {
                     best = Some((s, id));
                 }
             }
         }
+        self.bounds = bounds;
         best.map(|(_, id)| id)
     }
 }
