@@ -189,9 +189,12 @@ impl Placement for AllocatedPlacement {
             let fraction = demand_fraction(&nodes[id as usize], &task.demand);
             bounds.push((self.score_of(key, fraction), group, fraction));
         }
-        bounds.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut best: Option<(f64, NodeId)> = None;
-        for &(bound, group, fraction) in &bounds {
+        // Selection rather than a sort: usually the first group or two decide.
+        while let Some(next) =
+            (0..bounds.len()).max_by(|&i, &j| bounds[i].0.total_cmp(&bounds[j].0))
+        {
+            let (bound, group, fraction) = bounds.swap_remove(next);
             if best.is_some_and(|(b, _)| bound < b) {
                 break;
             }
