@@ -6,8 +6,10 @@
 //! index is walked best-first: the first feasible node has the group's best score; the lowest
 //! feasible id at exactly its key is looked up directly, and the walk goes on past that key only
 //! through nodes of the same score (rounding can give equal scores to different keys), stopping at
-//! the first strictly worse one. The best over groups wins, lowest id on ties: exactly what a full scan with
-//! [`ScoreFn::LeastAllocated`] or [`ScoreFn::MostAllocated`] picks, at O(groups * log n) typical cost.
+//! the first strictly worse one. The best over groups wins, lowest id on ties: exactly what a full
+//! scan with [`ScoreFn::LeastAllocated`] or [`ScoreFn::MostAllocated`] picks, at O(groups * log n)
+//! typical cost. Groups are walked in order of the score of their best key (a bound no node of the
+//! group beats), and a group whose bound is below the best score found is not walked at all.
 
 use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Unbounded};
