@@ -79,6 +79,7 @@ pub mod plot;
 pub mod report;
 pub mod resources;
 pub mod rng;
+pub mod rounding;
 pub mod runner;
 pub mod sched;
 pub mod special;

@@ -186,7 +186,7 @@ pub fn cores_to_milli(cores: f64) -> u64 {
     if cores.is_nan() || cores <= 0.0 {
         0
     } else {
-        (cores * 1000.0).round() as u64
+        crate::rounding::round_to_u64(cores * 1000.0)
     }
 }
 

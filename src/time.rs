@@ -43,15 +43,8 @@ impl SimDuration {
 
     /// A span from seconds, rounded to the nearest microsecond; negative or NaN gives zero.
     pub fn from_secs_f64(secs: f64) -> SimDuration {
-        if secs.is_nan() || secs <= 0.0 {
-            return SimDuration::ZERO;
-        }
-        let micros = (secs * MICROS_PER_SEC as f64).round();
-        if micros >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(micros as u64)
-        }
+        // Negative and NaN give 0; spans of 2^64 microseconds and more saturate at `u64::MAX`.
+        SimDuration(crate::rounding::round_to_u64(secs * MICROS_PER_SEC as f64))
     }
 
     /// The longest span a configuration may ask for: `u64::MAX` microseconds (about 584,542 years).

@@ -219,25 +219,26 @@ impl ControlPlane {
         let rec = self.tasks.get(handle);
         let primary = rec.copy_of.unwrap_or(handle);
         let (arrival, attempts) = (rec.spec.arrival, rec.attempt);
-        let mut members: Vec<u32> = self.tasks.get(primary).copies.clone();
-        members.push(primary);
-        for m in members.into_iter().filter(|&m| m != handle) {
-            if let Phase::Running { node: n, .. } = self.tasks.get(m).phase {
-                // A redundant copy's work is thrown away.
-                let (_, from, computed) = self.stop_running(m, Outcome::Cancelled);
-                let cpu = self.tasks.get(m).spec.demand.cpu_cores();
-                self.metrics.on_waste(cpu, from, from + computed);
-                self.after_release(n);
+        let (id, duration) = (rec.spec.id, rec.spec.duration);
+        // Only replicated tasks have other members (the common case allocates nothing here).
+        if primary != handle || !self.tasks.get(primary).copies.is_empty() {
+            let mut members: Vec<u32> = self.tasks.get(primary).copies.clone();
+            members.push(primary);
+            for m in members.into_iter().filter(|&m| m != handle) {
+                if let Phase::Running { node: n, .. } = self.tasks.get(m).phase {
+                    // A redundant copy's work is thrown away.
+                    let (_, from, computed) = self.stop_running(m, Outcome::Cancelled);
+                    let cpu = self.tasks.get(m).spec.demand.cpu_cores();
+                    self.metrics.on_waste(cpu, from, from + computed);
+                    self.after_release(n);
+                }
+                self.tasks.discard(m);
             }
-            self.tasks.remove(m);
         }
-        let done = self.tasks.remove(handle);
-        let ideal = done
-            .spec
-            .duration
-            .scaled_by_speed(self.cluster.node(node).speed);
+        self.tasks.discard(handle);
+        let ideal = duration.scaled_by_speed(self.cluster.node(node).speed);
         self.metrics.on_complete(arrival, ideal, attempts, self.now);
-        self.dependency_done(done.spec.id);
+        self.dependency_done(id);
         self.unfinished -= 1;
         self.after_release(node);
     }

@@ -64,7 +64,7 @@ impl ControlPlane {
         let copies = self.tasks.get(handle).copies.clone();
         for c in copies {
             self.drop_member(c);
-            self.tasks.remove(c);
+            self.tasks.discard(c);
         }
         let running = matches!(self.tasks.get(handle).phase, Phase::Running { .. });
         self.drop_member(handle);

@@ -173,7 +173,7 @@ impl ControlPlane {
         rec.phase = Phase::Idle;
         match (rec.copy_of, rec.copies.is_empty()) {
             (Some(p), _) => {
-                self.tasks.remove(handle);
+                self.tasks.discard(handle);
                 let primary = self.tasks.get_mut(p);
                 primary.copies.retain(|&c| c != handle);
                 if !primary.copies.is_empty() || primary.phase != Phase::Dead {

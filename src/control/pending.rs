@@ -124,10 +124,14 @@ impl PendingQueue {
         if self.overflowed {
             return;
         }
-        *self.classes.counts.entry(*demand).or_insert(0) += 1;
-        if self.classes.counts.len() > MAX_DEMAND_CLASSES {
+        let counts = &mut self.classes.counts;
+        match counts.iter_mut().find(|(d, _)| d == demand) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*demand, 1)),
+        }
+        if counts.len() > MAX_DEMAND_CLASSES {
             self.overflowed = true;
-            self.classes.counts = Default::default();
+            self.classes.counts = Vec::new();
         }
     }
 
@@ -135,14 +139,14 @@ impl PendingQueue {
         if self.overflowed {
             return;
         }
-        let n = self
-            .classes
-            .counts
-            .get_mut(demand)
+        let counts = &mut self.classes.counts;
+        let at = counts
+            .iter()
+            .position(|(d, _)| d == demand)
             .expect("a queued demand is counted");
-        *n -= 1;
-        if *n == 0 {
-            self.classes.counts.remove(demand);
+        counts[at].1 -= 1;
+        if counts[at].1 == 0 {
+            counts.swap_remove(at);
         }
     }
 }
@@ -201,13 +205,10 @@ mod tests {
             for t in &v {
                 *recount.entry(t.demand).or_insert(0) += 1;
             }
-            let counted: HashMap<Resources, u32> = q
-                .classes()
-                .expect("few demands")
-                .counts
-                .iter()
-                .map(|(d, &n)| (*d, n))
-                .collect();
+            let counts = &q.classes().expect("few demands").counts;
+            let counted: HashMap<Resources, u32> = counts.iter().copied().collect();
+            assert_eq!(counted.len(), counts.len(), "a demand counted twice");
+            assert!(counts.iter().all(|&(_, n)| n > 0), "a zero count kept");
             assert_eq!(counted, recount);
             longest = longest.max(q.len());
         }

@@ -138,15 +138,20 @@ impl TaskTable {
         let rec = self.slots[handle as usize]
             .take()
             .expect("removed an ended task");
-        assert!(
-            !matches!(rec.phase, Phase::Pending | Phase::Queued(_)),
-            "task {} removed while a queue still refers to it ({:?})",
-            rec.spec.id.0,
-            rec.phase
-        );
+        assert_unqueued(&rec);
         self.bump_generation(handle);
         self.free.push(handle);
         rec
+    }
+
+    /// Frees the slot, as [`TaskTable::remove`] does, dropping the record where it lies instead
+    /// of returning it (no copy of the record).
+    pub fn discard(&mut self, handle: u32) {
+        let slot = &mut self.slots[handle as usize];
+        assert_unqueued(slot.as_ref().expect("removed an ended task"));
+        *slot = None;
+        self.bump_generation(handle);
+        self.free.push(handle);
     }
 
     /// A driver's view of the live task at `handle`.
@@ -196,4 +201,15 @@ impl TaskTable {
             .map(|(i, _)| i as u32)
             .collect()
     }
+}
+
+/// Panics if a queue still refers to `rec` (freeing its slot would let that entry start whatever
+/// task reuses the slot).
+fn assert_unqueued(rec: &TaskRecord) {
+    assert!(
+        !matches!(rec.phase, Phase::Pending | Phase::Queued(_)),
+        "task {} removed while a queue still refers to it ({:?})",
+        rec.spec.id.0,
+        rec.phase
+    );
 }

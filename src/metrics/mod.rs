@@ -489,8 +489,8 @@ impl Collector {
             ("slowdown", &self.slowdown),
             ("bounded_slowdown", &self.bounded_slowdown),
         ] {
-            for &q in &qs {
-                rows.push((name, q, h.quantile(q)));
+            for (&q, value) in qs.iter().zip(h.quantiles(&qs)) {
+                rows.push((name, q, value));
             }
         }
         rows

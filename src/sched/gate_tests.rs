@@ -38,9 +38,12 @@ fn decisions_with_demand_counts_equal_the_plain_walk() {
                 t
             })
             .collect();
-        let mut counts = crate::fast_hash::FastHashMap::default();
+        let mut counts: Vec<(Resources, u32)> = Vec::new();
         for t in &pending {
-            *counts.entry(t.demand).or_insert(0) += 1;
+            match counts.iter_mut().find(|(d, _)| *d == t.demand) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((t.demand, 1)),
+            }
         }
         let classes = DemandClasses { counts };
         let queue = [QueuePolicy::Fifo, QueuePolicy::Priority, QueuePolicy::Sjf][case as usize % 3];

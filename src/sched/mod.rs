@@ -84,8 +84,11 @@ pub struct PendingTask {
 /// nothing queued fits anywhere without looking at every task.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DemandClasses {
-    /// Number of queued tasks per demand (every count positive).
-    pub counts: crate::fast_hash::FastHashMap<Resources, u32>,
+    /// Number of queued tasks per demand: each demand once, every count positive, in no
+    /// particular order. A short vector, not a map: there are at most
+    /// `control::pending::MAX_DEMAND_CLASSES` of them, and a linear search over a few costs less
+    /// than hashing a demand.
+    pub counts: Vec<(Resources, u32)>,
 }
 
 /// A task running on a node, as schedulers see it (for backfilling, fair share, completion-time
@@ -452,13 +455,13 @@ impl FitGate {
         self.counted = whole;
         self.fitting = 0;
         self.ahead = 0;
-        for (demand, &n) in &classes.counts {
-            let fits = cluster.fits_somewhere_now(demand);
+        for &(demand, n) in &classes.counts {
+            let fits = cluster.fits_somewhere_now(&demand);
             if fits {
                 self.fitting += 1;
                 self.ahead += n as u64;
             }
-            self.classes.push((*demand, n, fits));
+            self.classes.push((demand, n, fits));
         }
         self.fitting > 0
     }

@@ -7,6 +7,7 @@
 
 use crate::resources::{cores_to_milli, Resources};
 use crate::rng::{stream, SimRng};
+use crate::rounding::round_to_u64;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::arrival::ArrivalProcess;
 use crate::workload::dist::{DistSpec, Sampler};
@@ -156,8 +157,8 @@ impl ClassStream {
             duration: SimDuration::from_secs_f64(duration),
             demand: Resources {
                 cpu_milli: cores_to_milli(cpu),
-                memory: memory.round() as u64,
-                disk: disk.round() as u64,
+                memory: round_to_u64(memory),
+                disk: round_to_u64(disk),
                 gpu_milli: self.gpu.map_or(0, |g| g.0),
                 gpu_models: self.gpu.map_or(Default::default(), |g| g.1),
             },
