@@ -74,7 +74,12 @@ impl Drawn {
         }
     }
 
+    #[inline]
     fn draw(&mut self) -> f64 {
+        // A constant draws no random number; answering it here saves a call per attribute.
+        if let Sampler::Constant(v) = self.sampler {
+            return v;
+        }
         self.sampler.sample(&mut self.rng)
     }
 }
