@@ -85,16 +85,19 @@ impl ControlPlane {
         self.scheduler.schedule(&mut session);
         let mut decisions = session.into_decisions();
         self.capacity_freed = false;
-        decisions.preempted.sort_unstable_by(|a, b| b.cmp(a));
-        let victims: Vec<u32> = decisions
-            .preempted
-            .iter()
-            .map(|&i| self.running[i].handle)
-            .collect();
-        let stopped: Vec<_> = victims
-            .iter()
-            .map(|&handle| (handle, self.stop_running(handle, Outcome::Preempted)))
-            .collect();
+        let mut stopped = Vec::new();
+        if !decisions.preempted.is_empty() {
+            decisions.preempted.sort_unstable_by(|a, b| b.cmp(a));
+            let victims: Vec<u32> = decisions
+                .preempted
+                .iter()
+                .map(|&i| self.running[i].handle)
+                .collect();
+            stopped = victims
+                .iter()
+                .map(|&handle| (handle, self.stop_running(handle, Outcome::Preempted)))
+                .collect();
+        }
         // Scratch buffers kept across decisions: a decision allocates nothing of its own.
         let mut starts = std::mem::take(&mut self.scratch.starts);
         starts.clear();

@@ -44,6 +44,7 @@ impl Histogram {
     }
 
     /// Adds one value (negative or NaN values are recorded as 0).
+    #[inline]
     pub fn record(&mut self, v: f64) {
         let v = if v.is_nan() || v < 0.0 { 0.0 } else { v };
         if self.count == 0 {
