@@ -200,8 +200,8 @@ mod tests {
     use super::*;
     use crate::rng::{stream, unit_f64};
 
-    /// The one-walk `quantiles` gives exactly what `quantile` gives, for every q in any order, on
-    /// empty, all-zero, mixed and merged histograms.
+    /// The one-walk `quantiles` gives exactly what `quantile` gives, for every q in any order
+    /// (ends, out of range and NaN included), on empty, all-zero and mixed histograms.
     #[test]
     fn quantiles_in_one_walk_equal_each_quantile() {
         let mut rng = stream(5, "hist-many");

@@ -38,14 +38,13 @@ fn decisions_with_demand_counts_equal_the_plain_walk() {
                 t
             })
             .collect();
-        let mut counts: Vec<(Resources, u32)> = Vec::new();
+        let mut counts = crate::fast_hash::FastHashMap::default();
         for t in &pending {
-            match counts.iter_mut().find(|(d, _)| *d == t.demand) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((t.demand, 1)),
-            }
+            *counts.entry(t.demand).or_insert(0) += 1;
         }
-        let classes = DemandClasses { counts };
+        let classes = DemandClasses {
+            counts: counts.into_iter().collect(),
+        };
         let queue = [QueuePolicy::Fifo, QueuePolicy::Priority, QueuePolicy::Sjf][case as usize % 3];
         let placement =
             ["first-fit", "best-fit", "least-allocated", "random"][case as usize / 3 % 4];
