@@ -28,10 +28,15 @@ fi
 
 SIMCTL_RESULTS="$results" "$venv/bin/python" - "$here/compare.ipynb" "$out" "$here" <<'PY'
 import sys
+import warnings
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+# A cell without an id is a warning today and "will become a hard error" in a later nbformat: fail
+# now, while it is one line to fix, rather than when the pins move.
+warnings.simplefilter("error", nbformat.warnings.MissingIDFieldWarning)
 
 src, out, cwd = sys.argv[1:4]
 nb = nbformat.read(src, as_version=4)
