@@ -16,7 +16,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::orch::{get_json, simulated_placements, task_state, wait_for, ManagerProc};
+use common::orch::{
+    event_watchers_of, get_json, simulated_placements, task_state, wait_for, ManagerProc,
+};
 use simctl::http::Client;
 
 const CONFIG: &str = "[manager]\nheartbeat = \"200ms\"\ndetection = \"3s\"\n\
@@ -415,7 +417,17 @@ fn real_manager_workers_and_containers() {
         .chain([short.clone()])
         .collect();
     let killed_at = Instant::now();
+    assert!(
+        !event_watchers_of(&names[victim]).is_empty(),
+        "the worker watches its containers' events"
+    );
     workers[victim].kill9();
+    // No destructor ran, yet its `docker events` watcher must not outlive it.
+    wait_for(
+        Duration::from_secs(10),
+        "the killed worker's event watcher to end",
+        || event_watchers_of(&names[victim]).is_empty().then_some(()),
+    );
     wait_state(&c, &short, "completed", 90);
     let t = get_json(&c, &format!("/tasks/{short}"));
     assert_eq!(t["attempts"], 2, "{t}");

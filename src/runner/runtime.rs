@@ -29,7 +29,9 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    /// A stream fed by `rx`; `child` (the watching process, if any) is killed on drop.
+    /// A stream fed by `rx`; `child` is the watching process, if any. On drop, a child with a
+    /// piped stdin (the watchdog of [`super::event_stream::watch`]) has its stdin closed, which
+    /// makes it stop its watcher and exit; any other child is killed. Either is then waited for.
     pub fn new(rx: Receiver<Result<ContainerEvent, String>>, child: Option<Child>) -> Self {
         EventStream { rx, child }
     }
@@ -66,7 +68,13 @@ impl EventStream {
 impl Drop for EventStream {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            let _ = child.kill();
+            match child.stdin.take() {
+                // Killing the watchdog itself would leave its watcher running.
+                Some(stdin) => drop(stdin),
+                None => {
+                    let _ = child.kill();
+                }
+            }
             let _ = child.wait();
         }
     }

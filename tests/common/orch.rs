@@ -101,6 +101,22 @@ pub fn wait_for<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option<T
     }
 }
 
+/// Pids of the live processes with `label=simctl.run=RUN` among their arguments: the container-event
+/// watchers (`docker events`) of run `RUN` (for a worker, its name).
+pub fn event_watchers_of(run: &str) -> Vec<u32> {
+    let wanted = format!("label=simctl.run={run}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).any(|arg| arg == wanted.as_bytes()))
+        })
+        .collect()
+}
+
 /// GET `path` as JSON.
 pub fn get_json(c: &Client, path: &str) -> serde_json::Value {
     c.call("GET", path, None)
