@@ -87,20 +87,9 @@ pub fn watch(docker: &str, run_id: &str) -> Result<EventStream, RuntimeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::orchestrator::worker::lease::ProcStamp;
     use std::path::Path;
     use std::time::{Duration, Instant};
-
-    /// Whether process `pid` still exists (and is not a zombie).
-    fn alive(pid: u32) -> bool {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-            !stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-    }
 
     /// A stand-in for the docker CLI: writes its pid, prints one container event and then waits
     /// forever, as `docker events` does.
@@ -120,26 +109,26 @@ mod tests {
         script
     }
 
-    /// Reads the fake watcher's pid once it has written it.
-    fn watcher_pid(dir: &Path) -> u32 {
+    /// The fake watcher's process, once it has written its pid (it runs then).
+    fn watcher(dir: &Path) -> ProcStamp {
         let until = Instant::now() + Duration::from_secs(20);
         loop {
             let read = std::fs::read_to_string(dir.join("pid"));
             if let Some(pid) = read.ok().and_then(|t| t.trim().parse().ok()) {
-                return pid;
+                return ProcStamp::of(pid).expect("the watcher runs once it has written its pid");
             }
             assert!(Instant::now() < until, "the fake watcher never started");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    /// Waits up to 10 s for `pid` to end; whether it did.
-    fn ends(pid: u32) -> bool {
+    /// Waits up to 10 s for `process` to end; whether it did.
+    fn ends(process: ProcStamp) -> bool {
         let until = Instant::now() + Duration::from_secs(10);
-        while alive(pid) && Instant::now() < until {
+        while process.alive() && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
-        !alive(pid)
+        !process.alive()
     }
 
     /// Not a test by itself: the process that `a_killed_owner_takes_its_watcher_along` starts
@@ -171,13 +160,13 @@ mod tests {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let pid = watcher_pid(dir.path());
-        assert!(alive(pid), "the watcher runs while its owner does");
+        let process = watcher(dir.path());
         owner.kill().unwrap();
         owner.wait().unwrap();
         assert!(
-            ends(pid),
-            "watcher {pid} outlived its owner, killed with SIGKILL"
+            ends(process),
+            "watcher {} outlived its owner, killed with SIGKILL",
+            process.pid
         );
     }
 
@@ -189,10 +178,9 @@ mod tests {
         let stream = watch(docker.to_str().unwrap(), "r1").unwrap();
         let first = stream.next_timeout(Duration::from_secs(10));
         assert!(matches!(first, Ok(Some(_))), "{first:?}");
-        let pid = watcher_pid(dir.path());
-        assert!(alive(pid), "the watcher runs while the stream is kept");
+        let process = watcher(dir.path());
         drop(stream);
-        assert!(ends(pid), "watcher {pid} outlived its stream");
+        assert!(ends(process), "watcher {} outlived its stream", process.pid);
     }
 
     #[test]
