@@ -183,11 +183,7 @@ impl Resources {
 
 /// Cores to millicores, rounded to nearest; negative or NaN gives 0.
 pub fn cores_to_milli(cores: f64) -> u64 {
-    if cores.is_nan() || cores <= 0.0 {
-        0
-    } else {
-        crate::rounding::round_to_u64(cores * 1000.0)
-    }
+    crate::rounding::round_to_u64(cores * 1000.0)
 }
 
 impl Add for Resources {

@@ -122,25 +122,15 @@ impl Histogram {
     /// The `q`-quantile (0 <= q <= 1), within 0.2% relative error; exact at q = 0 and q = 1. NaN when
     /// empty. Uses the nearest-rank definition.
     pub fn quantile(&self, q: f64) -> f64 {
-        if self.count == 0 {
-            return f64::NAN;
-        }
-        if q <= 0.0 {
-            return self.min;
-        }
-        if q >= 1.0 {
-            return self.max;
-        }
-        let rank = ((q * self.count as f64).ceil() as u64).max(1);
-        if rank <= self.zeros {
-            return 0.0;
-        }
+        let rank = match self.quantile_target(q) {
+            Target::Value(v) => return v,
+            Target::Rank(rank) => rank,
+        };
         let mut seen = self.zeros;
         for (b, c) in self.buckets() {
             seen += c;
             if seen >= rank {
-                let (lo, hi) = bucket_bounds(b);
-                return ((lo + hi) / 2.0).clamp(self.min, self.max);
+                return self.bucket_value(b);
             }
         }
         self.max
@@ -150,23 +140,12 @@ impl Histogram {
     /// per quantile (a run's result files ask for a hundred of them per histogram).
     pub fn quantiles(&self, qs: &[f64]) -> Vec<f64> {
         let mut out = vec![f64::NAN; qs.len()];
-        if self.count == 0 {
-            return out;
-        }
-        // The ranks the walk must reach, ascending; the ends and the zeros need no walk.
+        // The ranks the walk must reach, ascending; the others are answered without a walk.
         let mut ranked: Vec<(u64, usize)> = Vec::with_capacity(qs.len());
         for (i, &q) in qs.iter().enumerate() {
-            if q <= 0.0 {
-                out[i] = self.min;
-            } else if q >= 1.0 {
-                out[i] = self.max;
-            } else {
-                let rank = ((q * self.count as f64).ceil() as u64).max(1);
-                if rank <= self.zeros {
-                    out[i] = 0.0;
-                } else {
-                    ranked.push((rank, i));
-                }
+            match self.quantile_target(q) {
+                Target::Value(v) => out[i] = v,
+                Target::Rank(rank) => ranked.push((rank, i)),
             }
         }
         ranked.sort_unstable();
@@ -183,16 +162,42 @@ impl Histogram {
                 seen += c;
                 current = Some(b);
             }
-            out[i] = match current {
-                Some(b) => {
-                    let (lo, hi) = bucket_bounds(b);
-                    ((lo + hi) / 2.0).clamp(self.min, self.max)
-                }
-                None => self.max,
-            };
+            out[i] = current.map_or(self.max, |b| self.bucket_value(b));
         }
         out
     }
+
+    /// What the `q`-quantile needs: a value known without looking at the buckets (empty, an end,
+    /// or among the zeros), or the nearest rank to find in them.
+    fn quantile_target(&self, q: f64) -> Target {
+        if self.count == 0 {
+            return Target::Value(f64::NAN);
+        }
+        if q <= 0.0 {
+            return Target::Value(self.min);
+        }
+        if q >= 1.0 {
+            return Target::Value(self.max);
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).max(1);
+        if rank <= self.zeros {
+            Target::Value(0.0)
+        } else {
+            Target::Rank(rank)
+        }
+    }
+
+    /// The value reported for bucket `b`: its midpoint, within the recorded range.
+    fn bucket_value(&self, b: u64) -> f64 {
+        let (lo, hi) = bucket_bounds(b);
+        ((lo + hi) / 2.0).clamp(self.min, self.max)
+    }
+}
+
+/// See [`Histogram::quantile_target`].
+enum Target {
+    Value(f64),
+    Rank(u64),
 }
 
 #[cfg(test)]

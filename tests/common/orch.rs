@@ -101,10 +101,10 @@ pub fn wait_for<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option<T
     }
 }
 
-/// Pids of the live processes with `label=simctl.run=RUN` among their arguments: the container-event
+/// Pids of the live processes with `label=simctl.run=RUN` (`LABEL_RUN`) among their arguments: the container-event
 /// watchers (`docker events`) of run `RUN` (for a worker, its name).
 pub fn event_watchers_of(run: &str) -> Vec<u32> {
-    let wanted = format!("label=simctl.run={run}");
+    let wanted = format!("label={}={run}", simctl::runner::spec::LABEL_RUN);
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
