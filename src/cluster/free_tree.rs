@@ -157,6 +157,39 @@ mod tests {
     }
 
     #[test]
+    fn every_inner_node_is_the_maximum_of_its_children_after_any_update() {
+        let mut rng = stream(5, "tree-invariant");
+        for _ in 0..100 {
+            let n = 1 + below(&mut rng, 40) as usize;
+            let mut tree = FreeTree::new((0..n).map(|_| r(below(&mut rng, 8), below(&mut rng, 8))));
+            for _ in 0..50 {
+                let i = below(&mut rng, n as u64) as usize;
+                let old = *tree.leaf(i);
+                // Grow, shrink or mix, so both climbs are taken.
+                let free = match below(&mut rng, 3) {
+                    0 => r(
+                        old.cpu_milli + below(&mut rng, 3),
+                        old.memory + below(&mut rng, 3),
+                    ),
+                    1 => r(
+                        old.cpu_milli.saturating_sub(below(&mut rng, 3)),
+                        old.memory.saturating_sub(below(&mut rng, 3)),
+                    ),
+                    _ => r(below(&mut rng, 8), below(&mut rng, 8)),
+                };
+                tree.update(i, free);
+                for p in 1..tree.leaves {
+                    assert_eq!(
+                        tree.max[p],
+                        combine(&tree.max[2 * p], &tree.max[2 * p + 1]),
+                        "inner node {p} after setting leaf {i} to {free:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn needs_a_single_node_to_hold_every_dimension() {
         // Node 0 has cpu, node 1 has memory: the root's maxima pass but no node fits.
         let tree = FreeTree::new([r(4, 0), r(0, 4)].into_iter());
