@@ -136,8 +136,6 @@ impl EngineConfig {
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    /// The buffered next task of the workload arrives.
-    Arrival,
     /// A running attempt ends, if it is still current.
     Finish(AttemptRef),
     /// A running attempt fails on its own, if it is still current.
@@ -253,7 +251,14 @@ pub struct Simulation<'a> {
     events: EventQueue<Event>,
     control: ControlPlane,
     workload: Box<dyn WorkloadSource>,
+    /// The workload's next task, buffered until its arrival. Arrivals do not go through the
+    /// future-event list: each holds the sequence number it would have had there
+    /// (`arrival_seq`), and the loop takes whichever of it and the list's earliest event comes
+    /// first by (time, sequence), so the order is exactly that of one list holding both. This
+    /// saves a push and a pop per task.
     next_task: Option<TaskSpec>,
+    /// The sequence number reserved for `next_task`'s arrival.
+    arrival_seq: u64,
     workload_done: bool,
     health: Vec<NodeHealth>,
     domains: Vec<Domain>,
@@ -295,6 +300,7 @@ impl<'a> Simulation<'a> {
             control,
             workload,
             next_task: None,
+            arrival_seq: 0,
             workload_done: false,
             health,
             domains,
@@ -339,7 +345,7 @@ impl<'a> Simulation<'a> {
         self.carry_out();
         let horizon = self.horizon.unwrap_or(SimTime::MAX);
         let mut end = None;
-        while let Some(t) = self.events.peek_time() {
+        while let Some(t) = self.next_time() {
             if t > horizon {
                 end = Some(horizon);
                 break;
@@ -347,19 +353,24 @@ impl<'a> Simulation<'a> {
             if self.nothing_left() || self.only_samples_without_horizon() {
                 break;
             }
-            self.pending_sum += self.events.len() as u64;
-            let (t, event) = self.events.pop().expect("peeked");
+            self.pending_sum += self.pending_events() as u64;
             assert!(
                 t >= self.now,
                 "time went backwards: {} after {}",
                 t,
                 self.now
             );
+            let arrival_first = self.arrival_comes_first(t);
             self.now = t;
             self.control.advance(t);
             self.event_count += 1;
-            self.handle(event)?;
-            if self.events.peek_time() != Some(t) {
+            if arrival_first {
+                self.on_arrival()?;
+            } else {
+                let (_, event) = self.events.pop().expect("an event is due");
+                self.handle(event);
+            }
+            if self.next_time() != Some(t) {
                 self.control.decide();
                 self.carry_out();
             }
@@ -431,6 +442,34 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// The time of the next event: the earlier of the buffered arrival and the future-event list's
+    /// earliest event.
+    fn next_time(&mut self) -> Option<SimTime> {
+        let queued = self.events.peek_time();
+        match (&self.next_task, queued) {
+            (Some(task), Some(q)) => Some(task.arrival.min(q)),
+            (Some(task), None) => Some(task.arrival),
+            (None, q) => q,
+        }
+    }
+
+    /// Whether the next event, due at `t` (from [`Simulation::next_time`]), is the buffered
+    /// arrival rather than the future-event list's earliest: in time, then in sequence.
+    fn arrival_comes_first(&mut self, t: SimTime) -> bool {
+        match &self.next_task {
+            Some(task) if task.arrival == t => {
+                self.events.peek_time() != Some(t)
+                    || self.arrival_seq < self.events.peek_seq().expect("an event is queued")
+            }
+            _ => false,
+        }
+    }
+
+    /// Events pending: the future-event list's and the buffered arrival.
+    fn pending_events(&self) -> usize {
+        self.events.len() + usize::from(self.next_task.is_some())
+    }
+
     /// Nothing but samples and faults can happen: no task will ever arrive, finish or start again.
     fn nothing_left(&self) -> bool {
         self.workload_done && self.control.all_done()
@@ -439,12 +478,11 @@ impl<'a> Simulation<'a> {
     /// Without a horizon, a lone pending sample means nothing else can ever happen (tasks left are
     /// stuck, e.g. on permanently lost nodes): sampling on would never end.
     fn only_samples_without_horizon(&self) -> bool {
-        self.horizon.is_none() && self.sample_interval.is_some() && self.events.len() == 1
+        self.horizon.is_none() && self.sample_interval.is_some() && self.pending_events() == 1
     }
 
-    fn handle(&mut self, event: Event) -> Result<(), WorkloadError> {
+    fn handle(&mut self, event: Event) {
         match event {
-            Event::Arrival => return self.on_arrival(),
             Event::Finish(attempt) => {
                 self.control.attempt_exited(attempt, Exit::Completed);
             }
@@ -471,7 +509,6 @@ impl<'a> Simulation<'a> {
         // Fault handlers carry out the commands of each node they touch at once (the event order
         // must be that of the crashes); for the rest, here.
         self.carry_out();
-        Ok(())
     }
 
     fn pull_next_task(&mut self) -> Result<(), WorkloadError> {
@@ -483,7 +520,7 @@ impl<'a> Simulation<'a> {
                         task.id.0, task.arrival, self.now
                     )));
                 }
-                self.events.push(task.arrival, Event::Arrival);
+                self.arrival_seq = self.events.reserve_seq();
                 self.next_task = Some(task);
             }
             None => {
@@ -498,7 +535,7 @@ impl<'a> Simulation<'a> {
         let spec = self
             .next_task
             .take()
-            .expect("an arrival event always has a buffered task");
+            .expect("an arrival is handled only when a task is buffered");
         self.control.submit(spec);
         self.carry_out();
         self.pull_next_task()

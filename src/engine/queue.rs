@@ -123,6 +123,26 @@ impl<E> EventQueue<E> {
         Some(SimTime(self.lowest_bucket_min()))
     }
 
+    /// Takes the next sequence number without scheduling anything, for an event the caller keeps
+    /// outside the queue (the engine's buffered arrival): ordering it by (time, this number)
+    /// against the queue's events gives exactly the order it would have had if pushed now.
+    pub fn reserve_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// The sequence number of the earliest event, to break a tie in time with an event kept
+    /// outside the queue. With nothing at the last popped time, this sorts the lowest bucket out
+    /// as a pop does, which advances the last popped time to the earliest pending time: call it
+    /// only when the next event handled, from this queue or from outside, is at that time.
+    pub fn peek_seq(&mut self) -> Option<u64> {
+        if self.current.is_empty() {
+            self.refill();
+        }
+        self.current.front().map(|e| e.seq)
+    }
+
     /// Number of scheduled events.
     pub fn len(&self) -> usize {
         self.len
@@ -251,6 +271,58 @@ mod tests {
         }
         assert!(q.pop().is_none() && q.is_empty());
         assert!(popped > 50_000, "the test popped {popped} events");
+    }
+
+    /// An outside stream of events with reserved sequence numbers (the engine's arrivals), merged
+    /// with the queue by (time, sequence) and using `peek_seq` only on ties, gives exactly the
+    /// order of one binary heap holding both.
+    #[test]
+    fn an_outside_stream_merges_in_the_order_of_one_heap() {
+        let mut rng = crate::rng::stream(11, "queue-merge-test");
+        let mut q = EventQueue::new();
+        let mut heap = BinaryHeap::new();
+        // The outside stream holds one event at a time, as the engine's buffered arrival does.
+        let mut outside: Option<(u64, u64)> = None;
+        let mut now = 0u64;
+        let mut ties = 0;
+        let mut handled = 0;
+        for _ in 0..100_000 {
+            if outside.is_none() {
+                // Coarse times, so that ties with queued events are common.
+                let t = now + 10 * crate::rng::below(&mut rng, 3);
+                let seq = q.reserve_seq();
+                outside = Some((t, seq));
+                heap.push(Reverse((t, seq, true)));
+            }
+            for _ in 0..crate::rng::below(&mut rng, 3) {
+                let t = now + 10 * crate::rng::below(&mut rng, 4);
+                let seq = q.next_seq;
+                q.push(SimTime(t), seq);
+                heap.push(Reverse((t, seq, false)));
+            }
+            let (ot, oseq) = outside.expect("refilled above");
+            let take_outside = match q.peek_time() {
+                None => true,
+                Some(qt) if ot < qt.0 => true,
+                Some(qt) if ot > qt.0 => false,
+                Some(_) => {
+                    ties += 1;
+                    oseq < q.peek_seq().expect("the queue has an event")
+                }
+            };
+            let Reverse(want) = heap.pop().expect("the heap holds the outside event");
+            let got = if take_outside {
+                outside = None;
+                (ot, oseq, true)
+            } else {
+                let (t, seq) = q.pop().expect("peeked");
+                (t.0, seq, false)
+            };
+            assert_eq!(got, want, "event {handled}");
+            now = got.0;
+            handled += 1;
+        }
+        assert!(ties > 10_000, "only {ties} ties were tested");
     }
 
     #[test]
