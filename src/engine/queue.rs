@@ -285,8 +285,7 @@ mod tests {
         let mut outside: Option<(u64, u64)> = None;
         let mut now = 0u64;
         let mut ties = 0;
-        let mut handled = 0;
-        for _ in 0..100_000 {
+        for handled in 0..100_000 {
             if outside.is_none() {
                 // Coarse times, so that ties with queued events are common.
                 let t = now + 10 * crate::rng::below(&mut rng, 3);
@@ -320,7 +319,6 @@ mod tests {
             };
             assert_eq!(got, want, "event {handled}");
             now = got.0;
-            handled += 1;
         }
         assert!(ties > 10_000, "only {ties} ties were tested");
     }
