@@ -172,6 +172,7 @@ pub struct SyntheticWorkload {
     /// Each stream's next task, drawn ahead for the merge (`None`: not drawn yet or exhausted).
     heads: Vec<Option<Draft>>,
     /// The drawn heads as (arrival, class), earliest first: the merge costs O(log classes) a task.
+    /// Empty with a single stream, which needs no merge.
     order: BinaryHeap<Reverse<(SimTime, usize)>>,
     /// Whether every stream has drawn its first head.
     primed: bool,
@@ -247,8 +248,13 @@ impl SyntheticWorkload {
                 self.draw_head(class);
             }
         }
-        let Reverse((_, class)) = self.order.pop()?;
-        let draft = self.heads[class].take().expect("a queued head exists");
+        let (class, draft) = if self.streams.len() == 1 {
+            (0, self.heads[0].take()?)
+        } else {
+            let Reverse((_, class)) = self.order.pop()?;
+            let draft = self.heads[class].take().expect("a queued head exists");
+            (class, draft)
+        };
         // Each stream draws from its own generators, so drawing its next head now gives the
         // same tasks as drawing it when the merge next looks.
         self.draw_head(class);
@@ -258,6 +264,9 @@ impl SyntheticWorkload {
     /// Draws stream `class`'s next task, if it has one, into the merge.
     fn draw_head(&mut self, class: usize) {
         self.heads[class] = self.streams[class].next();
+        if self.streams.len() == 1 {
+            return;
+        }
         if let Some(d) = &self.heads[class] {
             self.order.push(Reverse((d.arrival, class)));
         }
