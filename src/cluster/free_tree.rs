@@ -165,7 +165,7 @@ mod tests {
             for _ in 0..50 {
                 let i = below(&mut rng, n as u64) as usize;
                 let old = *tree.leaf(i);
-                // Grow, shrink or mix, so both climbs are taken.
+                // Raise, lower or mix the leaf, so the climb both stops early and runs to the root.
                 let free = match below(&mut rng, 3) {
                     0 => r(
                         old.cpu_milli + below(&mut rng, 3),
