@@ -5,12 +5,14 @@
 //! tasks (printed once per case on stderr). The M/M/c group also times a bare binary heap
 //! (`simctl::bench::bare_heap`, the yardstick of `simctl bench`) doing as many hold operations as
 //! the run handles events, holding as many entries as the run's future-event list does on average:
-//! the two events/s side by side say how far the engine is from its queue's floor.
+//! the two events/s side by side say how far the engine is from its queue's floor. The third,
+//! `minimal-mmc` (`simctl::bench::minimal_mmc`), is a hand-written M/M/100 loop with only what the
+//! model needs, for the same number of customers: the floor of any M/M/c simulation.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use simctl::bench::bare_heap;
+use simctl::bench::{bare_heap, minimal_mmc};
 use simctl::config::{self, ScenarioFile};
 use simctl::sweep;
 
@@ -45,8 +47,9 @@ fn events_of(file: &ScenarioFile) -> (u64, f64) {
     (result.summary.events, result.mean_pending_events)
 }
 
-/// M/M/c with c = 100 at utilisation 0.9: raw engine speed with the cheapest placement, and the
-/// bare heap at the same size for the same number of events.
+/// M/M/c with c = 100 at utilisation 0.9: raw engine speed with the cheapest placement, the bare
+/// heap at the same size for the same number of events, and the minimal M/M/100 loop for the same
+/// number of customers.
 fn mmc_engine(c: &mut Criterion) {
     let file = scenario(100, 90.0, 200_000, "first-fit", "central");
     let (events, pending) = events_of(&file);
@@ -60,6 +63,9 @@ fn mmc_engine(c: &mut Criterion) {
     });
     g.bench_function(BenchmarkId::new("bare-heap", pending), |b| {
         b.iter(|| bare_heap::hold_loop(pending, events))
+    });
+    g.bench_function("minimal-mmc", |b| {
+        b.iter(|| minimal_mmc::simulate(100, 90.0, 1.0, events / 2, 1))
     });
     g.finish();
 }

@@ -4,6 +4,7 @@
 
 pub mod bare_heap;
 pub mod line;
+pub mod minimal_mmc;
 pub mod table;
 pub mod usage;
 
