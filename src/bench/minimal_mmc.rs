@@ -2,8 +2,9 @@
 //! need (a count of busy servers, a FIFO of waiting customers' arrival times, the departures in a
 //! `BinaryHeap<Reverse<(u64, u64)>>`, the next arrival outside the heap) and two exponential draws
 //! per customer. No scheduler, resource vector, task record, failover or metrics beyond the mean
-//! wait. Any M/M/c simulation does at least this work per customer, so the engine's events/s over
-//! this loop's says how much the generality of simctl costs, and this loop's over the bare heap's
+//! wait. It is close to the least work an M/M/c simulation with a binary-heap event list does per
+//! customer, so the engine's events/s over this loop's says how much the generality of simctl
+//! costs, and this loop's over the bare heap's
 //! ([`super::bare_heap`]) says how much of the heap-only speed even a minimal simulation keeps.
 
 use std::cmp::Reverse;
