@@ -4,8 +4,8 @@
 //! per customer. No scheduler, resource vector, task record, failover or metrics beyond the mean
 //! wait. It is close to the least work an M/M/c simulation with a binary-heap event list does per
 //! customer, so the engine's events/s over this loop's says how much the generality of simctl
-//! costs, and this loop's over the bare heap's
-//! ([`super::bare_heap`]) says how much of the heap-only speed even a minimal simulation keeps.
+//! costs, and this loop's over the bare heap's ([`super::bare_heap`]) says how much of the
+//! heap-only speed even a minimal simulation keeps.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
