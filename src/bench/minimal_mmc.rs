@@ -12,6 +12,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use rand_distr::{Distribution, Exp1};
 
+use crate::compare::stats::Estimate;
 use crate::rng::stream;
 
 /// What a minimal run measured.
@@ -57,39 +58,38 @@ pub fn simulate(
     let mut batch_sums = [0u64; BATCHES as usize];
     let mut total_wait_us = 0u64;
     let mut events = 0u64;
-    let mut begin = |now: u64, wait: u64, departures: &mut BinaryHeap<_>, seq: &mut u64| {
+    let mut begin = |now: u64, wait: u64, departures: &mut BinaryHeap<_>| {
         let batch = (started / per_batch).min(BATCHES - 1) as usize;
         batch_sums[batch] += wait;
         total_wait_us += wait;
         started += 1;
-        departures.push(Reverse((now + draw(&mut service, service_us), *seq)));
-        *seq += 1;
+        departures.push(Reverse((now + draw(&mut service, service_us), seq)));
+        seq += 1;
     };
     loop {
         let arrival_due = arrived < customers
             && departures
                 .peek()
                 .is_none_or(|Reverse((t, _))| next_arrival <= *t);
-        events += 1;
         if arrival_due {
             let now = next_arrival;
             arrived += 1;
             next_arrival = now + draw(&mut arrivals, gap_us);
             if busy < servers {
                 busy += 1;
-                begin(now, 0, &mut departures, &mut seq);
+                begin(now, 0, &mut departures);
             } else {
                 waiting.push_back(now);
             }
         } else if let Some(Reverse((now, _))) = departures.pop() {
             match waiting.pop_front() {
-                Some(came) => begin(now, now - came, &mut departures, &mut seq),
+                Some(came) => begin(now, now - came, &mut departures),
                 None => busy -= 1,
             }
         } else {
-            events -= 1;
             break;
         }
+        events += 1;
     }
     let mean_wait_s = total_wait_us as f64 / customers as f64 / 1e6;
     // The last batch also holds the remainder; weigh every batch by its own size.
@@ -105,12 +105,13 @@ pub fn simulate(
             sum as f64 / size as f64 / 1e6
         })
         .collect();
-    let m = means.iter().sum::<f64>() / BATCHES as f64;
-    let var = means.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (BATCHES - 1) as f64;
+    let spread = Estimate::of(&means)
+        .std_dev
+        .expect("32 finite batch means have a standard deviation");
     MmcOutcome {
         events,
         mean_wait_s,
-        wait_se_s: (var / BATCHES as f64).sqrt(),
+        wait_se_s: spread / (BATCHES as f64).sqrt(),
     }
 }
 
