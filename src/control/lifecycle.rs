@@ -19,12 +19,10 @@ impl ControlPlane {
         self.power_touch(node);
         let speed = self.cluster.node(node).speed;
         let up = !self.nodes[node.index()].down;
-        let running_pos = self.running.len();
         let rec = self.tasks.get_mut(handle);
         rec.phase = Phase::Running {
             node,
             start: now,
-            running_pos,
             stalled_at: (!up).then_some(now),
             began: now,
             gpus,
@@ -170,7 +168,6 @@ impl ControlPlane {
         let Phase::Running {
             node,
             start,
-            running_pos,
             stalled_at,
             began,
             gpus,
@@ -186,14 +183,7 @@ impl ControlPlane {
         );
         self.arch_hold(class, &demand, false);
         self.power_touch(node);
-        self.running.swap_remove(running_pos);
-        if let Some(moved) = self.running.get(running_pos) {
-            if let Phase::Running { running_pos: p, .. } =
-                &mut self.tasks.get_mut(moved.handle).phase
-            {
-                *p = running_pos;
-            }
-        }
+        self.running.remove(handle);
         if kind == TaskKind::Service && stalled_at.is_none() {
             self.services.replica_down(job, self.now);
         }

@@ -22,8 +22,6 @@ pub enum Phase {
         node: NodeId,
         /// Start of this attempt.
         start: SimTime,
-        /// Index in the running list.
-        running_pos: usize,
         /// When the node died under it (it makes no progress since); None while healthy.
         stalled_at: Option<SimTime>,
         /// When it began making progress: its start, or later when the driver reports a start
