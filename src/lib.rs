@@ -76,6 +76,7 @@ pub mod monitor;
 pub mod orchestrator;
 pub mod output;
 pub mod plot;
+pub mod prefetch;
 pub mod report;
 pub mod resources;
 pub mod rng;

@@ -407,6 +407,12 @@ impl ControlPlane {
         self.unfinished == 0 && self.services.count() == 0
     }
 
+    /// A hint that an input about `attempt` comes soon: starts loading its record into the cache
+    /// (see [`crate::prefetch`]). Changes nothing.
+    pub fn prefetch_attempt(&self, attempt: AttemptRef) {
+        self.tasks.prefetch(attempt.handle);
+    }
+
     /// Input: `attempt` exited. Stale attempts (already stopped) are ignored; returns whether it
     /// was current.
     #[inline]

@@ -152,6 +152,15 @@ impl TaskTable {
         self.free.push(handle);
     }
 
+    /// Starts loading the slot at `handle` into the cache (see [`crate::prefetch`]): for a
+    /// driver that knows which task's event it handles next.
+    pub fn prefetch(&self, handle: u32) {
+        if let Some(slot) = self.slots.get(handle as usize) {
+            crate::prefetch::prefetch(slot);
+            crate::prefetch::prefetch(&self.generations[handle as usize]);
+        }
+    }
+
     /// A driver's view of the live task at `handle`.
     pub fn view(&self, handle: u32) -> AttemptView<'_> {
         let rec = self.get(handle);

@@ -370,7 +370,14 @@ impl<'a> Simulation<'a> {
                 let (_, event) = self.events.pop().expect("an event is due");
                 self.handle(event);
             }
-            if self.next_time() != Some(t) {
+            let next = self.next_time();
+            // The next event is known now (the peek found it): ask for its task's record, read
+            // first when it is handled, while this decision runs.
+            if let Some(Event::Finish(attempt) | Event::TaskFail(attempt)) = self.events.peek_hint()
+            {
+                self.control.prefetch_attempt(*attempt);
+            }
+            if next != Some(t) {
                 self.control.decide();
                 self.carry_out();
             }
