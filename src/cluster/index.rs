@@ -116,6 +116,13 @@ impl PlacementIndex {
         index
     }
 
+    /// Starts loading node `id`'s keys into the cache (see [`crate::prefetch`]).
+    pub fn prefetch_keys(&self, id: u32) {
+        if let Some(keys) = self.keys.get(id as usize) {
+            crate::prefetch::prefetch(keys);
+        }
+    }
+
     /// The indexes it keeps.
     pub fn needs(&self) -> IndexNeeds {
         self.needs

@@ -243,6 +243,16 @@ pub enum GpuPick {
 }
 
 impl Cluster {
+    /// Starts loading what a change to `node`'s allocation reads first (its record, its leaf of
+    /// the free-capacity tree, its placement-index keys) into the cache; see [`crate::prefetch`].
+    pub fn prefetch_node(&self, node: NodeId) {
+        if let Some(n) = self.nodes.get(node.index()) {
+            crate::prefetch::prefetch(n);
+            crate::prefetch::prefetch(self.free.leaf(node.index()));
+            self.index.prefetch_keys(node.0);
+        }
+    }
+
     /// Builds the cluster from node groups, with every placement index; node ids follow the group
     /// order.
     pub fn new(groups: &[NodeGroup]) -> Cluster {

@@ -407,10 +407,12 @@ impl ControlPlane {
         self.unfinished == 0 && self.services.count() == 0
     }
 
-    /// A hint that an input about `attempt` comes soon: starts loading its record into the cache
-    /// (see [`crate::prefetch`]). Changes nothing.
-    pub fn prefetch_attempt(&self, attempt: AttemptRef) {
+    /// A hint that an input about `attempt`, started on `node`, comes soon: starts loading its
+    /// record and what ending it touches of the node into the cache (see [`crate::prefetch`]).
+    /// Changes nothing.
+    pub fn prefetch_attempt(&self, attempt: AttemptRef, node: NodeId) {
         self.tasks.prefetch(attempt.handle);
+        self.cluster.prefetch_node(node);
     }
 
     /// Input: `attempt` exited. Stale attempts (already stopped) are ignored; returns whether it

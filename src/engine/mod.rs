@@ -136,10 +136,11 @@ impl EngineConfig {
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    /// A running attempt ends, if it is still current.
-    Finish(AttemptRef),
-    /// A running attempt fails on its own, if it is still current.
-    TaskFail(AttemptRef),
+    /// A running attempt ends, if it is still current. The node it was started on is kept for
+    /// prefetching only (see [`crate::prefetch`]).
+    Finish(AttemptRef, NodeId),
+    /// A running attempt fails on its own, if it is still current (node as for `Finish`).
+    TaskFail(AttemptRef, NodeId),
     /// A timer of the control plane is due.
     Timer(Timer),
     /// The health checks of a running attempt give up on it (an injected health fault).
@@ -373,9 +374,10 @@ impl<'a> Simulation<'a> {
             let next = self.next_time();
             // The next event is known now (the peek found it): ask for its task's record, read
             // first when it is handled, while this decision runs.
-            if let Some(Event::Finish(attempt) | Event::TaskFail(attempt)) = self.events.peek_hint()
+            if let Some(Event::Finish(attempt, node) | Event::TaskFail(attempt, node)) =
+                self.events.peek_hint()
             {
-                self.control.prefetch_attempt(*attempt);
+                self.control.prefetch_attempt(*attempt, *node);
             }
             if next != Some(t) {
                 self.control.decide();
@@ -430,10 +432,11 @@ impl<'a> Simulation<'a> {
                             .push(begins + u.noticed_after, Event::Unhealthy(attempt));
                     }
                     if let Some(w) = run_for {
-                        self.events.push(begins + w, Event::Finish(attempt));
+                        self.events.push(begins + w, Event::Finish(attempt, node));
                     }
                     if let Some(after) = self.task_failures.failure_after(run_for) {
-                        self.events.push(begins + after, Event::TaskFail(attempt));
+                        self.events
+                            .push(begins + after, Event::TaskFail(attempt, node));
                     }
                 }
                 Command::SetTimer { at, timer } => self.events.push(at, Event::Timer(timer)),
@@ -490,10 +493,10 @@ impl<'a> Simulation<'a> {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Finish(attempt) => {
+            Event::Finish(attempt, _) => {
                 self.control.attempt_exited(attempt, Exit::Completed);
             }
-            Event::TaskFail(attempt) => {
+            Event::TaskFail(attempt, _) => {
                 self.control.attempt_exited(attempt, Exit::Failed);
             }
             Event::Timer(timer) => self.control.timer_fired(timer),
