@@ -152,6 +152,11 @@ impl TaskTable {
         self.free.push(handle);
     }
 
+    /// Number of slots, live or free (the table's size in records).
+    pub fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Starts loading the slot at `handle` into the cache (see [`crate::prefetch`]): for a
     /// driver that knows which task's event it handles next.
     pub fn prefetch(&self, handle: u32) {

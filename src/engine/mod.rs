@@ -374,10 +374,12 @@ impl<'a> Simulation<'a> {
             let next = self.next_time();
             // The next event is known now (the peek found it): ask for its task's record, read
             // first when it is handled, while this decision runs.
-            if let Some(Event::Finish(attempt, node) | Event::TaskFail(attempt, node)) =
-                self.events.peek_hint()
-            {
-                self.control.prefetch_attempt(*attempt, *node);
+            if self.control.worth_prefetching() {
+                if let Some(Event::Finish(attempt, node) | Event::TaskFail(attempt, node)) =
+                    self.events.peek_hint()
+                {
+                    self.control.prefetch_attempt(*attempt, *node);
+                }
             }
             if next != Some(t) {
                 self.control.decide();
