@@ -299,6 +299,7 @@ mod tests {
         let mut list = RunningList::new(true);
         let (mut indexed, mut whole) = (ProfileStore::new(), ProfileStore::new());
         let mut answers = 0;
+        let mut next_handle = 0u32;
         for point in 0..300u64 {
             let now = secs(point);
             // Tasks that ended by now stop; new ones start where they fit.
@@ -315,7 +316,10 @@ mod tests {
                 let node = below(&mut rng, 12) as u32;
                 let demand = Resources::new(0.5 * (1 + below(&mut rng, 6)) as f64, 0, 0);
                 if let Ok(gpus) = c.allocate(NodeId(node), &demand) {
+                    // Handles are unique among running tasks, as the driver's slots are.
+                    next_handle += 1;
                     list.push(RunningTask {
+                        handle: next_handle,
                         node: NodeId(node),
                         demand,
                         gpus,
