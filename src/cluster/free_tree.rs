@@ -50,9 +50,11 @@ impl FreeTree {
         self.last.set(None);
         let mut p = self.leaves + i;
         self.max[p] = free;
+        // The climb carries the value just stored, so each level reads only the sibling.
+        let mut m = free;
         while p > 1 {
+            m = combine(&m, &self.max[p ^ 1]);
             p /= 2;
-            let m = combine(&self.max[2 * p], &self.max[2 * p + 1]);
             if self.max[p] == m {
                 break;
             }

@@ -1,8 +1,9 @@
 //! Ordered indexes over nodes for placements that would otherwise scan every node: free CPU (best-fit,
-//! worst-fit), mean free fraction per node group (least- and most-allocated), task count (JSQ) and
-//! task count per node group (least connections).
+//! worst-fit), mean free fraction per node group (most-allocated as an ordered set, least-allocated
+//! as a heap: [`FractionHeaps`]), task count (JSQ) and task count per node group (least
+//! connections).
 //!
-//! Each index is an ordered set of `(key, node id)`, so walking it visits nodes best-key first with
+//! Each index but the heaps is an ordered set of `(key, node id)`, so walking it visits nodes best-key first with
 //! ties in node-id order, and a walk can stop at the first feasible node (or, for float keys, at the
 //! first node whose score is strictly worse). Unschedulable nodes are left out of every index. The
 //! cluster keeps the indexes current on every allocate, release, queue change and up/down change, at
@@ -11,6 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
+use crate::cluster::fraction_heap::FractionHeaps;
 use crate::cluster::Node;
 use crate::resources::{Resources, DIMS};
 
@@ -64,8 +66,10 @@ struct Keys {
 pub struct IndexNeeds {
     /// Free CPU (best-fit, worst-fit).
     pub free_cpu: bool,
-    /// Free fraction per group (least- and most-allocated).
+    /// Free fraction per group, ordered (most-allocated).
     pub fraction: bool,
+    /// Free fraction per group, as heaps (least-allocated).
+    pub fraction_heap: bool,
     /// Running plus queued tasks (JSQ).
     pub load: bool,
     /// Running plus queued tasks per group (least connections).
@@ -77,6 +81,7 @@ impl IndexNeeds {
     pub const ALL: IndexNeeds = IndexNeeds {
         free_cpu: true,
         fraction: true,
+        fraction_heap: true,
         load: true,
         group_load: true,
     };
@@ -84,6 +89,7 @@ impl IndexNeeds {
     pub const NONE: IndexNeeds = IndexNeeds {
         free_cpu: false,
         fraction: false,
+        fraction_heap: false,
         load: false,
         group_load: false,
     };
@@ -95,6 +101,7 @@ pub struct PlacementIndex {
     needs: IndexNeeds,
     by_free_cpu: BTreeSet<(u64, u32)>,
     by_fraction: Vec<BTreeSet<(OrdF64, u32)>>,
+    fraction_heaps: FractionHeaps,
     by_load: BTreeSet<(u32, u32)>,
     by_group_load: Vec<BTreeSet<(u32, u32)>>,
     keys: Vec<Option<Keys>>,
@@ -107,6 +114,7 @@ impl PlacementIndex {
             needs,
             by_fraction: vec![BTreeSet::new(); groups],
             by_group_load: vec![BTreeSet::new(); groups],
+            fraction_heaps: FractionHeaps::new(groups, nodes.len()),
             keys: vec![None; nodes.len()],
             ..PlacementIndex::default()
         };
@@ -145,6 +153,10 @@ impl PlacementIndex {
             return;
         }
         let n = self.needs;
+        if n.fraction_heap && old.map(|k| k.fraction) != new.map(|k| k.fraction) {
+            self.fraction_heaps
+                .set(group, id, new.map(|k| k.fraction.0));
+        }
         if let Some(k) = old {
             if n.free_cpu && new.is_none_or(|x| x.free_cpu != k.free_cpu) {
                 self.by_free_cpu.remove(&(k.free_cpu, id));
@@ -196,6 +208,15 @@ impl PlacementIndex {
             "the free-fraction index was not enabled for this cluster"
         );
         &self.by_fraction
+    }
+
+    /// Schedulable nodes of each group in a max-heap by free fraction.
+    pub fn fraction_heaps(&self) -> &FractionHeaps {
+        assert!(
+            self.needs.fraction_heap,
+            "the free-fraction heaps were not enabled for this cluster"
+        );
+        &self.fraction_heaps
     }
 
     /// Schedulable nodes as `(running + queued tasks, node id)`, ascending.
@@ -251,6 +272,11 @@ mod tests {
         let first = ix.by_free_fraction()[0].iter().next().unwrap();
         assert_eq!(first.1, 1);
         assert!((first.0 .0 - 7.0 / 12.0).abs() < 1e-12);
+        // The heap's root: node 2, untouched (node 0 is down), ahead of node 1.
+        assert_eq!(ix.fraction_heaps().top(0), Some((1.0, 2)));
+        let mut heap: Vec<_> = ix.fraction_heaps().entries(0).collect();
+        heap.sort_by_key(|&(_, id)| id);
+        assert_eq!(heap, vec![(first.0 .0, 1), (1.0, 2)]);
         c.release(
             NodeId(1),
             &Resources::new(3.0, 50, 0),
@@ -259,5 +285,7 @@ mod tests {
         c.set_schedulable(NodeId(0), true);
         assert_eq!(c.index().by_free_cpu().len(), 3);
         assert_eq!(c.index().by_free_cpu().iter().next(), Some(&(4000, 0)));
+        // All idle again: the lowest id leads among equal keys.
+        assert_eq!(c.index().fraction_heaps().top(0), Some((1.0, 0)));
     }
 }

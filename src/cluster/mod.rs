@@ -2,6 +2,7 @@
 //! indexes that make placement fast. The simulation engine keeps its state in a [`Cluster`];
 //! schedulers only ever read it, and change it through [`crate::sched::Session::assign`].
 
+mod fraction_heap;
 mod free_tree;
 mod gpu;
 mod index;
@@ -17,6 +18,7 @@ use crate::metrics::energy::EnergyMeter;
 use crate::metrics::power::NodePower;
 use crate::resources::{Resources, GPU_MILLI};
 use crate::workload::dist::DistSpec;
+pub use fraction_heap::{FractionHeaps, SearchStack};
 pub use free_tree::FreeTree;
 pub use gpu::{GpuSet, GpuSlots, MAX_GPUS};
 pub use index::{free_fraction, IndexNeeds, OrdF64, PlacementIndex};

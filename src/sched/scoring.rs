@@ -95,7 +95,13 @@ pub fn utilisation_after(node: &Node, demand: &Resources) -> [f64; DIMS] {
 /// Mean over resources of `demand` as a fraction of the node's capacity: the same for every node of
 /// a node group, which is what lets the cluster index least/most-allocated per group.
 pub fn demand_fraction(node: &Node, demand: &Resources) -> f64 {
-    demand.fractions_of(&node.capacity).iter().sum::<f64>() / DIMS as f64
+    demand_fraction_of(&node.capacity, demand)
+}
+
+/// Mean over resources of `demand` as a fraction of `capacity`: [`demand_fraction`] for a node of
+/// that capacity (a node group's, read without touching any node).
+pub fn demand_fraction_of(capacity: &Resources, demand: &Resources) -> f64 {
+    demand.fractions_of(capacity).iter().sum::<f64>() / DIMS as f64
 }
 
 /// Mean over resources of the fraction left free after placing `demand`. Computed as the node's free

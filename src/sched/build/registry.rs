@@ -100,6 +100,10 @@ const FRACTION: IndexNeeds = IndexNeeds {
     fraction: true,
     ..IndexNeeds::NONE
 };
+const FRACTION_HEAP: IndexNeeds = IndexNeeds {
+    fraction_heap: true,
+    ..IndexNeeds::NONE
+};
 const LOAD: IndexNeeds = IndexNeeds {
     load: true,
     ..IndexNeeds::NONE
@@ -126,7 +130,7 @@ pub static WEIGHTED_ROUND_ROBIN: Entry = plain("weighted-round-robin", NONE, |_|
 /// Stride scheduling: weighted round robin in O(log n).
 pub static STRIDE: Entry = plain("stride", NONE, |_| Ok(PlacementSpec::Stride));
 /// Least allocated.
-pub static LEAST_ALLOCATED: Entry = sampled("least-allocated", FRACTION, |_| {
+pub static LEAST_ALLOCATED: Entry = sampled("least-allocated", FRACTION_HEAP, |_| {
     Ok(PlacementSpec::LeastAllocated)
 });
 /// Most allocated.

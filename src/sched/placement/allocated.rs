@@ -1,23 +1,27 @@
 //! Least- and most-allocated (Kubernetes' `LeastAllocated` and `MostAllocated` scoring strategies)
-//! over the cluster's per-group free-fraction index.
+//! over the cluster's per-group free-fraction indexes.
 //!
 //! Within a node group every node has the same capacity, so the demand's share of it is the same
-//! and the score is a monotone function of the node's free fraction (the index key). Each group's
-//! index is walked best-first: the first feasible node has the group's best score; the lowest
-//! feasible id at exactly its key is looked up directly, and the walk goes on past that key only
-//! through nodes of the same score (rounding can give equal scores to different keys), stopping at
-//! the first strictly worse one. The best over groups wins, lowest id on ties: exactly what a full
-//! scan with [`ScoreFn::LeastAllocated`] or [`ScoreFn::MostAllocated`] picks, at O(groups * log n)
-//! typical cost. Groups are walked in order of the score of their best key (a bound no node of the
-//! group beats), and a group whose bound is below the best score found is not walked at all.
+//! and the score is a monotone function of the node's free fraction (the index key). Each group is
+//! searched best-first: least-allocated over the group's max-heap ([`FractionHeaps::best`]),
+//! most-allocated along the group's ordered set from the smallest key that can hold the demand.
+//! The first feasible node has the group's best score; the lowest feasible id at exactly its key
+//! is taken, and the search goes on past that key only through nodes of the same score (rounding
+//! can give equal scores to different keys), stopping at the first strictly worse one. The best
+//! over groups wins, lowest id on ties: exactly what a full scan with
+//! [`ScoreFn::LeastAllocated`](crate::sched::scoring::ScoreFn::LeastAllocated) or
+//! [`ScoreFn::MostAllocated`](crate::sched::scoring::ScoreFn::MostAllocated) picks, at O(groups * log n) typical cost. Groups are walked in
+//! order of the score of their best key (a bound no node of the group beats), and a group whose
+//! bound is below the best score found is not walked at all.
 
 use std::collections::BTreeSet;
-use std::ops::Bound::{Excluded, Unbounded};
+use std::ops::Bound::Excluded;
+use std::ops::Bound::Unbounded;
 
-use crate::cluster::OrdF64;
+use crate::cluster::{FractionHeaps, OrdF64, SearchStack};
 use crate::ids::NodeId;
 use crate::sched::placement::Placement;
-use crate::sched::scoring::{demand_fraction, ScoreFn};
+use crate::sched::scoring::demand_fraction_of;
 use crate::sched::{DispatchMode, PendingTask, View};
 
 /// How many more nodes of the first feasible node's key the walk looks at before it looks the
@@ -27,47 +31,38 @@ const SAME_KEY_WALK: usize = 8;
 /// Indexed least- or most-allocated placement.
 #[derive(Debug, Clone)]
 pub struct AllocatedPlacement {
-    score: ScoreFn,
+    /// Least-allocated (spread) rather than most-allocated (pack).
+    least: bool,
     /// Scratch: (best conceivable score, group, the demand's fraction of a node of the group) per
     /// non-empty group, kept across decisions.
     bounds: Vec<(f64, usize, f64)>,
+    /// Scratch: the stack of least-allocated's heap search, kept across decisions.
+    stack: SearchStack,
 }
 
 impl AllocatedPlacement {
     /// Spread: most free capacity after placement.
     pub fn least() -> AllocatedPlacement {
         AllocatedPlacement {
-            score: ScoreFn::LeastAllocated,
+            least: true,
             bounds: Vec::new(),
+            stack: SearchStack::new(),
         }
     }
 
     /// Pack: least free capacity after placement.
     pub fn most() -> AllocatedPlacement {
         AllocatedPlacement {
-            score: ScoreFn::MostAllocated,
-            bounds: Vec::new(),
-        }
-    }
-}
-
-impl AllocatedPlacement {
-    /// The score of a node of free fraction `key` in a group where the demand's fraction is
-    /// `fraction`: exactly `least_allocated` / `most_allocated` of the node, without reading it.
-    /// Monotone in the key (increasing to spread, decreasing to pack).
-    fn score_of(&self, key: OrdF64, fraction: f64) -> f64 {
-        if self.score == ScoreFn::LeastAllocated {
-            key.0 - fraction
-        } else {
-            (1.0 - key.0) + fraction
+            least: false,
+            ..AllocatedPlacement::least()
         }
     }
 
-    /// The best (score, node) of one group's index `set`, where the demand's fraction of a node's
-    /// capacity is `fraction`, or `None` if no node there is feasible.
+    /// The best (score, node) of group `group`, where the demand's fraction of a node's capacity
+    /// is `fraction`, or `None` if no node there is feasible.
     fn group_best(
-        &self,
-        set: &BTreeSet<(OrdF64, u32)>,
+        &mut self,
+        group: usize,
         fraction: f64,
         task: &PendingTask,
         view: &View<'_>,
@@ -83,39 +78,48 @@ impl AllocatedPlacement {
                 view.feasible(&nodes[id as usize], &task.demand)
             }
         };
-        let least = self.score == ScoreFn::LeastAllocated;
-        let score_of = |key: OrdF64| self.score_of(key, fraction);
+        let least = self.least;
+        let index = view.cluster.index();
+        if least {
+            let score_of = |key: f64| score_of(true, key, fraction);
+            let heaps: &FractionHeaps = index.fraction_heaps();
+            return heaps
+                .best(group, &mut self.stack, score_of, feasible)
+                .map(|(score, id)| (score, NodeId(id)));
+        }
+        let set = &index.by_free_fraction()[group];
+        // A node whose mean free fraction is below the demand's cannot hold it in every
+        // dimension; the margin covers rounding in the two means.
         let floor = if central {
-            // A node whose mean free fraction is below the demand's cannot hold it in every
-            // dimension; the margin covers rounding in the two means.
             fraction - 1e-9
         } else {
             f64::NEG_INFINITY
         };
-        // Best-first: descending free fraction to spread, ascending from the floor to pack.
-        if least {
-            best_in(
-                set.iter().rev(),
-                |key| set.range(..(key, 0)).rev(),
-                set,
-                feasible,
-                score_of,
-            )
-        } else {
-            best_in(
-                set.range((OrdF64(floor), 0)..),
-                |key| set.range((Excluded((key, u32::MAX)), Unbounded)),
-                set,
-                feasible,
-                score_of,
-            )
-        }
+        // Best-first: ascending from the floor, to pack.
+        best_in(
+            set.range((OrdF64(floor), 0)..),
+            |key| set.range((Excluded((key, u32::MAX)), Unbounded)),
+            set,
+            feasible,
+            |key: OrdF64| score_of(false, key.0, fraction),
+        )
+    }
+}
+
+/// The score of a node of free fraction `key` in a group where the demand's fraction is
+/// `fraction`: exactly `least_allocated` (`least`) or `most_allocated` of the node, without
+/// reading it. Monotone in the key (increasing to spread, decreasing to pack).
+fn score_of(least: bool, key: f64, fraction: f64) -> f64 {
+    if least {
+        key - fraction
+    } else {
+        (1.0 - key) + fraction
     }
 }
 
 /// The best (score, node) along `walk`, a group's index in best-first order: find the first
-/// feasible node, then the lowest feasible id at its key (equal keys come in descending ids to
-/// spread, ascending to pack), then go on through nodes of other keys while their score (after
+/// feasible node, then the lowest feasible id at its key (a walk may meet equal keys in either
+/// id order), then go on through nodes of other keys while their score (after
 /// rounding) equals the best, stopping at the first strictly worse one. The walk itself finishes a
 /// key of a few nodes; a key shared by many (idle nodes all have key 1) is looked up in id order
 /// instead, and the walk resumes after it with `after(key)`. Generic, so that no iterator is boxed.
@@ -174,9 +178,9 @@ where
 
 impl Placement for AllocatedPlacement {
     fn choose(&mut self, task: &PendingTask, view: &View<'_>) -> Option<NodeId> {
-        let sets = view.cluster.index().by_free_fraction();
-        let nodes = view.cluster.nodes();
-        let least = self.score == ScoreFn::LeastAllocated;
+        let index = view.cluster.index();
+        let groups = view.cluster.groups();
+        let least = self.least;
         // A group's best conceivable score is that of its best key (the largest to spread, the
         // smallest to pack): scores are monotone in the key, so no node of the group, feasible or
         // not, scores more. Every node of a group has the group's capacity, so the demand's
@@ -184,12 +188,23 @@ impl Placement for AllocatedPlacement {
         // best score found, no later group can win or tie, and the rest are skipped.
         let mut bounds = std::mem::take(&mut self.bounds);
         bounds.clear();
-        for (group, set) in sets.iter().enumerate() {
-            let Some(&(key, id)) = (if least { set.last() } else { set.first() }) else {
-                continue;
-            };
-            let fraction = demand_fraction(&nodes[id as usize], &task.demand);
-            bounds.push((self.score_of(key, fraction), group, fraction));
+        let mut bound = |group: usize, key: f64| {
+            let fraction = demand_fraction_of(&groups[group].capacity, &task.demand);
+            bounds.push((score_of(least, key, fraction), group, fraction));
+        };
+        if least {
+            let heaps = index.fraction_heaps();
+            for group in 0..heaps.groups() {
+                if let Some((key, _)) = heaps.top(group) {
+                    bound(group, key);
+                }
+            }
+        } else {
+            for (group, set) in index.by_free_fraction().iter().enumerate() {
+                if let Some(&(key, _)) = set.first() {
+                    bound(group, key.0);
+                }
+            }
         }
         let mut best: Option<(f64, NodeId)> = None;
         // Selection rather than a sort: usually the first group or two decide.
@@ -200,7 +215,7 @@ impl Placement for AllocatedPlacement {
             if best.is_some_and(|(b, _)| bound < b) {
                 break;
             }
-            if let Some((s, id)) = self.group_best(&sets[group], fraction, task, view) {
+            if let Some((s, id)) = self.group_best(group, fraction, task, view) {
                 if best.is_none_or(|(b, bid)| s > b || (s == b && id < bid)) {
                     best = Some((s, id));
                 }
