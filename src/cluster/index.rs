@@ -149,13 +149,14 @@ impl PlacementIndex {
             load: node.load(),
         });
         let old = self.keys[id as usize];
+        let n = self.needs;
+        if n.fraction_heap {
+            // Before the test below: the free vector can change while every key stays.
+            let now = new.map(|k| (k.fraction.0, node.free()));
+            self.fraction_heaps.set(group, id, now);
+        }
         if old == new {
             return;
-        }
-        let n = self.needs;
-        if n.fraction_heap && old.map(|k| k.fraction) != new.map(|k| k.fraction) {
-            self.fraction_heaps
-                .set(group, id, new.map(|k| k.fraction.0));
         }
         if let Some(k) = old {
             if n.free_cpu && new.is_none_or(|x| x.free_cpu != k.free_cpu) {
@@ -275,8 +276,14 @@ mod tests {
         // The heap's root: node 2, untouched (node 0 is down), ahead of node 1.
         assert_eq!(ix.fraction_heaps().top(0), Some((1.0, 2)));
         let mut heap: Vec<_> = ix.fraction_heaps().entries(0).collect();
-        heap.sort_by_key(|&(_, id)| id);
-        assert_eq!(heap, vec![(first.0 .0, 1), (1.0, 2)]);
+        heap.sort_by_key(|&(_, id, _)| id);
+        assert_eq!(
+            heap,
+            vec![
+                (first.0 .0, 1, Resources::new(1.0, 50, 100)),
+                (1.0, 2, Resources::new(4.0, 100, 100))
+            ]
+        );
         c.release(
             NodeId(1),
             &Resources::new(3.0, 50, 0),

@@ -84,7 +84,13 @@ impl AllocatedPlacement {
             let score_of = |key: f64| score_of(true, key, fraction);
             let heaps: &FractionHeaps = index.fraction_heaps();
             return heaps
-                .best(group, &mut self.stack, score_of, feasible)
+                .best(
+                    group,
+                    &mut self.stack,
+                    score_of,
+                    central.then_some(&task.demand),
+                    feasible,
+                )
                 .map(|(score, id)| (score, NodeId(id)));
         }
         let set = &index.by_free_fraction()[group];
