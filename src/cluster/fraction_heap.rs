@@ -1,5 +1,5 @@
 //! Per node group, an indexed binary max-heap of schedulable nodes by free fraction: the index
-//! least-allocated searches best-first.
+//! least-allocated searches.
 //!
 //! An ordered set answers the same question, but every change of a node's key costs it a removal
 //! and an insertion, each a descent with rebalancing. A node's key moves a little per allocation
@@ -374,7 +374,7 @@ mod tests {
     fn best_matches_a_scan_after_random_changes() {
         let mut rng = stream(11, "fraction-heap");
         let mut stack = SearchStack::new();
-        let mut pruned = 0;
+        let mut none_fit = 0;
         for round in 0..200 {
             let n = 1 + below(&mut rng, 60) as usize;
             let mut heaps = FractionHeaps::new(1, n);
@@ -415,7 +415,8 @@ mod tests {
                         fits, expected,
                         "round {round}: {nodes:?}, demand {demand:?}"
                     );
-                    pruned += usize::from(expected.is_none() && nodes.iter().any(|n| n.is_some()));
+                    none_fit +=
+                        usize::from(expected.is_none() && nodes.iter().any(|n| n.is_some()));
                     assert_eq!(
                         heaps.best(0, &mut stack, score_of, None, by_id),
                         scan(&nodes, score_of, |id, _| by_id(id)),
@@ -431,8 +432,8 @@ mod tests {
             }
         }
         assert!(
-            pruned > 100,
-            "too few searches where nothing fits: {pruned}"
+            none_fit > 100,
+            "too few searches where nothing fits: {none_fit}"
         );
     }
 

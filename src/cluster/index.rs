@@ -1,13 +1,13 @@
-//! Ordered indexes over nodes for placements that would otherwise scan every node: free CPU (best-fit,
+//! Indexes over nodes for placements that would otherwise scan every node: free CPU (best-fit,
 //! worst-fit), mean free fraction per node group (most-allocated as an ordered set, least-allocated
 //! as a heap: [`FractionHeaps`]), task count (JSQ) and task count per node group (least
 //! connections).
 //!
-//! Each index but the heaps is an ordered set of `(key, node id)`, so walking it visits nodes best-key first with
-//! ties in node-id order, and a walk can stop at the first feasible node (or, for float keys, at the
-//! first node whose score is strictly worse). Unschedulable nodes are left out of every index. The
-//! cluster keeps the indexes current on every allocate, release, queue change and up/down change, at
-//! O(log n) per change.
+//! Each index but the heaps is an ordered set of `(key, node id)`, so walking it visits nodes
+//! best-key first with ties in node-id order, and a walk can stop at the first feasible node (or,
+//! for float keys, at the first node whose score is strictly worse). Unschedulable nodes are left
+//! out of every index. The cluster keeps the indexes current on every allocate, release, queue
+//! change and up/down change, at O(log n) per change.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;

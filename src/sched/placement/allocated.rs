@@ -2,21 +2,19 @@
 //! over the cluster's per-group free-fraction indexes.
 //!
 //! Within a node group every node has the same capacity, so the demand's share of it is the same
-//! and the score is a monotone function of the node's free fraction (the index key). Each group is
-//! searched best-first: least-allocated over the group's max-heap ([`FractionHeaps::best`]),
-//! most-allocated along the group's ordered set from the smallest key that can hold the demand.
-//! The first feasible node has the group's best score; the lowest feasible id at exactly its key
-//! is taken, and the search goes on past that key only through nodes of the same score (rounding
-//! can give equal scores to different keys), stopping at the first strictly worse one. The best
-//! over groups wins, lowest id on ties: exactly what a full scan with
-//! [`ScoreFn::LeastAllocated`](crate::sched::scoring::ScoreFn::LeastAllocated) or
-//! [`ScoreFn::MostAllocated`](crate::sched::scoring::ScoreFn::MostAllocated) picks, at O(groups * log n) typical cost. Groups are walked in
-//! order of the score of their best key (a bound no node of the group beats), and a group whose
-//! bound is below the best score found is not walked at all.
+//! and the score is a monotone function of the node's free fraction (the index key).
+//! Least-allocated searches the group's heap ([`FractionHeaps::best`]); most-allocated walks the
+//! group's ordered set best-first from the smallest key that can hold the demand. Either way the group's answer is its
+//! best score over feasible nodes, and the lowest id among nodes of that score (rounding can give
+//! equal scores to different keys). The best over groups wins, lowest id on ties: exactly what a
+//! full scan with [`ScoreFn::LeastAllocated`](crate::sched::scoring::ScoreFn::LeastAllocated) or
+//! [`ScoreFn::MostAllocated`](crate::sched::scoring::ScoreFn::MostAllocated) picks, at
+//! O(groups * log n) typical cost. Groups are searched in order of the score of their best key (a
+//! bound no node of the group beats), and a group whose bound is below the best score found is not
+//! searched at all.
 
 use std::collections::BTreeSet;
-use std::ops::Bound::Excluded;
-use std::ops::Bound::Unbounded;
+use std::ops::Bound::{Excluded, Unbounded};
 
 use crate::cluster::{FractionHeaps, OrdF64, SearchStack};
 use crate::ids::NodeId;
